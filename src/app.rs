@@ -1,0 +1,141 @@
+//! Wires every service from a [`Config`]: `create_app` is what `atrium serve` and the tests call.
+
+use std::fs::File;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::web;
+use anyhow::Context;
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Config;
+use crate::crypto::{FileKeyProvider, KeyProvider};
+use crate::http::{self, ExtraRoutes, tls::ReloadableCert};
+use crate::metrics::{self, Metrics};
+use crate::store::{self, OpenOptions, Store};
+
+/// Shared by every request handler.
+pub struct AppState {
+    pub config: Config,
+    pub store: Arc<Store>,
+    pub metrics: Metrics,
+    pub clock: SharedClock,
+}
+
+/// Choices tests make differently from production.
+pub struct AppOptions {
+    pub clock: SharedClock,
+    /// `None`: the file named by `keys.master_key_file`.
+    pub keys: Option<Box<dyn KeyProvider>>,
+    pub extra_routes: Option<ExtraRoutes>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self { clock: Arc::new(SystemClock), keys: None, extra_routes: None }
+    }
+}
+
+/// The key provider `config` names.
+pub fn key_provider(config: &Config) -> FileKeyProvider {
+    FileKeyProvider::new(config.master_key_path(), config.db_path())
+}
+
+/// An opened, migrated, bound but not yet serving Atrium.
+pub struct App {
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    cert: Option<Arc<ReloadableCert>>,
+    extra_routes: Option<ExtraRoutes>,
+    _lock: File,
+}
+
+/// Open the store (blocking: call before the runtime starts or on a blocking thread), check TLS
+/// files and bind the port. Every failure names what to fix.
+pub fn create_app(config: Config, opts: AppOptions) -> anyhow::Result<App> {
+    let lock = store::lock_data_dir(&config.data_dir).context("while locking the data directory")?;
+    let cert = match &config.tls {
+        Some(t) => Some(ReloadableCert::new(t).context("while loading the TLS certificate")?),
+        None => None,
+    };
+    let listener = http::bind(config.http.listen)?;
+    let metrics = metrics::build().context("while registering metrics")?;
+    let file_keys;
+    let keys: &dyn KeyProvider = match &opts.keys {
+        Some(k) => k.as_ref(),
+        None => {
+            file_keys = key_provider(&config);
+            &file_keys
+        }
+    };
+    let store = Store::open(OpenOptions {
+        config: &config,
+        keys,
+        clock: opts.clock.clone(),
+        metrics: metrics.writer.clone(),
+    })
+    .context("while opening the database")?;
+    tracing::info!(
+        db = %store.db_path().display(),
+        schema_from = store.migrated_from(),
+        schema = store::migrations::LATEST,
+        "database ready"
+    );
+    let state = web::Data::new(AppState { config, store: Arc::new(store), metrics, clock: opts.clock });
+    Ok(App { state, listener, cert, extra_routes: opts.extra_routes, _lock: lock })
+}
+
+impl App {
+    pub fn state(&self) -> &web::Data<AppState> {
+        &self.state
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    /// Serve until SIGTERM/SIGINT (or the handle stops it), then drain requests, flush the
+    /// writer and close the database. Must run inside an actix/tokio runtime.
+    pub async fn run(self, on_start: impl FnOnce(actix_web::dev::ServerHandle)) -> anyhow::Result<()> {
+        if !http::assets::has_index() {
+            tracing::warn!("the web front-end is not embedded in this build");
+        }
+        let App { state, listener, cert, extra_routes, _lock } = self;
+        let addr = listener.local_addr().ok();
+        let server = http::start(state.clone(), listener, cert.clone(), extra_routes)?;
+        on_start(server.handle());
+        let scheme = if cert.is_some() { "https" } else { "http" };
+        if let Some(a) = addr {
+            tracing::info!(address = %a, "listening on {scheme}://{a}");
+        }
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+        let reload = cert.map(|c| actix_web::rt::spawn(reload_on_sighup(c)));
+
+        let result = server.await;
+
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+        if let Some(r) = reload {
+            r.abort();
+        }
+        let store = state.store.clone();
+        store::run_blocking(move || store.close()).await?;
+        tracing::info!("stopped: requests drained, writer flushed, database closed");
+        result.context("while serving HTTP")
+    }
+}
+
+async fn reload_on_sighup(cert: Arc<ReloadableCert>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; TLS certificate reload disabled");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        let c = cert.clone();
+        match store::run_blocking(move || c.reload()).await {
+            Ok(Ok(())) => tracing::info!("TLS certificate reloaded"),
+            Ok(Err(e)) => tracing::error!(error = %e, "TLS reload failed; keeping the previous certificate"),
+            Err(e) => tracing::error!(error = %e, "TLS reload task failed"),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The command line: `atrium serve | check-config | backup | restore | keys init`.
+//! Every subcommand takes the same `--config` and `--data-dir` options.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{CliOverrides, Config};
+use crate::crypto::KeyProvider;
+use crate::{app, logging, store};
+
+#[derive(Debug, Parser)]
+#[command(name = "atrium", version, about = "Atrium: on-premise omnichannel customer service")]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand accepts.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// TOML configuration file (default: none, built-in defaults).
+    #[arg(long, global = true, env = "ATRIUM_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory (overrides `data_dir`).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on (overrides `http.listen`), e.g. 127.0.0.1:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Print the resolved configuration (secrets redacted); exit non-zero listing every problem.
+    CheckConfig,
+    /// Write a consistent copy of the database to FILE (works while the server runs).
+    Backup {
+        /// Where to write the backup (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Replace the database with a backup after checking its integrity and master key.
+    /// The server must be stopped.
+    Restore {
+        /// The backup file to restore.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
+    /// Master key management.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create the master key file if it does not exist (never for an existing database).
+    Init {
+        /// Make this system user the key file's owner (used by the packaged systemd unit).
+        #[arg(long, value_name = "USER")]
+        owner: Option<String>,
+    },
+}
+
+/// Exit code for configuration problems.
+const EXIT_CONFIG: u8 = 2;
+
+fn load_config(common: &Common, listen: Option<String>) -> Result<Config, ExitCode> {
+    let cli = CliOverrides { data_dir: common.data_dir.clone(), listen };
+    match Config::load(common.config.as_deref(), &cli) {
+        Ok((config, loaded)) => {
+            for w in &loaded.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(config)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(ExitCode::from(EXIT_CONFIG))
+        }
+    }
+}
+
+/// Run the parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let listen = match &cli.command {
+        Command::Serve { listen } => listen.clone(),
+        _ => None,
+    };
+    if let Command::CheckConfig = cli.command {
+        return match load_config(&cli.common, None) {
+            Ok(c) => {
+                print!("{}", c.to_redacted_toml());
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        };
+    }
+    let config = match load_config(&cli.common, listen) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    logging::init(&config.log);
+    let result = match cli.command {
+        Command::Serve { .. } => serve(config),
+        Command::Backup { out } => backup(&config, &out),
+        Command::Restore { from } => restore(&config, &from),
+        Command::Keys(KeysCommand::Init { owner }) => keys_init(&config, owner.as_deref()),
+        Command::CheckConfig => Ok(()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let app = app::create_app(config, app::AppOptions::default())?;
+    actix_web::rt::System::new().block_on(app.run(|_| {}))
+}
+
+fn backup(config: &Config, out: &Path) -> anyhow::Result<()> {
+    let info = store::backup::backup_file(&config.db_path(), out)
+        .with_context(|| format!("while backing up {}", config.db_path().display()))?;
+    println!(
+        "backup written to {} ({} bytes, schema version {}). Keep the master key ({}) in a \
+         separate safe place: the backup cannot be read without it.",
+        info.path.display(),
+        info.bytes,
+        info.schema_version,
+        config.master_key_path().display()
+    );
+    Ok(())
+}
+
+fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
+    let _lock = store::lock_data_dir(&config.data_dir)?;
+    let kek = app::key_provider(config)
+        .load(false)
+        .context("the restore needs the master key that belongs to the backup")?;
+    let info = store::backup::verify(from, &kek)
+        .with_context(|| format!("while checking the backup {}", from.display()))?;
+    let kept = store::backup::restore(&config.data_dir, from, &kek, SystemClock.now_ms())?;
+    println!(
+        "restored {} (schema version {}) into {}.",
+        info.path.display(),
+        info.schema_version,
+        config.db_path().display()
+    );
+    if let Some(old) = kept {
+        println!("the previous database was kept as {}", old.display());
+    }
+    Ok(())
+}
+
+fn keys_init(config: &Config, owner: Option<&str>) -> anyhow::Result<()> {
+    let path = config.master_key_path();
+    let provider = app::key_provider(config);
+    let db = config.db_path();
+    let has_db = std::fs::metadata(&db).is_ok_and(|m| m.len() > 0);
+    if std::fs::symlink_metadata(&path).is_ok() {
+        provider.load(false)?;
+        println!("master key {} exists", path.display());
+    } else if has_db {
+        provider.load(false)?;
+    } else {
+        provider.create()?;
+        println!("master key created at {} (mode 0600); back it up now", path.display());
+    }
+    if let Some(user) = owner {
+        let Some(u) = nix::unistd::User::from_name(user).context("while looking up the user")?
+        else {
+            bail!("no system user named {user:?}");
+        };
+        std::os::unix::fs::chown(&path, Some(u.uid.as_raw()), Some(u.gid.as_raw()))
+            .with_context(|| format!("while giving {} to {user}", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! `RawConfig`: the configuration as written, every field optional and unknown fields refused;
+//! [`RawConfig::resolve`] turns it into a validated [`Config`] or the list of every problem.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{
+    Config, HttpConfig, KeysConfig, LogConfig, LogFormat, MetricsConfig, Problem, Secret,
+    StoreConfig, Synchronous, TlsConfig,
+};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub data_dir: Option<String>,
+    pub http: Option<RawHttp>,
+    pub tls: Option<RawTls>,
+    pub store: Option<RawStore>,
+    pub keys: Option<RawKeys>,
+    pub log: Option<RawLog>,
+    pub metrics: Option<RawMetrics>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub listen: Option<String>,
+    pub behind_tls_proxy: Option<bool>,
+    pub public_url: Option<String>,
+    pub max_body_bytes: Option<u64>,
+    pub workers: Option<u64>,
+    pub shutdown_timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub cert: Option<String>,
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub synchronous: Option<String>,
+    pub max_batch: Option<u64>,
+    pub read_pool_size: Option<u64>,
+    pub busy_timeout: Option<String>,
+    pub backup_before_migrate: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeys {
+    pub master_key_file: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub level: Option<String>,
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    pub token: Option<Secret<String>>,
+}
+
+fn problem(key: &str, message: impl Into<String>) -> Problem {
+    Problem { key: key.to_string(), message: message.into() }
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|v| !v.trim().is_empty())
+}
+
+fn duration(key: &str, s: Option<String>, default: Duration, p: &mut Vec<Problem>) -> Duration {
+    match s {
+        None => default,
+        Some(s) => humantime::parse_duration(&s).unwrap_or_else(|e| {
+            p.push(problem(key, format!("{s:?} is not a duration: {e}")));
+            default
+        }),
+    }
+}
+
+impl RawConfig {
+    /// Validate and resolve; every problem is reported, not only the first.
+    pub fn resolve(self) -> Result<Config, Vec<Problem>> {
+        let mut p = Vec::new();
+        let data_dir = PathBuf::from(non_empty(self.data_dir).unwrap_or_else(|| {
+            p.push(problem("data_dir", "must not be empty"));
+            String::new()
+        }));
+
+        let http = self.http.unwrap_or_default();
+        let listen_text = http.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text.parse().unwrap_or_else(|_| {
+            p.push(problem(
+                "http.listen",
+                format!("{listen_text:?} is not an address:port such as 127.0.0.1:8080"),
+            ));
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        });
+        let behind_tls_proxy = http.behind_tls_proxy.unwrap_or(false);
+        let public_url = non_empty(http.public_url);
+        if let Some(u) = &public_url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            p.push(problem("http.public_url", format!("{u:?} must start with https://")));
+        }
+        let max_body_bytes = http.max_body_bytes.unwrap_or(1_048_576);
+        if !(1024..=1 << 30).contains(&max_body_bytes) {
+            p.push(problem("http.max_body_bytes", "must be between 1024 and 1073741824"));
+        }
+        let workers = http.workers.unwrap_or(0);
+        if workers > 256 {
+            p.push(problem("http.workers", "must be at most 256 (0 = one per core)"));
+        }
+        let shutdown_timeout =
+            duration("http.shutdown_timeout", http.shutdown_timeout, Duration::from_secs(30), &mut p);
+
+        let tls_raw = self.tls.unwrap_or_default();
+        let tls = match (non_empty(tls_raw.cert), non_empty(tls_raw.key)) {
+            (Some(cert), Some(key)) => {
+                for (k, path) in [("tls.cert", &cert), ("tls.key", &key)] {
+                    if !std::path::Path::new(path).is_file() {
+                        p.push(problem(k, format!("file {path:?} does not exist")));
+                    }
+                }
+                Some(TlsConfig { cert: cert.into(), key: key.into() })
+            }
+            (None, None) => None,
+            (Some(_), None) => {
+                p.push(problem("tls.key", "tls.cert is set, so tls.key must be set too"));
+                None
+            }
+            (None, Some(_)) => {
+                p.push(problem("tls.cert", "tls.key is set, so tls.cert must be set too"));
+                None
+            }
+        };
+        if tls.is_none() && !behind_tls_proxy && !listen.ip().is_loopback() {
+            p.push(problem(
+                "http.listen",
+                format!(
+                    "{listen} is not a loopback address: plain HTTP is only allowed on loopback. \
+                     Set tls.cert and tls.key (ATRIUM_TLS__CERT, ATRIUM_TLS__KEY) to serve HTTPS, \
+                     or set http.behind_tls_proxy = true (ATRIUM_HTTP__BEHIND_TLS_PROXY) when a \
+                     TLS-terminating reverse proxy is in front"
+                ),
+            ));
+        }
+
+        let store = self.store.unwrap_or_default();
+        let synchronous = match store.synchronous.as_deref().unwrap_or("full") {
+            "full" => Synchronous::Full,
+            "normal" => Synchronous::Normal,
+            other => {
+                p.push(problem(
+                    "store.synchronous",
+                    format!("{other:?} is not one of \"full\", \"normal\""),
+                ));
+                Synchronous::Full
+            }
+        };
+        let max_batch = store.max_batch.unwrap_or(512);
+        if !(1..=10_000).contains(&max_batch) {
+            p.push(problem("store.max_batch", "must be between 1 and 10000"));
+        }
+        let read_pool_size = store.read_pool_size.unwrap_or(4);
+        if !(1..=64).contains(&read_pool_size) {
+            p.push(problem("store.read_pool_size", "must be between 1 and 64"));
+        }
+        let busy_timeout =
+            duration("store.busy_timeout", store.busy_timeout, Duration::from_secs(5), &mut p);
+
+        let keys = self.keys.unwrap_or_default();
+        let master_key_file = non_empty(keys.master_key_file)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("master.key"));
+
+        let log = self.log.unwrap_or_default();
+        let level = log.level.unwrap_or_else(|| "info".into());
+        if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
+            p.push(problem(
+                "log.level",
+                format!("{level:?} is not a level such as \"info\" or \"atrium=debug,info\""),
+            ));
+        }
+        let format = match log.format.as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                p.push(problem("log.format", format!("{other:?} is not one of \"text\", \"json\"")));
+                LogFormat::Text
+            }
+        };
+
+        let token = self
+            .metrics
+            .unwrap_or_default()
+            .token
+            .filter(|t| !t.expose().is_empty());
+        if let Some(t) = &token
+            && t.expose().len() < 16
+        {
+            p.push(problem("metrics.token", "must be at least 16 characters"));
+        }
+
+        if !p.is_empty() {
+            return Err(p);
+        }
+        Ok(Config {
+            data_dir,
+            http: HttpConfig {
+                listen,
+                behind_tls_proxy,
+                public_url,
+                max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(1_048_576),
+                workers: usize::try_from(workers).unwrap_or(0),
+                shutdown_timeout,
+            },
+            tls,
+            store: StoreConfig {
+                synchronous,
+                max_batch: usize::try_from(max_batch).unwrap_or(512),
+                read_pool_size: u32::try_from(read_pool_size).unwrap_or(4),
+                busy_timeout,
+                backup_before_migrate: store.backup_before_migrate.unwrap_or(true),
+            },
+            keys: KeysConfig { master_key_file },
+            log: LogConfig { level, format },
+            metrics: MetricsConfig { token },
+        })
+    }
+}

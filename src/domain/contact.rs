@@ -1,0 +1,100 @@
+//! Contacts, conversations and messages as the engine sees them (decrypted).
+//!
+//! The full model (inboxes, channel identities, assignment, labels…) grows with the conversation
+//! engine; these are the fields the store already encrypts.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{ContactId, ConversationId, MessageId};
+
+/// PII fields of a contact as supplied by a channel or an agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactDraft {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// 身份证 or other identity document number.
+    pub id_number: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A stored contact, decrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub id: ContactId,
+    pub fields: ContactDraft,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationStatus {
+    Open,
+    Pending,
+    Snoozed,
+    Resolved,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Pending => "pending",
+            Self::Snoozed => "snoozed",
+            Self::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Open, Self::Pending, Self::Snoozed, Self::Resolved]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub contact_id: ContactId,
+    pub status: ConversationStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Incoming,
+    Outgoing,
+    /// Private note between agents; never sent to the customer.
+    Note,
+    System,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Incoming => "incoming",
+            Self::Outgoing => "outgoing",
+            Self::Note => "note",
+            Self::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Incoming, Self::Outgoing, Self::Note, Self::System]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// A stored message, decrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub direction: Direction,
+    pub body: String,
+    pub created_at: i64,
+}

@@ -1,0 +1,7 @@
+//! Domain types and rules: no SQL, no HTTP, no I/O.
+
+pub mod contact;
+pub mod ids;
+
+pub use contact::{Contact, ContactDraft, Conversation, ConversationStatus, Direction, Message};
+pub use ids::{ContactId, ConversationId, MessageId};

@@ -1,0 +1,222 @@
+//! One table of error codes for every HTTP answer, and the JSON error body.
+//!
+//! Clients get `{code, message, request_id}`: a stable snake_case code to branch on (the web UI
+//! translates it), a short English message for developers, and the request id to quote to
+//! support. The log gets the whole error chain. A 5xx never echoes internals.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error code the HTTP API answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadRequest,
+    InvalidJson,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Internal,
+    NotReady,
+    DataIntegrity,
+}
+
+impl ErrorCode {
+    /// The whole table: code, status, default message.
+    pub const ALL: [ErrorCode; 13] = [
+        Self::BadRequest,
+        Self::InvalidJson,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::Conflict,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::RateLimited,
+        Self::Internal,
+        Self::NotReady,
+        Self::DataIntegrity,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        self.row().0
+    }
+
+    pub fn status(self) -> StatusCode {
+        self.row().1
+    }
+
+    pub fn default_message(self) -> &'static str {
+        self.row().2
+    }
+
+    fn row(self) -> (&'static str, StatusCode, &'static str) {
+        match self {
+            Self::BadRequest => ("bad_request", StatusCode::BAD_REQUEST, "the request is invalid"),
+            Self::InvalidJson => {
+                ("invalid_json", StatusCode::BAD_REQUEST, "the request body is not valid JSON for this endpoint")
+            }
+            Self::Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED, "sign in first"),
+            Self::Forbidden => ("forbidden", StatusCode::FORBIDDEN, "you may not do this"),
+            Self::NotFound => ("not_found", StatusCode::NOT_FOUND, "no such resource"),
+            Self::MethodNotAllowed => {
+                ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
+            }
+            Self::Conflict => ("conflict", StatusCode::CONFLICT, "the resource changed or exists already"),
+            Self::PayloadTooLarge => {
+                ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large")
+            }
+            Self::UnsupportedMediaType => (
+                "unsupported_media_type",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported Content-Type",
+            ),
+            Self::RateLimited => ("rate_limited", StatusCode::TOO_MANY_REQUESTS, "too many requests; retry later"),
+            Self::Internal => {
+                ("internal", StatusCode::INTERNAL_SERVER_ERROR, "internal error; quote the request id to your administrator")
+            }
+            Self::NotReady => ("not_ready", StatusCode::SERVICE_UNAVAILABLE, "the service is starting or stopping"),
+            Self::DataIntegrity => (
+                "data_integrity",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "stored data failed its integrity check; quote the request id to your administrator",
+            ),
+        }
+    }
+
+    /// The code for a bare status (errors raised by the framework itself).
+    pub fn from_status(status: StatusCode) -> ErrorCode {
+        match status.as_u16() {
+            401 => Self::Unauthorized,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            409 => Self::Conflict,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            429 => Self::RateLimited,
+            503 => Self::NotReady,
+            400..=499 => Self::BadRequest,
+            _ => Self::Internal,
+        }
+    }
+}
+
+/// The error body of every failed API call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code, e.g. `not_found`.
+    pub code: &'static str,
+    /// Short English explanation for developers; UIs translate `code`.
+    pub message: String,
+    /// The `X-Request-Id` of this request.
+    pub request_id: String,
+}
+
+/// An error a handler returns. `detail` is for 4xx messages only; 5xx use the table's message.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub detail: Option<String>,
+    /// The underlying cause, logged with the request id, never sent.
+    pub cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self { code, detail: None, cause: None }
+    }
+
+    pub fn with_detail(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self { code, detail: Some(detail.into()), cause: None }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self { code: ErrorCode::Internal, detail: None, cause: Some(cause.to_string()) }
+    }
+
+    /// The message the client sees.
+    pub fn public_message(&self) -> String {
+        match (&self.detail, self.code.status().is_server_error()) {
+            (Some(d), false) => d.clone(),
+            _ => self.code.default_message().to_string(),
+        }
+    }
+
+    pub fn body(&self, request_id: &str) -> ErrorBody {
+        ErrorBody {
+            code: self.code.as_str(),
+            message: self.public_message(),
+            request_id: request_id.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.code.as_str())?;
+        if let Some(d) = &self.detail {
+            write!(f, ": {d}")?;
+        }
+        if let Some(c) = &self.cause {
+            write!(f, " (cause: {c})")?;
+        }
+        Ok(())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    /// The request-context middleware replaces this body with one carrying the request id.
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).json(self.body(""))
+    }
+}
+
+impl From<crate::store::Error> for ApiError {
+    fn from(e: crate::store::Error) -> Self {
+        let code = match &e {
+            crate::store::Error::Crypto(_) => ErrorCode::DataIntegrity,
+            crate::store::Error::WriterGone => ErrorCode::NotReady,
+            _ => ErrorCode::Internal,
+        };
+        Self { code, detail: None, cause: Some(e.to_string()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {}", c.as_str());
+            assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+        }
+    }
+
+    #[test]
+    fn server_errors_never_show_details() {
+        let e = ApiError {
+            code: ErrorCode::Internal,
+            detail: Some("SELECT * FROM secrets".into()),
+            cause: Some("disk I/O error at /var/lib/atrium".into()),
+        };
+        let body = e.body("r1");
+        assert!(!body.message.contains("SELECT") && !body.message.contains("/var/lib"));
+        let e = ApiError::with_detail(ErrorCode::BadRequest, "limit must be ≤ 100");
+        assert_eq!(e.body("r2").message, "limit must be ≤ 100");
+    }
+}

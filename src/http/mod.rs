@@ -1,0 +1,97 @@
+//! Everything actix-web: routes, middleware, errors, TLS, the embedded front-end, OpenAPI.
+//! Handlers parse input, call one engine/store function and map the result to a view.
+
+pub mod assets;
+pub mod error;
+pub mod health;
+pub mod middleware;
+pub mod openapi;
+pub mod tls;
+pub mod views;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::app::AppState;
+
+/// Extra routes a caller adds (tests mount probes here; production passes `None`).
+pub type ExtraRoutes = fn(&mut web::ServiceConfig);
+
+/// The routes every Atrium server has.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics)
+        .service(openapi::openapi_json)
+        .route("/assets/{path:.*}", web::get().to(assets::hashed));
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "cannot listen on {addr}: {source}. Another program (or another Atrium) may be using the \
+         port: stop it, or set http.listen (ATRIUM_HTTP__LISTEN, --listen) to a free address"
+    )]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] tls::Error),
+}
+
+/// Bind the listening socket (before any runtime exists, so the port is known early).
+pub fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
+    TcpListener::bind(addr).map_err(|e| Error::Bind { addr, source: e })
+}
+
+/// Build and start the HTTP server on `listener`. Must run inside an actix/tokio runtime.
+pub fn start(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    cert: Option<Arc<tls::ReloadableCert>>,
+    extra: Option<ExtraRoutes>,
+) -> Result<actix_web::dev::Server, Error> {
+    let cfg = &state.config;
+    let workers = match cfg.http.workers {
+        0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+        n => n,
+    };
+    let body_limit = cfg.http.max_body_bytes;
+    let shutdown = cfg.http.shutdown_timeout.as_secs();
+    let data = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::JsonConfig::default().limit(body_limit))
+            .app_data(web::PayloadConfig::new(body_limit))
+            .wrap(Compress::default())
+            .wrap(from_fn(middleware::request_context))
+            .configure(routes)
+            .configure(|c| {
+                if let Some(f) = extra {
+                    f(c);
+                }
+            })
+            .default_service(web::to(assets::fallback))
+    })
+    .workers(workers)
+    .shutdown_timeout(shutdown);
+    let addr = listener.local_addr().ok();
+    let server = match cert {
+        Some(cert) => {
+            let tls = tls::server_config(cert)?;
+            server.listen_rustls_0_23(listener, tls)
+        }
+        None => server.listen(listener),
+    }
+    .map_err(|e| Error::Bind {
+        addr: addr.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
+        source: e,
+    })?;
+    Ok(server.run())
+}

@@ -1,0 +1,191 @@
+//! Contacts, conversations and messages: encrypted on the way in, decrypted on the way out.
+//!
+//! Every PII column and message body is a field ciphertext bound to its `table/column/id`;
+//! phone and e-mail also get a blind index for lookups. Callers allocate ids first
+//! ([`super::Store::next_id`]) so the binding is known before the row exists.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::error::Result;
+use crate::crypto::blind::BlindKind;
+use crate::crypto::{FieldRef, Keyring};
+use crate::domain::{
+    Contact, ContactDraft, ContactId, Conversation, ConversationId, ConversationStatus, Direction,
+    Message, MessageId,
+};
+
+const CONTACTS: &str = "contacts";
+const MESSAGES: &str = "messages";
+
+/// The largest id in any table, so new ids start above it.
+pub fn max_id(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT max(
+            (SELECT coalesce(max(id), 0) FROM contacts),
+            (SELECT coalesce(max(id), 0) FROM conversations),
+            (SELECT coalesce(max(id), 0) FROM messages))",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn seal(ring: &Keyring, column: &'static str, id: i64, v: Option<&String>) -> Option<Vec<u8>> {
+    v.map(|s| ring.encrypt_str(FieldRef::new(CONTACTS, column, id), s))
+}
+
+fn open(ring: &Keyring, column: &'static str, id: i64, v: Option<Vec<u8>>) -> Result<Option<String>> {
+    Ok(match v {
+        Some(ct) => Some(ring.decrypt_string(FieldRef::new(CONTACTS, column, id), &ct)?),
+        None => None,
+    })
+}
+
+pub fn insert_contact(
+    conn: &Connection,
+    ring: &Keyring,
+    id: ContactId,
+    c: &ContactDraft,
+    now: i64,
+) -> Result<()> {
+    let i = id.0;
+    conn.prepare_cached(
+        "INSERT INTO contacts (id, name, phone, phone_bidx, email, email_bidx, id_number, address,
+                               created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+    )?
+    .execute(params![
+        i,
+        seal(ring, "name", i, c.name.as_ref()),
+        seal(ring, "phone", i, c.phone.as_ref()),
+        c.phone.as_deref().and_then(|p| ring.blind_index(BlindKind::Phone, p)),
+        seal(ring, "email", i, c.email.as_ref()),
+        c.email.as_deref().and_then(|e| ring.blind_index(BlindKind::Email, e)),
+        seal(ring, "id_number", i, c.id_number.as_ref()),
+        seal(ring, "address", i, c.address.as_ref()),
+        now,
+    ])?;
+    Ok(())
+}
+
+fn contact_from_row(ring: &Keyring, r: &Row<'_>) -> Result<Contact> {
+    let id: i64 = r.get(0)?;
+    Ok(Contact {
+        id: ContactId(id),
+        fields: ContactDraft {
+            name: open(ring, "name", id, r.get(1)?)?,
+            phone: open(ring, "phone", id, r.get(2)?)?,
+            email: open(ring, "email", id, r.get(3)?)?,
+            id_number: open(ring, "id_number", id, r.get(4)?)?,
+            address: open(ring, "address", id, r.get(5)?)?,
+        },
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
+    })
+}
+
+const CONTACT_COLUMNS: &str =
+    "id, name, phone, email, id_number, address, created_at, updated_at";
+
+pub fn get_contact(conn: &Connection, ring: &Keyring, id: ContactId) -> Result<Option<Contact>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"))?;
+    let mut rows = stmt.query([id.0])?;
+    match rows.next()? {
+        Some(r) => Ok(Some(contact_from_row(ring, r)?)),
+        None => Ok(None),
+    }
+}
+
+/// Contacts whose phone normalises to the same E.164 number (blind-index lookup).
+pub fn find_by_phone(conn: &Connection, ring: &Keyring, phone: &str) -> Result<Vec<ContactId>> {
+    let Some(bidx) = ring.blind_index(BlindKind::Phone, phone) else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached("SELECT id FROM contacts WHERE phone_bidx = ?1")?;
+    let ids = stmt.query_map([bidx], |r| r.get(0).map(ContactId))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn insert_conversation(
+    conn: &Connection,
+    id: ConversationId,
+    contact: ContactId,
+    now: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO conversations (id, contact_id, status, created_at, updated_at)
+         VALUES (?1, ?2, 'open', ?3, ?3)",
+    )?
+    .execute(params![id.0, contact.0, now])?;
+    Ok(())
+}
+
+pub fn get_conversation(conn: &Connection, id: ConversationId) -> Result<Option<Conversation>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, contact_id, status, created_at, updated_at FROM conversations WHERE id = ?1",
+        )?
+        .query_row([id.0], |r| {
+            Ok(Conversation {
+                id: ConversationId(r.get(0)?),
+                contact_id: ContactId(r.get(1)?),
+                status: ConversationStatus::parse(&r.get::<_, String>(2)?)
+                    .unwrap_or(ConversationStatus::Open),
+                created_at: r.get(3)?,
+                updated_at: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+pub fn insert_message(
+    conn: &Connection,
+    ring: &Keyring,
+    id: MessageId,
+    conversation: ConversationId,
+    direction: Direction,
+    body: &str,
+    now: i64,
+) -> Result<()> {
+    let ct = ring.encrypt_str(FieldRef::new(MESSAGES, "body", id.0), body);
+    conn.prepare_cached(
+        "INSERT INTO messages (id, conversation_id, direction, body, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![id.0, conversation.0, direction.as_str(), ct, now])?;
+    conn.prepare_cached("UPDATE conversations SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![conversation.0, now])?;
+    Ok(())
+}
+
+/// Messages of a conversation, oldest first, at most `limit`.
+pub fn list_messages(
+    conn: &Connection,
+    ring: &Keyring,
+    conversation: ConversationId,
+    limit: u32,
+) -> Result<Vec<Message>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, direction, body, created_at FROM messages
+         WHERE conversation_id = ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let mut rows = stmt.query(params![conversation.0, limit])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let ct: Vec<u8> = r.get(2)?;
+        out.push(Message {
+            id: MessageId(id),
+            conversation_id: conversation,
+            direction: Direction::parse(&r.get::<_, String>(1)?).unwrap_or(Direction::System),
+            body: ring.decrypt_string(FieldRef::new(MESSAGES, "body", id), &ct)?,
+            created_at: r.get(3)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Number of messages stored (used by durability checks and metrics).
+pub fn count_messages(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?)
+}
