@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-const SOURCES: [&str; 9] = [
+const SOURCES: [&str; 10] = [
     "src",
     "public",
     "index.html",
@@ -17,6 +17,7 @@ const SOURCES: [&str; 9] = [
     "vite.config.ts",
     "tsconfig.json",
     "tsconfig.app.json",
+    "tsconfig.node.json",
 ];
 
 fn newest(path: &Path) -> Option<SystemTime> {
@@ -39,7 +40,11 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
              (e.g. `apt-get install nodejs npm`), or build assets/dist elsewhere and copy it in"
         )
     })?;
-    if status.success() { Ok(()) } else { Err(format!("{what} failed with {status}")) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed with {status}"))
+    }
 }
 
 fn main() -> Result<(), String> {
@@ -61,9 +66,19 @@ fn main() -> Result<(), String> {
         _ => true,
     };
     if need_install {
-        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&assets), "npm ci")?;
+        run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&assets),
+            "npm ci",
+        )?;
     }
-    run(Command::new("npm").args(["run", "build"]).current_dir(&assets), "npm run build (assets/)")?;
+    run(
+        Command::new("npm")
+            .args(["run", "build"])
+            .current_dir(&assets),
+        "npm run build (assets/)",
+    )?;
     if !assets.join("dist/index.html").is_file() {
         return Err("npm run build did not produce assets/dist/index.html".into());
     }

@@ -32,7 +32,11 @@ pub struct AppOptions {
 
 impl Default for AppOptions {
     fn default() -> Self {
-        Self { clock: Arc::new(SystemClock), keys: None, extra_routes: None }
+        Self {
+            clock: Arc::new(SystemClock),
+            keys: None,
+            extra_routes: None,
+        }
     }
 }
 
@@ -53,7 +57,8 @@ pub struct App {
 /// Open the store (blocking: call before the runtime starts or on a blocking thread), check TLS
 /// files and bind the port. Every failure names what to fix.
 pub fn create_app(config: Config, opts: AppOptions) -> anyhow::Result<App> {
-    let lock = store::lock_data_dir(&config.data_dir).context("while locking the data directory")?;
+    let lock =
+        store::lock_data_dir(&config.data_dir).context("while locking the data directory")?;
     let cert = match &config.tls {
         Some(t) => Some(ReloadableCert::new(t).context("while loading the TLS certificate")?),
         None => None,
@@ -81,8 +86,19 @@ pub fn create_app(config: Config, opts: AppOptions) -> anyhow::Result<App> {
         schema = store::migrations::LATEST,
         "database ready"
     );
-    let state = web::Data::new(AppState { config, store: Arc::new(store), metrics, clock: opts.clock });
-    Ok(App { state, listener, cert, extra_routes: opts.extra_routes, _lock: lock })
+    let state = web::Data::new(AppState {
+        config,
+        store: Arc::new(store),
+        metrics,
+        clock: opts.clock,
+    });
+    Ok(App {
+        state,
+        listener,
+        cert,
+        extra_routes: opts.extra_routes,
+        _lock: lock,
+    })
 }
 
 impl App {
@@ -96,11 +112,20 @@ impl App {
 
     /// Serve until SIGTERM/SIGINT (or the handle stops it), then drain requests, flush the
     /// writer and close the database. Must run inside an actix/tokio runtime.
-    pub async fn run(self, on_start: impl FnOnce(actix_web::dev::ServerHandle)) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        on_start: impl FnOnce(actix_web::dev::ServerHandle),
+    ) -> anyhow::Result<()> {
         if !http::assets::has_index() {
             tracing::warn!("the web front-end is not embedded in this build");
         }
-        let App { state, listener, cert, extra_routes, _lock } = self;
+        let App {
+            state,
+            listener,
+            cert,
+            extra_routes,
+            _lock,
+        } = self;
         let addr = listener.local_addr().ok();
         let server = http::start(state.clone(), listener, cert.clone(), extra_routes)?;
         on_start(server.handle());
@@ -134,7 +159,9 @@ async fn reload_on_sighup(cert: Arc<ReloadableCert>) {
         let c = cert.clone();
         match store::run_blocking(move || c.reload()).await {
             Ok(Ok(())) => tracing::info!("TLS certificate reloaded"),
-            Ok(Err(e)) => tracing::error!(error = %e, "TLS reload failed; keeping the previous certificate"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "TLS reload failed; keeping the previous certificate")
+            }
             Err(e) => tracing::error!(error = %e, "TLS reload task failed"),
         }
     }

@@ -13,7 +13,11 @@ use crate::crypto::KeyProvider;
 use crate::{app, logging, store};
 
 #[derive(Debug, Parser)]
-#[command(name = "atrium", version, about = "Atrium: on-premise omnichannel customer service")]
+#[command(
+    name = "atrium",
+    version,
+    about = "Atrium: on-premise omnichannel customer service"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub common: Common,
@@ -74,7 +78,10 @@ pub enum KeysCommand {
 const EXIT_CONFIG: u8 = 2;
 
 fn load_config(common: &Common, listen: Option<String>) -> Result<Config, ExitCode> {
-    let cli = CliOverrides { data_dir: common.data_dir.clone(), listen };
+    let cli = CliOverrides {
+        data_dir: common.data_dir.clone(),
+        listen,
+    };
     match Config::load(common.config.as_deref(), &cli) {
         Ok((config, loaded)) => {
             for w in &loaded.warnings {
@@ -177,7 +184,10 @@ fn keys_init(config: &Config, owner: Option<&str>) -> anyhow::Result<()> {
         provider.load(false)?;
     } else {
         provider.create()?;
-        println!("master key created at {} (mode 0600); back it up now", path.display());
+        println!(
+            "master key created at {} (mode 0600); back it up now",
+            path.display()
+        );
     }
     if let Some(user) = owner {
         let Some(u) = nix::unistd::User::from_name(user).context("while looking up the user")?

@@ -26,23 +26,35 @@ impl std::fmt::Debug for Metrics {
 pub fn build() -> Result<Metrics, prometheus::Error> {
     let registry = Registry::new_custom(Some("atrium".into()), None)?;
     let http_requests = IntCounterVec::new(
-        Opts::new("http_requests_total", "HTTP requests by method, route and status"),
+        Opts::new(
+            "http_requests_total",
+            "HTTP requests by method, route and status",
+        ),
         &["method", "route", "status"],
     )?;
     let http_seconds = HistogramVec::new(
-        HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
-            .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+        HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(vec![
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+        ]),
         &["method", "route"],
     )?;
     let batch_size = Histogram::with_opts(
-        HistogramOpts::new("store_writer_batch_size", "Write jobs per group commit")
-            .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0]),
+        HistogramOpts::new("store_writer_batch_size", "Write jobs per group commit").buckets(vec![
+            1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+        ]),
     )?;
-    let queue_depth =
-        IntGauge::new("store_writer_queue_depth", "Write jobs waiting for the writer")?;
+    let queue_depth = IntGauge::new(
+        "store_writer_queue_depth",
+        "Write jobs waiting for the writer",
+    )?;
     let commit_seconds = Histogram::with_opts(
-        HistogramOpts::new("store_writer_commit_seconds", "Time to run and commit one batch")
-            .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0]),
+        HistogramOpts::new(
+            "store_writer_commit_seconds",
+            "Time to run and commit one batch",
+        )
+        .buckets(vec![
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+        ]),
     )?;
     registry.register(Box::new(http_requests.clone()))?;
     registry.register(Box::new(http_seconds.clone()))?;
@@ -53,7 +65,11 @@ pub fn build() -> Result<Metrics, prometheus::Error> {
         registry,
         http_requests,
         http_seconds,
-        writer: WriterMetrics { batch_size, queue_depth, commit_seconds },
+        writer: WriterMetrics {
+            batch_size,
+            queue_depth,
+            commit_seconds,
+        },
     })
 }
 

@@ -26,7 +26,12 @@ pub struct Key {
 }
 
 const fn key(path: &'static str, kind: Kind, default: &'static str) -> Key {
-    Key { path, kind, default, secret: false }
+    Key {
+        path,
+        kind,
+        default,
+        secret: false,
+    }
 }
 
 /// Every key Atrium reads. Keep `config/atrium.toml` in the same order (a test checks it).
@@ -48,7 +53,12 @@ pub const KEYS: &[Key] = &[
     key("keys.master_key_file", Kind::Str, "\"\""),
     key("log.level", Kind::Str, "\"info\""),
     key("log.format", Kind::Str, "\"text\""),
-    Key { path: "metrics.token", kind: Kind::Str, default: "\"\"", secret: true },
+    Key {
+        path: "metrics.token",
+        kind: Kind::Str,
+        default: "\"\"",
+        secret: true,
+    },
 ];
 
 /// Env vars that are not configuration keys but are still ours (no "unknown" warning).
@@ -57,7 +67,10 @@ pub const OTHER_ENV: &[&str] = &["ATRIUM_CONFIG"];
 impl Key {
     /// `http.listen` → `ATRIUM_HTTP__LISTEN`; `data_dir` → `ATRIUM_DATA_DIR`.
     pub fn env_var(&self) -> String {
-        format!("ATRIUM_{}", self.path.replace('.', "__").to_ascii_uppercase())
+        format!(
+            "ATRIUM_{}",
+            self.path.replace('.', "__").to_ascii_uppercase()
+        )
     }
 
     pub fn section(&self) -> Option<&'static str> {

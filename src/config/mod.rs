@@ -146,7 +146,10 @@ impl Config {
         cli: &CliOverrides,
     ) -> Result<(Config, Loaded), Error> {
         let mut problems = Vec::new();
-        let mut loaded = Loaded { file: file.map(Path::to_path_buf), ..Loaded::default() };
+        let mut loaded = Loaded {
+            file: file.map(Path::to_path_buf),
+            ..Loaded::default()
+        };
         let mut table = defaults_table();
 
         if let Some(path) = file {
@@ -172,17 +175,27 @@ impl Config {
             match keys::find_env(name) {
                 Some(k) => match parse_env_value(k.kind, value) {
                     Ok(v) => set_path(&mut table, k.path, v),
-                    Err(msg) => problems.push(Problem { key: k.path.into(), message: msg }),
+                    Err(msg) => problems.push(Problem {
+                        key: k.path.into(),
+                        message: msg,
+                    }),
                 },
                 None => loaded.warnings.push(format!(
                     "unknown environment variable {name} ignored (known: {})",
-                    KEYS.iter().map(|k| k.env_var()).collect::<Vec<_>>().join(", ")
+                    KEYS.iter()
+                        .map(|k| k.env_var())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             }
         }
 
         if let Some(d) = &cli.data_dir {
-            set_path(&mut table, "data_dir", toml::Value::String(d.display().to_string()));
+            set_path(
+                &mut table,
+                "data_dir",
+                toml::Value::String(d.display().to_string()),
+            );
         }
         if let Some(l) = &cli.listen {
             set_path(&mut table, "http.listen", toml::Value::String(l.clone()));
@@ -193,7 +206,10 @@ impl Config {
         let raw: RawConfig = match toml::Value::Table(table).try_into() {
             Ok(r) => r,
             Err(e) => {
-                problems.push(Problem { key: "config".into(), message: e.to_string() });
+                problems.push(Problem {
+                    key: "config".into(),
+                    message: e.to_string(),
+                });
                 return Err(Error { problems });
             }
         };
@@ -235,7 +251,9 @@ pub fn defaults_table() -> toml::Table {
 
 fn parse_toml_value(s: &str) -> Result<toml::Value, toml::de::Error> {
     let t: toml::Table = format!("v = {s}").parse()?;
-    Ok(t.get("v").cloned().unwrap_or(toml::Value::String(String::new())))
+    Ok(t.get("v")
+        .cloned()
+        .unwrap_or(toml::Value::String(String::new())))
 }
 
 fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) {
@@ -265,11 +283,18 @@ fn check_and_merge(
     problems: &mut Vec<Problem>,
 ) {
     for (name, value) in from {
-        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
         match (keys::find(&path), value) {
             (Some(k), v) => match check_kind(k.kind, v) {
                 Ok(()) => set_path(into, &path, v.clone()),
-                Err(msg) => problems.push(Problem { key: path, message: msg }),
+                Err(msg) => problems.push(Problem {
+                    key: path,
+                    message: msg,
+                }),
             },
             (None, toml::Value::Table(inner))
                 if prefix.is_empty() && KEYS.iter().any(|k| k.section() == Some(name)) =>
@@ -284,7 +309,10 @@ fn check_and_merge(
                     .next()
                     .map(|p| format!(" (did you mean {p}?)"))
                     .unwrap_or_default();
-                problems.push(Problem { key: path, message: format!("unknown key{hint}") });
+                problems.push(Problem {
+                    key: path,
+                    message: format!("unknown key{hint}"),
+                });
             }
         }
     }
@@ -306,7 +334,11 @@ fn check_kind(kind: Kind, v: &toml::Value) -> Result<(), String> {
         (Kind::Duration, toml::Value::String(s)) => humantime::parse_duration(s).is_ok(),
         _ => false,
     };
-    if ok { Ok(()) } else { Err(format!("must be {}, got {v}", kind_name(kind))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("must be {}, got {v}", kind_name(kind)))
+    }
 }
 
 fn parse_env_value(kind: Kind, s: &str) -> Result<toml::Value, String> {

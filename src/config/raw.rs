@@ -72,7 +72,10 @@ pub struct RawMetrics {
 }
 
 fn problem(key: &str, message: impl Into<String>) -> Problem {
-    Problem { key: key.to_string(), message: message.into() }
+    Problem {
+        key: key.to_string(),
+        message: message.into(),
+    }
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -112,18 +115,31 @@ impl RawConfig {
         if let Some(u) = &public_url
             && !(u.starts_with("https://") || u.starts_with("http://"))
         {
-            p.push(problem("http.public_url", format!("{u:?} must start with https://")));
+            p.push(problem(
+                "http.public_url",
+                format!("{u:?} must start with https://"),
+            ));
         }
         let max_body_bytes = http.max_body_bytes.unwrap_or(1_048_576);
         if !(1024..=1 << 30).contains(&max_body_bytes) {
-            p.push(problem("http.max_body_bytes", "must be between 1024 and 1073741824"));
+            p.push(problem(
+                "http.max_body_bytes",
+                "must be between 1024 and 1073741824",
+            ));
         }
         let workers = http.workers.unwrap_or(0);
         if workers > 256 {
-            p.push(problem("http.workers", "must be at most 256 (0 = one per core)"));
+            p.push(problem(
+                "http.workers",
+                "must be at most 256 (0 = one per core)",
+            ));
         }
-        let shutdown_timeout =
-            duration("http.shutdown_timeout", http.shutdown_timeout, Duration::from_secs(30), &mut p);
+        let shutdown_timeout = duration(
+            "http.shutdown_timeout",
+            http.shutdown_timeout,
+            Duration::from_secs(30),
+            &mut p,
+        );
 
         let tls_raw = self.tls.unwrap_or_default();
         let tls = match (non_empty(tls_raw.cert), non_empty(tls_raw.key)) {
@@ -133,15 +149,24 @@ impl RawConfig {
                         p.push(problem(k, format!("file {path:?} does not exist")));
                     }
                 }
-                Some(TlsConfig { cert: cert.into(), key: key.into() })
+                Some(TlsConfig {
+                    cert: cert.into(),
+                    key: key.into(),
+                })
             }
             (None, None) => None,
             (Some(_), None) => {
-                p.push(problem("tls.key", "tls.cert is set, so tls.key must be set too"));
+                p.push(problem(
+                    "tls.key",
+                    "tls.cert is set, so tls.key must be set too",
+                ));
                 None
             }
             (None, Some(_)) => {
-                p.push(problem("tls.cert", "tls.key is set, so tls.cert must be set too"));
+                p.push(problem(
+                    "tls.cert",
+                    "tls.key is set, so tls.cert must be set too",
+                ));
                 None
             }
         };
@@ -177,8 +202,12 @@ impl RawConfig {
         if !(1..=64).contains(&read_pool_size) {
             p.push(problem("store.read_pool_size", "must be between 1 and 64"));
         }
-        let busy_timeout =
-            duration("store.busy_timeout", store.busy_timeout, Duration::from_secs(5), &mut p);
+        let busy_timeout = duration(
+            "store.busy_timeout",
+            store.busy_timeout,
+            Duration::from_secs(5),
+            &mut p,
+        );
 
         let keys = self.keys.unwrap_or_default();
         let master_key_file = non_empty(keys.master_key_file)
@@ -197,7 +226,10 @@ impl RawConfig {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
             other => {
-                p.push(problem("log.format", format!("{other:?} is not one of \"text\", \"json\"")));
+                p.push(problem(
+                    "log.format",
+                    format!("{other:?} is not one of \"text\", \"json\""),
+                ));
                 LogFormat::Text
             }
         };

@@ -1,7 +1,10 @@
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn write(text: &str) -> tempfile::NamedTempFile {
@@ -16,7 +19,10 @@ fn embedded_defaults_serve_on_loopback_8080() {
     let (c, _) = Config::load_from(None, &[], &CliOverrides::default()).unwrap();
     assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(c.data_dir, PathBuf::from("./atrium-data"));
-    assert_eq!(c.keys.master_key_file, PathBuf::from("./atrium-data/master.key"));
+    assert_eq!(
+        c.keys.master_key_file,
+        PathBuf::from("./atrium-data/master.key")
+    );
     assert_eq!(c.store.synchronous, Synchronous::Full);
     assert!(c.tls.is_none());
 }
@@ -30,9 +36,7 @@ fn example_config_matches_defaults() {
     let mut seen = Vec::new();
     for (name, v) in &table {
         match v {
-            toml::Value::Table(inner) => {
-                seen.extend(inner.keys().map(|k| format!("{name}.{k}")))
-            }
+            toml::Value::Table(inner) => seen.extend(inner.keys().map(|k| format!("{name}.{k}"))),
             _ => seen.push(name.clone()),
         }
     }
@@ -40,8 +44,15 @@ fn example_config_matches_defaults() {
     // toml::Table is ordered by key name, so compare as sets plus per-key defaults.
     seen.sort();
     expected.sort();
-    assert_eq!(seen, expected, "config/atrium.toml and config::keys::KEYS list different keys");
-    assert_eq!(defaults_table(), table, "a value in config/atrium.toml differs from its default");
+    assert_eq!(
+        seen, expected,
+        "config/atrium.toml and config::keys::KEYS list different keys"
+    );
+    assert_eq!(
+        defaults_table(),
+        table,
+        "a value in config/atrium.toml differs from its default"
+    );
     // Every key is documented by a comment line right above it (or above its group).
     for k in keys::KEYS {
         assert!(
@@ -50,8 +61,7 @@ fn example_config_matches_defaults() {
             k.path
         );
     }
-    let (from_file, _) =
-        Config::load_from(Some(&path), &[], &CliOverrides::default()).unwrap();
+    let (from_file, _) = Config::load_from(Some(&path), &[], &CliOverrides::default()).unwrap();
     let (defaults, _) = Config::load_from(None, &[], &CliOverrides::default()).unwrap();
     assert_eq!(from_file, defaults);
 }
@@ -59,12 +69,18 @@ fn example_config_matches_defaults() {
 #[test]
 fn env_overrides_file_and_cli_overrides_env() {
     let f = write("[http]\nlisten = \"127.0.0.1:9000\"\n[store]\nmax_batch = 64\n");
-    let e = env(&[("ATRIUM_HTTP__LISTEN", "127.0.0.1:9100"), ("ATRIUM_STORE__SYNCHRONOUS", "normal")]);
+    let e = env(&[
+        ("ATRIUM_HTTP__LISTEN", "127.0.0.1:9100"),
+        ("ATRIUM_STORE__SYNCHRONOUS", "normal"),
+    ]);
     let (c, _) = Config::load_from(Some(f.path()), &e, &CliOverrides::default()).unwrap();
     assert_eq!(c.http.listen.to_string(), "127.0.0.1:9100");
     assert_eq!(c.store.max_batch, 64);
     assert_eq!(c.store.synchronous, Synchronous::Normal);
-    let cli = CliOverrides { listen: Some("127.0.0.1:9200".into()), data_dir: Some("/tmp/x".into()) };
+    let cli = CliOverrides {
+        listen: Some("127.0.0.1:9200".into()),
+        data_dir: Some("/tmp/x".into()),
+    };
     let (c, _) = Config::load_from(Some(f.path()), &e, &cli).unwrap();
     assert_eq!(c.http.listen.to_string(), "127.0.0.1:9200");
     assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
@@ -72,7 +88,10 @@ fn env_overrides_file_and_cli_overrides_env() {
 
 #[test]
 fn unknown_env_var_is_warned_about_not_fatal() {
-    let e = env(&[("ATRIUM_HTTP__LISTNE", "x"), ("ATRIUM_CONFIG", "/etc/atrium/atrium.toml")]);
+    let e = env(&[
+        ("ATRIUM_HTTP__LISTNE", "x"),
+        ("ATRIUM_CONFIG", "/etc/atrium/atrium.toml"),
+    ]);
     let (_, loaded) = Config::load_from(None, &e, &CliOverrides::default()).unwrap();
     assert_eq!(loaded.warnings.len(), 1);
     assert!(loaded.warnings[0].contains("ATRIUM_HTTP__LISTNE"));
@@ -92,7 +111,10 @@ fn three_mistakes_are_all_reported() {
         ("http.listen", "ATRIUM_HTTP__LISTEN"),
         ("store.synchronous", "ATRIUM_STORE__SYNCHRONOUS"),
     ] {
-        assert!(text.contains(key) && text.contains(var), "{key} missing in {text}");
+        assert!(
+            text.contains(key) && text.contains(var),
+            "{key} missing in {text}"
+        );
     }
 }
 
@@ -109,7 +131,10 @@ fn wrong_types_are_reported_per_key() {
 /// Must show 4: plain HTTP on a non-loopback address fails naming the keys that fix it.
 #[test]
 fn binding_all_interfaces_without_tls_names_tls_cert_and_proxy_flag() {
-    let cli = CliOverrides { listen: Some("0.0.0.0:8080".into()), ..Default::default() };
+    let cli = CliOverrides {
+        listen: Some("0.0.0.0:8080".into()),
+        ..Default::default()
+    };
     let err = Config::load_from(None, &[], &cli).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("tls.cert"), "{text}");
@@ -126,14 +151,24 @@ fn secrets_are_redacted_in_debug_and_check_config_output() {
     let printed = c.to_redacted_toml();
     assert!(!printed.contains("s3cret"), "{printed}");
     assert!(printed.contains("***"), "{printed}");
-    assert_eq!(c.metrics.token.as_ref().unwrap().expose(), "s3cret-scrape-token-42");
+    assert_eq!(
+        c.metrics.token.as_ref().unwrap().expose(),
+        "s3cret-scrape-token-42"
+    );
 }
 
 #[test]
 fn unreadable_and_invalid_files_are_clear_errors() {
-    let err = Config::load_from(Some(Path::new("/nonexistent/atrium.toml")), &[], &CliOverrides::default())
-        .unwrap_err();
-    assert!(err.to_string().contains("cannot read /nonexistent/atrium.toml"));
+    let err = Config::load_from(
+        Some(Path::new("/nonexistent/atrium.toml")),
+        &[],
+        &CliOverrides::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot read /nonexistent/atrium.toml")
+    );
     let f = write("[http\nlisten=");
     let err = Config::load_from(Some(f.path()), &[], &CliOverrides::default()).unwrap_err();
     assert!(err.to_string().contains("not valid TOML"));

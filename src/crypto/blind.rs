@@ -88,10 +88,22 @@ mod tests {
         ] {
             assert_eq!(normalise_phone(v).as_deref(), Some("+8613812345678"), "{v}");
         }
-        assert_eq!(normalise_phone("010-6552 9988").as_deref(), Some("+861065529988"));
-        assert_eq!(normalise_phone("(0755) 8888-6666").as_deref(), Some("+8675588886666"));
-        assert_eq!(normalise_phone("+852 9123 4567").as_deref(), Some("+85291234567"));
-        assert_eq!(normalise_phone("+1 (415) 555-0100").as_deref(), Some("+14155550100"));
+        assert_eq!(
+            normalise_phone("010-6552 9988").as_deref(),
+            Some("+861065529988")
+        );
+        assert_eq!(
+            normalise_phone("(0755) 8888-6666").as_deref(),
+            Some("+8675588886666")
+        );
+        assert_eq!(
+            normalise_phone("+852 9123 4567").as_deref(),
+            Some("+85291234567")
+        );
+        assert_eq!(
+            normalise_phone("+1 (415) 555-0100").as_deref(),
+            Some("+14155550100")
+        );
         assert_eq!(normalise_phone("12"), None);
         assert_eq!(normalise_phone("no phone"), None);
     }
@@ -108,7 +120,10 @@ mod tests {
     #[test]
     fn external_ids_are_raw() {
         let openid = "oLVPpjqs9BhvzwPj5A-vTYAX3GLc";
-        assert_eq!(normalise(BlindKind::ExternalId, openid).as_deref(), Some(openid));
+        assert_eq!(
+            normalise(BlindKind::ExternalId, openid).as_deref(),
+            Some(openid)
+        );
         assert_eq!(normalise(BlindKind::ExternalId, ""), None);
     }
 }

@@ -39,7 +39,11 @@ pub struct FieldRef {
 
 impl FieldRef {
     pub const fn new(table: &'static str, column: &'static str, row_id: i64) -> Self {
-        Self { table, column, row_id }
+        Self {
+            table,
+            column,
+            row_id,
+        }
     }
 
     fn aad(&self, header: &[u8]) -> Vec<u8> {
@@ -72,7 +76,13 @@ pub(crate) fn seal(cipher: &Aes256Gcm, key_id: u32, at: FieldRef, plaintext: &[u
     let aad = at.aad(out.get(..HEADER_LEN).unwrap_or_default());
     // AES-GCM encryption only fails for plaintexts over 64 GiB, far beyond any field.
     let sealed = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: &aad,
+            },
+        )
         .unwrap_or_default();
     out.extend_from_slice(&sealed);
     out
@@ -88,8 +98,7 @@ pub struct Header {
 
 /// Read and check the header; the key lookup comes next.
 pub fn parse_header(ct: &[u8]) -> Result<Header, Error> {
-    let (Some(&version), Some(&algorithm), Some(id)) = (ct.first(), ct.get(1), ct.get(2..6))
-    else {
+    let (Some(&version), Some(&algorithm), Some(id)) = (ct.first(), ct.get(1), ct.get(2..6)) else {
         return Err(Error::Truncated(ct.len()));
     };
     if version != FORMAT_V1 {
@@ -107,7 +116,11 @@ pub fn parse_header(ct: &[u8]) -> Result<Header, Error> {
         id.get(2).copied().unwrap_or(0),
         id.get(3).copied().unwrap_or(0),
     ]);
-    Ok(Header { version, algorithm, key_id })
+    Ok(Header {
+        version,
+        algorithm,
+        key_id,
+    })
 }
 
 /// Open a ciphertext whose header was checked by [`parse_header`].
@@ -121,6 +134,12 @@ pub(crate) fn open(cipher: &Aes256Gcm, at: FieldRef, ct: &[u8]) -> Result<Vec<u8
     };
     let aad = at.aad(header);
     cipher
-        .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: &aad })
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: body,
+                aad: &aad,
+            },
+        )
         .map_err(|_| Error::Authentication(at.to_string()))
 }

@@ -15,10 +15,10 @@ use rand::RngCore;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::Error;
 use super::blind::{self, BlindKind};
 use super::field::{self, FieldRef};
 use super::keys::{KEY_LEN, MasterKey, fill_random};
-use super::Error;
 
 /// A data key's id, carried in every ciphertext header.
 pub type KeyId = u32;
@@ -83,11 +83,22 @@ pub fn new_wrapped_key(kek: &MasterKey, id: KeyId, purpose: Purpose) -> WrappedK
     rand::rng().fill_bytes(&mut nonce);
     let aad = wrap_aad(id, purpose);
     let sealed = kek_cipher(kek)
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: key.as_slice(), aad: &aad })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: key.as_slice(),
+                aad: &aad,
+            },
+        )
         .unwrap_or_default();
     let mut wrapped = nonce.to_vec();
     wrapped.extend_from_slice(&sealed);
-    WrappedKey { id, purpose, wrapped, retired: false }
+    WrappedKey {
+        id,
+        purpose,
+        wrapped,
+        retired: false,
+    }
 }
 
 fn unwrap_key(kek: &MasterKey, k: &WrappedKey) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
@@ -97,7 +108,13 @@ fn unwrap_key(kek: &MasterKey, k: &WrappedKey) -> Result<Zeroizing<[u8; KEY_LEN]
     let aad = wrap_aad(k.id, k.purpose);
     let plain = Zeroizing::new(
         kek_cipher(kek)
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: &aad })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| Error::DataKeyUnwrap(k.id))?,
     );
     let mut out = Zeroizing::new([0u8; KEY_LEN]);
@@ -210,7 +227,13 @@ impl Keyring {
 
     pub fn decrypt_file(&self, at: FieldRef, ct: &[u8]) -> Result<Vec<u8>, Error> {
         let h = field::parse_header(ct)?;
-        field::open(self.file.get(&h.key_id).ok_or(Error::UnknownKeyId(h.key_id))?, at, ct)
+        field::open(
+            self.file
+                .get(&h.key_id)
+                .ok_or(Error::UnknownKeyId(h.key_id))?,
+            at,
+            ct,
+        )
     }
 
     /// Blind index of a value for equality lookups, or `None` when it normalises to nothing.
@@ -271,35 +294,56 @@ mod tests {
     fn corrupt_truncated_and_unknown_ciphertexts_are_clear_errors() {
         let (_, _, ring) = ring();
         let ct = ring.encrypt_str(AT, "secret");
-        assert!(matches!(ring.decrypt(AT, &ct[..10]), Err(Error::Truncated(10))));
+        assert!(matches!(
+            ring.decrypt(AT, &ct[..10]),
+            Err(Error::Truncated(10))
+        ));
         assert!(matches!(ring.decrypt(AT, &[]), Err(Error::Truncated(0))));
         let mut bad = ct.clone();
         bad[0] = 9;
-        assert!(matches!(ring.decrypt(AT, &bad), Err(Error::UnknownVersion(9))));
+        assert!(matches!(
+            ring.decrypt(AT, &bad),
+            Err(Error::UnknownVersion(9))
+        ));
         let mut bad = ct.clone();
         bad[1] = 2;
-        assert!(matches!(ring.decrypt(AT, &bad), Err(Error::UnknownAlgorithm(2))));
+        assert!(matches!(
+            ring.decrypt(AT, &bad),
+            Err(Error::UnknownAlgorithm(2))
+        ));
         let mut bad = ct.clone();
         bad[5] = 77;
-        assert!(matches!(ring.decrypt(AT, &bad), Err(Error::UnknownKeyId(77))));
+        assert!(matches!(
+            ring.decrypt(AT, &bad),
+            Err(Error::UnknownKeyId(77))
+        ));
         let mut bad = ct.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
-        assert!(matches!(ring.decrypt(AT, &bad), Err(Error::Authentication(_))));
+        assert!(matches!(
+            ring.decrypt(AT, &bad),
+            Err(Error::Authentication(_))
+        ));
     }
 
     #[test]
     fn wrong_master_key_cannot_unwrap() {
         let (_, keys, _) = ring();
         let other = MasterKey::generate();
-        assert!(matches!(Keyring::unlock(&other, &keys), Err(Error::DataKeyUnwrap(1))));
+        assert!(matches!(
+            Keyring::unlock(&other, &keys),
+            Err(Error::DataKeyUnwrap(1))
+        ));
     }
 
     #[test]
     fn relabelled_wrapped_key_fails() {
         let (kek, mut keys, _) = ring();
         keys[0].id = 9;
-        assert!(matches!(Keyring::unlock(&kek, &keys), Err(Error::DataKeyUnwrap(9))));
+        assert!(matches!(
+            Keyring::unlock(&kek, &keys),
+            Err(Error::DataKeyUnwrap(9))
+        ));
     }
 
     #[test]
@@ -319,13 +363,21 @@ mod tests {
     fn blind_index_matches_normalised_equals() {
         let (_, _, ring) = ring();
         let a = ring.blind_index(BlindKind::Phone, "138 1234 5678").unwrap();
-        let b = ring.blind_index(BlindKind::Phone, "+86-138-1234-5678").unwrap();
+        let b = ring
+            .blind_index(BlindKind::Phone, "+86-138-1234-5678")
+            .unwrap();
         assert_eq!(a, b);
-        let e1 = ring.blind_index(BlindKind::Email, "Zhang.San@Example.COM ").unwrap();
-        let e2 = ring.blind_index(BlindKind::Email, "zhang.san@example.com").unwrap();
+        let e1 = ring
+            .blind_index(BlindKind::Email, "Zhang.San@Example.COM ")
+            .unwrap();
+        let e2 = ring
+            .blind_index(BlindKind::Email, "zhang.san@example.com")
+            .unwrap();
         assert_eq!(e1, e2);
         // The same text under another kind gives another index.
-        let raw = ring.blind_index(BlindKind::ExternalId, "13812345678").unwrap();
+        let raw = ring
+            .blind_index(BlindKind::ExternalId, "13812345678")
+            .unwrap();
         assert_ne!(raw, a);
         assert_eq!(a.len(), 32);
     }

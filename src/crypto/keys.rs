@@ -91,7 +91,10 @@ pub struct FileKeyProvider {
 
 impl FileKeyProvider {
     pub fn new(path: impl Into<PathBuf>, db_path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), db_path: db_path.into() }
+        Self {
+            path: path.into(),
+            db_path: db_path.into(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -112,26 +115,37 @@ impl FileKeyProvider {
             .create_new(true)
             .mode(0o600)
             .open(&self.path)
-            .map_err(|e| Error::KeyFileIo { path: self.path.clone(), source: e })?;
+            .map_err(|e| Error::KeyFileIo {
+                path: self.path.clone(),
+                source: e,
+            })?;
         let mut text = Zeroizing::new(hex::encode(key.bytes()));
         text.push('\n');
         f.write_all(text.as_bytes())
             .and_then(|()| f.sync_all())
-            .map_err(|e| Error::KeyFileIo { path: self.path.clone(), source: e })?;
+            .map_err(|e| Error::KeyFileIo {
+                path: self.path.clone(),
+                source: e,
+            })?;
         Ok(key)
     }
 
     fn read(&self) -> Result<MasterKey, Error> {
-        let meta = std::fs::metadata(&self.path)
-            .map_err(|e| Error::KeyFileIo { path: self.path.clone(), source: e })?;
+        let meta = std::fs::metadata(&self.path).map_err(|e| Error::KeyFileIo {
+            path: self.path.clone(),
+            source: e,
+        })?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(Error::KeyFilePermissions { path: self.path.clone(), mode });
+            return Err(Error::KeyFilePermissions {
+                path: self.path.clone(),
+                mode,
+            });
         }
-        let raw = Zeroizing::new(
-            std::fs::read(&self.path)
-                .map_err(|e| Error::KeyFileIo { path: self.path.clone(), source: e })?,
-        );
+        let raw = Zeroizing::new(std::fs::read(&self.path).map_err(|e| Error::KeyFileIo {
+            path: self.path.clone(),
+            source: e,
+        })?);
         let mut bytes = [0u8; KEY_LEN];
         let trimmed = raw.trim_ascii();
         let ok = if trimmed.len() == 2 * KEY_LEN {
@@ -169,7 +183,10 @@ impl KeyProvider for FileKeyProvider {
                     })
                 }
             }
-            Err(e) => Err(Error::KeyFileIo { path: self.path.clone(), source: e }),
+            Err(e) => Err(Error::KeyFileIo {
+                path: self.path.clone(),
+                source: e,
+            }),
         }
     }
 
@@ -186,7 +203,10 @@ pub(crate) fn fill_random(buf: &mut [u8]) {
     }
 }
 
-#[expect(clippy::panic, reason = "no key may be generated without OS randomness")]
+#[expect(
+    clippy::panic,
+    reason = "no key may be generated without OS randomness"
+)]
 fn abort_without_randomness() -> ! {
     panic!("the operating system's random number generator failed")
 }
@@ -198,7 +218,10 @@ mod tests {
     #[test]
     fn created_key_file_is_0600_and_reloads_identically() {
         let dir = tempfile::tempdir().unwrap();
-        let p = FileKeyProvider::new(dir.path().join("k/master.key"), dir.path().join("atrium.db"));
+        let p = FileKeyProvider::new(
+            dir.path().join("k/master.key"),
+            dir.path().join("atrium.db"),
+        );
         let k1 = p.load(true).unwrap();
         let mode = std::fs::metadata(p.path()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
@@ -212,8 +235,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = FileKeyProvider::new(dir.path().join("master.key"), dir.path().join("atrium.db"));
         let err = p.load(false).unwrap_err().to_string();
-        assert!(err.contains("master.key") && err.contains("atrium.db"), "{err}");
-        assert!(!dir.path().join("master.key").exists(), "no fresh key over old data");
+        assert!(
+            err.contains("master.key") && err.contains("atrium.db"),
+            "{err}"
+        );
+        assert!(
+            !dir.path().join("master.key").exists(),
+            "no fresh key over old data"
+        );
     }
 
     #[test]
@@ -233,6 +262,11 @@ mod tests {
         std::fs::write(&path, "not a key").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         let p = FileKeyProvider::new(&path, dir.path().join("atrium.db"));
-        assert!(p.load(false).unwrap_err().to_string().contains("64 hexadecimal"));
+        assert!(
+            p.load(false)
+                .unwrap_err()
+                .to_string()
+                .contains("64 hexadecimal")
+        );
     }
 }

@@ -37,14 +37,15 @@ fn generic(chars: &[char]) -> String {
 pub fn phone(value: &str) -> String {
     let v = value.trim();
     let digits: Vec<char> = v.chars().filter(char::is_ascii_digit).collect();
-    let (prefix, national): (&str, &[char]) = if v.starts_with('+') && digits.starts_with(&['8', '6']) {
-        ("+86 ", digits.get(2..).unwrap_or_default())
-    } else if v.starts_with('+') {
-        // Other countries: keep "+" and the last 4.
-        return format!("+{}", keep_ends(&digits, 0, 4));
-    } else {
-        ("", &digits)
-    };
+    let (prefix, national): (&str, &[char]) =
+        if v.starts_with('+') && digits.starts_with(&['8', '6']) {
+            ("+86 ", digits.get(2..).unwrap_or_default())
+        } else if v.starts_with('+') {
+            // Other countries: keep "+" and the last 4.
+            return format!("+{}", keep_ends(&digits, 0, 4));
+        } else {
+            ("", &digits)
+        };
     if national.len() == 11 && national.first() == Some(&'1') {
         return format!("{prefix}{}", keep_ends(national, 3, 4));
     }
@@ -57,7 +58,11 @@ pub fn phone(value: &str) -> String {
 
 /// 身份证: 18 digits (last may be X) → `110105********1234`; 15-digit cards keep 6 + 3.
 pub fn id_number(value: &str) -> String {
-    let chars: Vec<char> = value.trim().chars().filter(|c| !c.is_whitespace()).collect();
+    let chars: Vec<char> = value
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     match chars.len() {
         18 => keep_ends(&chars, 6, 4),
         15 => keep_ends(&chars, 6, 3),
@@ -142,18 +147,25 @@ fn province_city_end(v: &str) -> Option<usize> {
 
 /// Person name: keep the surname (first character; two for common compound surnames).
 pub fn name(value: &str) -> String {
-    const COMPOUND: [&str; 10] =
-        ["欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐"];
+    const COMPOUND: [&str; 10] = [
+        "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐",
+    ];
     let v = value.trim();
     let chars: Vec<char> = v.chars().collect();
     if chars.is_empty() {
         return String::new();
     }
-    let is_cjk = chars.iter().all(|c| ('\u{4e00}'..='\u{9fff}').contains(c) || *c == '·');
+    let is_cjk = chars
+        .iter()
+        .all(|c| ('\u{4e00}'..='\u{9fff}').contains(c) || *c == '·');
     if !is_cjk {
         return generic(&chars);
     }
-    let keep = if COMPOUND.iter().any(|s| v.starts_with(s)) && chars.len() > 2 { 2 } else { 1 };
+    let keep = if COMPOUND.iter().any(|s| v.starts_with(s)) && chars.len() > 2 {
+        2
+    } else {
+        1
+    };
     let mut s: String = chars.iter().take(keep).collect();
     s.push_str(&stars(chars.len().saturating_sub(keep).max(1)));
     s
@@ -204,13 +216,28 @@ mod tests {
 
     #[test]
     fn addresses_cut_to_province_and_city() {
-        assert_eq!(address("广东省深圳市南山区科技园科苑路15号"), "广东省深圳市****");
+        assert_eq!(
+            address("广东省深圳市南山区科技园科苑路15号"),
+            "广东省深圳市****"
+        );
         assert_eq!(address("北京市朝阳区建国路88号SOHO现代城"), "北京市****");
         assert_eq!(address("上海浦东新区世纪大道100号"), "上海****");
-        assert_eq!(address("新疆维吾尔自治区乌鲁木齐市天山区解放北路"), "新疆维吾尔自治区乌鲁木齐市****");
-        assert_eq!(address("吉林省延边朝鲜族自治州延吉市光明街"), "吉林省延边朝鲜族自治州****");
-        assert_eq!(address("香港特别行政区中环皇后大道中"), "香港特别行政区****");
-        assert_eq!(address("内蒙古自治区锡林郭勒盟锡林浩特市"), "内蒙古自治区锡林郭勒盟****");
+        assert_eq!(
+            address("新疆维吾尔自治区乌鲁木齐市天山区解放北路"),
+            "新疆维吾尔自治区乌鲁木齐市****"
+        );
+        assert_eq!(
+            address("吉林省延边朝鲜族自治州延吉市光明街"),
+            "吉林省延边朝鲜族自治州****"
+        );
+        assert_eq!(
+            address("香港特别行政区中环皇后大道中"),
+            "香港特别行政区****"
+        );
+        assert_eq!(
+            address("内蒙古自治区锡林郭勒盟锡林浩特市"),
+            "内蒙古自治区锡林郭勒盟****"
+        );
         assert_eq!(address("1600 Amphitheatre Pkwy"), "16****");
     }
 

@@ -48,7 +48,9 @@ pub struct IdGenerator {
 impl IdGenerator {
     /// Start above `floor` (the largest id already in the database).
     pub fn new(floor: i64) -> Self {
-        Self { last: AtomicI64::new(floor) }
+        Self {
+            last: AtomicI64::new(floor),
+        }
     }
 
     /// The next id for wall time `now_ms`.
@@ -57,7 +59,9 @@ impl IdGenerator {
         let mut last = self.last.load(Ordering::Relaxed);
         loop {
             let next = candidate.max(last + 1);
-            match self.last.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed)
+            match self
+                .last
+                .compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed)
             {
                 Ok(_) => return next,
                 Err(actual) => last = actual,

@@ -22,13 +22,21 @@ fn respond(req: &HttpRequest, path: &str, immutable: bool) -> Option<HttpRespons
     let file = Dist::get(path)?;
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
     let mime = mime_guess::from_path(path).first_or_octet_stream();
-    let cache = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let cache = if immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
     let not_modified = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let mut b = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    let mut b = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
     b.insert_header((header::CACHE_CONTROL, HeaderValue::from_static(cache)))
         .insert_header((header::ETAG, etag));
     if not_modified {
@@ -50,7 +58,8 @@ pub async fn hashed(req: HttpRequest, path: web::Path<String>) -> Result<HttpRes
 /// Everything not routed elsewhere: unhashed files, the SPA fallback, or a JSON 404.
 pub async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    let is_get = req.method() == actix_web::http::Method::GET || req.method() == actix_web::http::Method::HEAD;
+    let is_get = req.method() == actix_web::http::Method::GET
+        || req.method() == actix_web::http::Method::HEAD;
     if !is_get {
         return Err(ApiError::new(ErrorCode::NotFound));
     }

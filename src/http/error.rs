@@ -59,30 +59,54 @@ impl ErrorCode {
 
     fn row(self) -> (&'static str, StatusCode, &'static str) {
         match self {
-            Self::BadRequest => ("bad_request", StatusCode::BAD_REQUEST, "the request is invalid"),
-            Self::InvalidJson => {
-                ("invalid_json", StatusCode::BAD_REQUEST, "the request body is not valid JSON for this endpoint")
-            }
+            Self::BadRequest => (
+                "bad_request",
+                StatusCode::BAD_REQUEST,
+                "the request is invalid",
+            ),
+            Self::InvalidJson => (
+                "invalid_json",
+                StatusCode::BAD_REQUEST,
+                "the request body is not valid JSON for this endpoint",
+            ),
             Self::Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED, "sign in first"),
             Self::Forbidden => ("forbidden", StatusCode::FORBIDDEN, "you may not do this"),
             Self::NotFound => ("not_found", StatusCode::NOT_FOUND, "no such resource"),
-            Self::MethodNotAllowed => {
-                ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
-            }
-            Self::Conflict => ("conflict", StatusCode::CONFLICT, "the resource changed or exists already"),
-            Self::PayloadTooLarge => {
-                ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large")
-            }
+            Self::MethodNotAllowed => (
+                "method_not_allowed",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed here",
+            ),
+            Self::Conflict => (
+                "conflict",
+                StatusCode::CONFLICT,
+                "the resource changed or exists already",
+            ),
+            Self::PayloadTooLarge => (
+                "payload_too_large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            ),
             Self::UnsupportedMediaType => (
                 "unsupported_media_type",
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported Content-Type",
             ),
-            Self::RateLimited => ("rate_limited", StatusCode::TOO_MANY_REQUESTS, "too many requests; retry later"),
-            Self::Internal => {
-                ("internal", StatusCode::INTERNAL_SERVER_ERROR, "internal error; quote the request id to your administrator")
-            }
-            Self::NotReady => ("not_ready", StatusCode::SERVICE_UNAVAILABLE, "the service is starting or stopping"),
+            Self::RateLimited => (
+                "rate_limited",
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many requests; retry later",
+            ),
+            Self::Internal => (
+                "internal",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error; quote the request id to your administrator",
+            ),
+            Self::NotReady => (
+                "not_ready",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the service is starting or stopping",
+            ),
             Self::DataIntegrity => (
                 "data_integrity",
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -131,15 +155,27 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, detail: None, cause: None }
+        Self {
+            code,
+            detail: None,
+            cause: None,
+        }
     }
 
     pub fn with_detail(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self { code, detail: Some(detail.into()), cause: None }
+        Self {
+            code,
+            detail: Some(detail.into()),
+            cause: None,
+        }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self { code: ErrorCode::Internal, detail: None, cause: Some(cause.to_string()) }
+        Self {
+            code: ErrorCode::Internal,
+            detail: None,
+            cause: Some(cause.to_string()),
+        }
     }
 
     /// The message the client sees.
@@ -190,7 +226,11 @@ impl From<crate::store::Error> for ApiError {
             crate::store::Error::WriterGone => ErrorCode::NotReady,
             _ => ErrorCode::Internal,
         };
-        Self { code, detail: None, cause: Some(e.to_string()) }
+        Self {
+            code,
+            detail: None,
+            cause: Some(e.to_string()),
+        }
     }
 }
 
@@ -203,7 +243,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for c in ErrorCode::ALL {
             assert!(seen.insert(c.as_str()), "duplicate {}", c.as_str());
-            assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+            assert!(
+                c.as_str()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '_')
+            );
         }
     }
 

@@ -31,7 +31,10 @@ pub struct Readiness {
 #[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
+    HttpResponse::Ok().json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
 }
 
 /// Ready to serve: migrations are done and the database writer commits an empty transaction
@@ -50,7 +53,11 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             schema_version: crate::store::migrations::LATEST,
             writer_queue_depth: store.writer().queue_depth(),
         })),
-        Ok(Err(e)) => Err(ApiError { code: ErrorCode::NotReady, detail: None, cause: Some(e.to_string()) }),
+        Ok(Err(e)) => Err(ApiError {
+            code: ErrorCode::NotReady,
+            detail: None,
+            cause: Some(e.to_string()),
+        }),
         Err(_) => Err(ApiError {
             code: ErrorCode::NotReady,
             detail: None,
@@ -73,7 +80,10 @@ fn is_local(req: &HttpRequest) -> bool {
     (status = 403, body = super::error::ErrorBody),
 ), security((), ("metrics_token" = [])))]
 #[get("/metrics")]
-pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let token_ok = state.config.metrics.token.as_ref().is_some_and(|t| {
         req.headers()
             .get(header::AUTHORIZATION)

@@ -47,8 +47,13 @@ pub async fn request_context(
         res = shape_error(res, &request_id);
     }
 
-    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
-    let tls = state.as_ref().is_some_and(|s| s.config.tls.is_some() || s.config.http.behind_tls_proxy);
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    let tls = state
+        .as_ref()
+        .is_some_and(|s| s.config.tls.is_some() || s.config.http.behind_tls_proxy);
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         h.insert(X_REQUEST_ID, v);
@@ -87,7 +92,10 @@ fn set_security_headers(h: &mut actix_web::http::header::HeaderMap, tls: bool) {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
         (
             HeaderName::from_static("permissions-policy"),
             "camera=(), microphone=(), geolocation=(), payment=()",
@@ -99,7 +107,10 @@ fn set_security_headers(h: &mut actix_web::http::header::HeaderMap, tls: bool) {
         }
     }
     if tls && !h.contains_key(header::STRICT_TRANSPORT_SECURITY) {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
 }
 
@@ -109,10 +120,18 @@ fn shape_error(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceRespon
     let status = res.status();
     let api = match res.response().error() {
         Some(e) => match e.as_error::<ApiError>() {
-            Some(api) => ApiError { code: api.code, detail: api.detail.clone(), cause: api.cause.clone() },
+            Some(api) => ApiError {
+                code: api.code,
+                detail: api.detail.clone(),
+                cause: api.cause.clone(),
+            },
             None => {
                 let code = framework_code(status, e);
-                ApiError { code, detail: Some(e.to_string()), cause: Some(e.to_string()) }
+                ApiError {
+                    code,
+                    detail: Some(e.to_string()),
+                    cause: Some(e.to_string()),
+                }
             }
         },
         None => {

@@ -30,20 +30,35 @@ pub enum Error {
 }
 
 fn load(cfg: &TlsConfig) -> Result<CertifiedKey, Error> {
-    let read = |p: &Path| std::fs::read(p).map_err(|e| Error::Read { path: p.to_path_buf(), source: e });
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Error::Read {
+            path: p.to_path_buf(),
+            source: e,
+        })
+    };
     let cert_pem = read(&cfg.cert)?;
     let certs: Vec<_> = rustls_pemfile::certs(&mut cert_pem.as_slice())
         .filter_map(Result::ok)
         .collect();
     if certs.is_empty() {
-        return Err(Error::NoCertificate { path: cfg.cert.clone() });
+        return Err(Error::NoCertificate {
+            path: cfg.cert.clone(),
+        });
     }
     let key_pem = zeroize::Zeroizing::new(read(&cfg.key)?);
     let key = rustls_pemfile::private_key(&mut key_pem.as_slice())
-        .map_err(|e| Error::BadKey { path: cfg.key.clone(), detail: e.to_string() })?
-        .ok_or_else(|| Error::NoKey { path: cfg.key.clone() })?;
-    let signer = rustls::crypto::ring::sign::any_supported_type(&key)
-        .map_err(|e| Error::BadKey { path: cfg.key.clone(), detail: e.to_string() })?;
+        .map_err(|e| Error::BadKey {
+            path: cfg.key.clone(),
+            detail: e.to_string(),
+        })?
+        .ok_or_else(|| Error::NoKey {
+            path: cfg.key.clone(),
+        })?;
+    let signer =
+        rustls::crypto::ring::sign::any_supported_type(&key).map_err(|e| Error::BadKey {
+            path: cfg.key.clone(),
+            detail: e.to_string(),
+        })?;
     Ok(CertifiedKey::new(certs, signer))
 }
 
@@ -57,7 +72,10 @@ pub struct ReloadableCert {
 impl ReloadableCert {
     pub fn new(cfg: &TlsConfig) -> Result<Arc<Self>, Error> {
         let first = load(cfg)?;
-        Ok(Arc::new(Self { cfg: cfg.clone(), current: ArcSwap::from_pointee(first) }))
+        Ok(Arc::new(Self {
+            cfg: cfg.clone(),
+            current: ArcSwap::from_pointee(first),
+        }))
     }
 
     /// Re-read the files; on failure keep serving the previous certificate.

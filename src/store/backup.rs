@@ -24,7 +24,10 @@ pub struct BackupInfo {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |e| Error::Io { path: path.to_path_buf(), source: e }
+    move |e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
 }
 
 /// Copy the database behind `src` into a new file `out` (refuses to overwrite), mode 0600.
@@ -55,7 +58,11 @@ pub fn backup_connection(src: &Connection, out: &Path) -> Result<BackupInfo> {
     std::fs::rename(&tmp, out).map_err(io(out))?;
     let bytes = std::fs::metadata(out).map_err(io(out))?.len();
     let check = open_read_only(out)?;
-    Ok(BackupInfo { path: out.to_path_buf(), schema_version: migrations::user_version(&check)?, bytes })
+    Ok(BackupInfo {
+        path: out.to_path_buf(),
+        schema_version: migrations::user_version(&check)?,
+        bytes,
+    })
 }
 
 /// Back up the database at `db` (which may be in use by a running server) into `out`.
@@ -85,7 +92,10 @@ pub fn verify(path: &Path, kek: &MasterKey) -> Result<BackupInfo> {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .map_err(|e| super::classify(path, e))?;
     if integrity != "ok" {
-        return Err(Error::Integrity { path: path.to_path_buf(), detail: integrity });
+        return Err(Error::Integrity {
+            path: path.to_path_buf(),
+            detail: integrity,
+        });
     }
     let version = migrations::user_version(&conn)?;
     if version == 0 {
@@ -109,13 +119,22 @@ pub fn verify(path: &Path, kek: &MasterKey) -> Result<BackupInfo> {
     }
     Keyring::unlock(kek, &keys::load_wrapped(&conn)?)?;
     let bytes = std::fs::metadata(path).map_err(io(path))?.len();
-    Ok(BackupInfo { path: path.to_path_buf(), schema_version: version, bytes })
+    Ok(BackupInfo {
+        path: path.to_path_buf(),
+        schema_version: version,
+        bytes,
+    })
 }
 
 /// Replace the database in `data_dir` with the verified backup `from`. The caller holds the
 /// data-directory lock (no server running). The previous database, if any, is checkpointed
 /// and moved to `backups/pre-restore-<now_ms>.db`. Returns where the old database went.
-pub fn restore(data_dir: &Path, from: &Path, kek: &MasterKey, now_ms: i64) -> Result<Option<PathBuf>> {
+pub fn restore(
+    data_dir: &Path,
+    from: &Path,
+    kek: &MasterKey,
+    now_ms: i64,
+) -> Result<Option<PathBuf>> {
     verify(from, kek)?;
     let db = data_dir.join(DB_FILE);
     let staged = data_dir.join(format!("{DB_FILE}.restoring"));
@@ -123,7 +142,9 @@ pub fn restore(data_dir: &Path, from: &Path, kek: &MasterKey, now_ms: i64) -> Re
     std::fs::copy(from, &staged).map_err(io(&staged))?;
     std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o600))
         .map_err(io(&staged))?;
-    std::fs::File::open(&staged).and_then(|f| f.sync_all()).map_err(io(&staged))?;
+    std::fs::File::open(&staged)
+        .and_then(|f| f.sync_all())
+        .map_err(io(&staged))?;
     verify(&staged, kek)?;
 
     let mut kept = None;
@@ -147,6 +168,8 @@ pub fn restore(data_dir: &Path, from: &Path, kek: &MasterKey, now_ms: i64) -> Re
         }
     }
     std::fs::rename(&staged, &db).map_err(io(&db))?;
-    std::fs::File::open(data_dir).and_then(|d| d.sync_all()).map_err(io(data_dir))?;
+    std::fs::File::open(data_dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io(data_dir))?;
     Ok(kept)
 }

@@ -33,7 +33,12 @@ fn seal(ring: &Keyring, column: &'static str, id: i64, v: Option<&String>) -> Op
     v.map(|s| ring.encrypt_str(FieldRef::new(CONTACTS, column, id), s))
 }
 
-fn open(ring: &Keyring, column: &'static str, id: i64, v: Option<Vec<u8>>) -> Result<Option<String>> {
+fn open(
+    ring: &Keyring,
+    column: &'static str,
+    id: i64,
+    v: Option<Vec<u8>>,
+) -> Result<Option<String>> {
     Ok(match v {
         Some(ct) => Some(ring.decrypt_string(FieldRef::new(CONTACTS, column, id), &ct)?),
         None => None,
@@ -57,9 +62,13 @@ pub fn insert_contact(
         i,
         seal(ring, "name", i, c.name.as_ref()),
         seal(ring, "phone", i, c.phone.as_ref()),
-        c.phone.as_deref().and_then(|p| ring.blind_index(BlindKind::Phone, p)),
+        c.phone
+            .as_deref()
+            .and_then(|p| ring.blind_index(BlindKind::Phone, p)),
         seal(ring, "email", i, c.email.as_ref()),
-        c.email.as_deref().and_then(|e| ring.blind_index(BlindKind::Email, e)),
+        c.email
+            .as_deref()
+            .and_then(|e| ring.blind_index(BlindKind::Email, e)),
         seal(ring, "id_number", i, c.id_number.as_ref()),
         seal(ring, "address", i, c.address.as_ref()),
         now,
@@ -83,12 +92,12 @@ fn contact_from_row(ring: &Keyring, r: &Row<'_>) -> Result<Contact> {
     })
 }
 
-const CONTACT_COLUMNS: &str =
-    "id, name, phone, email, id_number, address, created_at, updated_at";
+const CONTACT_COLUMNS: &str = "id, name, phone, email, id_number, address, created_at, updated_at";
 
 pub fn get_contact(conn: &Connection, ring: &Keyring, id: ContactId) -> Result<Option<Contact>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"
+    ))?;
     let mut rows = stmt.query([id.0])?;
     match rows.next()? {
         Some(r) => Ok(Some(contact_from_row(ring, r)?)),

@@ -12,7 +12,11 @@ const FINGERPRINT: &str = "kek_fingerprint";
 
 fn stored_fingerprint(conn: &Connection) -> Result<Option<Vec<u8>>> {
     Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [FINGERPRINT], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [FINGERPRINT],
+            |r| r.get(0),
+        )
         .optional()?)
 }
 
@@ -20,9 +24,15 @@ fn stored_fingerprint(conn: &Connection) -> Result<Option<Vec<u8>>> {
 pub fn check_fingerprint(conn: &Connection, kek: &MasterKey, from: &dyn KeyProvider) -> Result<()> {
     match stored_fingerprint(conn)? {
         Some(fp) if bool::from(fp.ct_eq(&kek.fingerprint())) => Ok(()),
-        Some(_) => Err(crypto::Error::KeyMismatch { provider: from.describe() }.into()),
+        Some(_) => Err(crypto::Error::KeyMismatch {
+            provider: from.describe(),
+        }
+        .into()),
         // Version ≥ 1 always has a fingerprint; a missing one means the row was removed.
-        None => Err(crypto::Error::KeyMismatch { provider: from.describe() }.into()),
+        None => Err(crypto::Error::KeyMismatch {
+            provider: from.describe(),
+        }
+        .into()),
     }
 }
 
@@ -46,14 +56,24 @@ pub fn load_wrapped(conn: &Connection) -> Result<Vec<WrappedKey>> {
         "SELECT id, purpose, wrapped, retired_at IS NOT NULL FROM data_keys ORDER BY id",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?, r.get(3)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+            r.get(3)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
         let (id, purpose, wrapped, retired) = row?;
         // Unknown purposes come from a newer binary; skip rather than misuse them.
         if let (Some(purpose), Ok(id)) = (Purpose::parse(&purpose), u32::try_from(id)) {
-            out.push(WrappedKey { id, purpose, wrapped, retired });
+            out.push(WrappedKey {
+                id,
+                purpose,
+                wrapped,
+                retired,
+            });
         }
     }
     Ok(out)

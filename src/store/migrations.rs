@@ -16,7 +16,10 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration { version: 1, sql: V1 }];
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sql: V1,
+}];
 
 /// The schema version this binary creates and understands.
 pub const LATEST: i64 = 1;
@@ -81,11 +84,17 @@ pub fn user_version(conn: &Connection) -> Result<i64> {
 pub fn migrate(conn: &mut Connection) -> Result<i64> {
     let from = user_version(conn)?;
     for m in MIGRATIONS.iter().filter(|m| m.version > from) {
-        let tx = conn.transaction().map_err(|e| Error::Migration { version: m.version, source: e })?;
+        let tx = conn.transaction().map_err(|e| Error::Migration {
+            version: m.version,
+            source: e,
+        })?;
         tx.execute_batch(m.sql)
             .and_then(|()| tx.pragma_update(None, "user_version", m.version))
             .and_then(|()| tx.commit())
-            .map_err(|e| Error::Migration { version: m.version, source: e })?;
+            .map_err(|e| Error::Migration {
+                version: m.version,
+                source: e,
+            })?;
         tracing::info!(version = m.version, "schema migrated");
     }
     Ok(from)

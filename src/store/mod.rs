@@ -53,7 +53,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("db_path", &self.db_path).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("db_path", &self.db_path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,10 +69,15 @@ pub fn lock_data_dir(dir: &Path) -> Result<File> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| Error::DataDir { path: dir.to_path_buf(), source: e })?;
+        .map_err(|e| Error::DataDir {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
     match f.try_lock() {
         Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked { path: dir.to_path_buf() }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: dir.to_path_buf(),
+        }),
         Err(std::fs::TryLockError::Error(e)) => Err(Error::Io { path, source: e }),
     }
 }
@@ -78,9 +85,16 @@ pub fn lock_data_dir(dir: &Path) -> Result<File> {
 /// Create the data directory (mode 0700) and check that it is writable.
 pub fn ensure_data_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    let err = |e| Error::DataDir { path: dir.to_path_buf(), source: e };
+    let err = |e| Error::DataDir {
+        path: dir.to_path_buf(),
+        source: e,
+    };
     if !dir.is_dir() {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(err)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(err)?;
     }
     let probe = dir.join(".atrium-write-probe");
     std::fs::write(&probe, b"").map_err(err)?;
@@ -92,7 +106,10 @@ pub fn ensure_data_dir(dir: &Path) -> Result<()> {
 fn classify(path: &Path, e: rusqlite::Error) -> Error {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
-            Error::NotADatabase { path: path.to_path_buf(), detail: e.to_string() }
+            Error::NotADatabase {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }
         }
         _ => Error::Sqlite(e),
     }
@@ -110,10 +127,15 @@ fn open_write_connection(path: &Path, config: &Config) -> Result<Connection> {
     // Owner only: SQLite gives the -wal and -shm files the database file's mode.
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+            Error::Io {
+                path: path.to_path_buf(),
+                source: e,
+            }
+        })?;
     }
-    conn.busy_timeout(config.store.busy_timeout).map_err(|e| classify(path, e))?;
+    conn.busy_timeout(config.store.busy_timeout)
+        .map_err(|e| classify(path, e))?;
     let sync = match config.store.synchronous {
         Synchronous::Full => "FULL",
         Synchronous::Normal => "NORMAL",
@@ -123,8 +145,10 @@ fn open_write_connection(path: &Path, config: &Config) -> Result<Connection> {
     ))
     .map_err(|e| classify(path, e))?;
     // Fail now, with the file named, if the header is not SQLite's.
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-        .map_err(|e| classify(path, e))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| classify(path, e))?;
     Ok(conn)
 }
 
@@ -172,7 +196,15 @@ impl Store {
             .build(manager)?;
 
         let writer = Writer::start(conn, config.store.max_batch, opts.metrics)?;
-        Ok(Store { writer, reads, keyring, ids, clock: opts.clock, db_path, migrated_from })
+        Ok(Store {
+            writer,
+            reads,
+            keyring,
+            ids,
+            clock: opts.clock,
+            db_path,
+            migrated_from,
+        })
     }
 
     pub fn keyring(&self) -> &Arc<Keyring> {
@@ -217,7 +249,10 @@ impl Store {
     }
 
     /// Same as [`Store::read`] for synchronous callers.
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection, &Keyring) -> Result<T>) -> Result<T> {
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&Connection, &Keyring) -> Result<T>,
+    ) -> Result<T> {
         let conn = self.reads.get()?;
         f(&conn, &self.keyring)
     }
@@ -254,5 +289,7 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Join(e.to_string()))
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Join(e.to_string()))
 }

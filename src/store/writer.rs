@@ -57,7 +57,12 @@ impl Writer {
             .name("atrium-writer".into())
             .spawn(move || run(conn, rx, max_batch.max(1), &d, &m))
             .map_err(|e| Error::Join(e.to_string()))?;
-        Ok(Writer { tx, depth, metrics, thread: Arc::new(std::sync::Mutex::new(Some(handle))) })
+        Ok(Writer {
+            tx,
+            depth,
+            metrics,
+            thread: Arc::new(std::sync::Mutex::new(Some(handle))),
+        })
     }
 
     fn enqueue<T, F>(&self, job: F) -> Result<oneshot::Receiver<Result<T>>>
@@ -104,7 +109,9 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        self.enqueue(job)?.blocking_recv().map_err(|_| Error::WriterGone)?
+        self.enqueue(job)?
+            .blocking_recv()
+            .map_err(|_| Error::WriterGone)?
     }
 
     /// Jobs waiting for the writer.
@@ -210,14 +217,20 @@ fn run_batch(conn: &mut Connection, batch: &mut Vec<JobFn>, metrics: &WriterMetr
             continue;
         }
         let (ok, completion) = job(Ok(&tx));
-        let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+        let end = if ok {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
         if let Err(e) = tx.execute_batch(end) {
             tracing::error!(error = %e, "savepoint end failed");
         }
         completions.push(completion);
     }
     let commit = tx.commit();
-    metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+    metrics
+        .commit_seconds
+        .observe(started.elapsed().as_secs_f64());
     match &commit {
         Ok(()) => completions.into_iter().for_each(|c| c(None)),
         Err(e) => {
@@ -226,4 +239,3 @@ fn run_batch(conn: &mut Connection, batch: &mut Vec<JobFn>, metrics: &WriterMetr
         }
     }
 }
-

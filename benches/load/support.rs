@@ -1,0 +1,444 @@
+//! Measurement helpers for the load benchmark: result rows, the HTTP load generator, the
+//! writer and raw-SQLite workloads, child-process control and /proc readings.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use atrium::config::{CliOverrides, Config};
+use atrium::domain::{ContactDraft, ContactId, ConversationId, Direction, MessageId};
+use atrium::store::{OpenOptions, Store, contacts, migrations};
+use serde::Serialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A message body of realistic size (a typical customer message, ~120 bytes of UTF-8).
+pub const BODY: &str =
+    "您好，我想查询一下上周五在网点办理的信用卡分期业务进度，订单号 20261120-0042，谢谢！";
+
+#[derive(Debug, Serialize)]
+pub struct Row {
+    pub metric: String,
+    pub value: f64,
+    pub unit: &'static str,
+    pub target: Option<String>,
+    pub baseline: Option<f64>,
+    pub ratio: Option<f64>,
+    pub pass: Option<bool>,
+}
+
+impl Row {
+    pub fn new(metric: impl Into<String>, value: f64, unit: &'static str) -> Self {
+        Row {
+            metric: metric.into(),
+            value,
+            unit,
+            target: None,
+            baseline: None,
+            ratio: None,
+            pass: None,
+        }
+    }
+
+    pub fn target_min(mut self, t: Option<f64>) -> Self {
+        if let Some(t) = t {
+            self.target = Some(format!(">= {t}"));
+            self.pass = Some(self.value >= t);
+        }
+        self
+    }
+
+    pub fn target_max(mut self, t: Option<f64>) -> Self {
+        if let Some(t) = t {
+            self.target = Some(format!("<= {t}"));
+            self.pass = Some(self.value <= t);
+        }
+        self
+    }
+
+    pub fn baseline(mut self, b: f64) -> Self {
+        self.baseline = Some(b);
+        self.ratio = Some(if b > 0.0 { self.value / b } else { 0.0 });
+        self
+    }
+}
+
+#[derive(Default)]
+pub struct Runner {
+    pub rows: Vec<Row>,
+}
+
+impl Runner {
+    pub fn push(&mut self, row: Row) {
+        println!(
+            "  {:<44} {:>12.1} {:<12} target {:<12} baseline {:>12} ratio {:>6} {}",
+            row.metric,
+            row.value,
+            row.unit,
+            row.target.as_deref().unwrap_or("-"),
+            row.baseline.map_or("-".into(), |b| format!("{b:.1}")),
+            row.ratio.map_or("-".into(), |r| format!("{r:.2}")),
+            match row.pass {
+                Some(true) => "PASS",
+                Some(false) => "MISS",
+                None => "",
+            }
+        );
+        self.rows.push(row);
+    }
+
+    pub fn print_and_save(&self) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+        std::fs::create_dir_all(&dir).unwrap();
+        let json = serde_json::to_string_pretty(&self.rows).unwrap();
+        std::fs::write(dir.join("load.json"), json).unwrap();
+        let missed: Vec<_> = self.rows.iter().filter(|r| r.pass == Some(false)).collect();
+        println!(
+            "{} metrics, {} with targets, {} missed; written to target/bench/load.json",
+            self.rows.len(),
+            self.rows.iter().filter(|r| r.pass.is_some()).count(),
+            missed.len()
+        );
+    }
+}
+
+fn bench_config(dir: &Path, max_batch: usize) -> Config {
+    let env = vec![("ATRIUM_STORE__MAX_BATCH".to_string(), max_batch.to_string())];
+    let cli = CliOverrides {
+        data_dir: Some(dir.join("data")),
+        listen: Some("127.0.0.1:0".into()),
+    };
+    Config::load_from(None, &env, &cli).unwrap().0
+}
+
+/// Raw SQLite: the same schema and pragmas (WAL, synchronous=FULL), plaintext rows, `batch`
+/// inserts per transaction, one thread. Rows per second.
+pub fn raw_sqlite_rows_per_sec(batch: usize, secs: f64) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = rusqlite::Connection::open(dir.path().join("raw.db")).unwrap();
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )
+    .unwrap();
+    migrations::migrate(&mut c).unwrap();
+    c.execute(
+        "INSERT INTO contacts (id, created_at, updated_at) VALUES (1, 0, 0)",
+        [],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO conversations (id, contact_id, status, created_at, updated_at) VALUES (1, 1, 'open', 0, 0)",
+        [],
+    )
+    .unwrap();
+    let start = Instant::now();
+    let mut id: i64 = 10;
+    let mut rows = 0u64;
+    while start.elapsed().as_secs_f64() < secs {
+        let tx = c.transaction().unwrap();
+        for _ in 0..batch {
+            id += 1;
+            tx.prepare_cached(
+                "INSERT INTO messages (id, conversation_id, direction, body, created_at) VALUES (?1, 1, 'incoming', ?2, 0)",
+            )
+            .unwrap()
+            .execute(rusqlite::params![id, BODY.as_bytes()])
+            .unwrap();
+            tx.prepare_cached("UPDATE conversations SET updated_at = ?2 WHERE id = ?1")
+                .unwrap()
+                .execute(rusqlite::params![1, id])
+                .unwrap();
+        }
+        tx.commit().unwrap();
+        rows += batch as u64;
+    }
+    rows as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Atrium's store: `2 × batch` concurrent writers, one encrypted message row per write job,
+/// group commit capped at `batch` jobs. Returns (rows/s, mean jobs per commit).
+pub fn writer_rows_per_sec(batch: usize, secs: f64) -> (f64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = bench_config(dir.path(), batch);
+    let metrics = atrium::metrics::build().unwrap();
+    let keys = atrium::app::key_provider(&cfg);
+    let store = Arc::new(
+        Store::open(OpenOptions {
+            config: &cfg,
+            keys: &keys,
+            clock: Arc::new(atrium::clock::SystemClock),
+            metrics: metrics.writer.clone(),
+        })
+        .unwrap(),
+    );
+    let (contact, conv) = (ContactId(store.next_id()), ConversationId(store.next_id()));
+    let now = store.now_ms();
+    store
+        .write_blocking(move |c, ring| {
+            contacts::insert_contact(c, ring, contact, &ContactDraft::default(), now)?;
+            contacts::insert_conversation(c, conv, contact, now)
+        })
+        .unwrap();
+    let before_sum = metrics.writer.batch_size.get_sample_sum();
+    let before_count = metrics.writer.batch_size.get_sample_count();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(secs);
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..(2 * batch).max(1))
+            .map(|_| {
+                let store = store.clone();
+                let done = done.clone();
+                tokio::spawn(async move {
+                    while Instant::now() < deadline {
+                        let id = MessageId(store.next_id());
+                        let now = store.now_ms();
+                        store
+                            .write(move |c, ring| {
+                                contacts::insert_message(
+                                    c,
+                                    ring,
+                                    id,
+                                    conv,
+                                    Direction::Incoming,
+                                    BODY,
+                                    now,
+                                )
+                            })
+                            .await
+                            .unwrap();
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let jobs = metrics.writer.batch_size.get_sample_sum() - before_sum;
+    let commits = (metrics.writer.batch_size.get_sample_count() - before_count) as f64;
+    // Correctness: every acknowledged row is in the database.
+    let stored = store
+        .read_blocking(|c, _| contacts::count_messages(c))
+        .unwrap();
+    assert_eq!(
+        stored as u64,
+        done.load(Ordering::Relaxed),
+        "acknowledged = stored"
+    );
+    store.close();
+    (
+        done.load(Ordering::Relaxed) as f64 / elapsed,
+        jobs / commits.max(1.0),
+    )
+}
+
+/// A minimal actix-web server (2 workers) answering "ok": the HTTP baseline.
+pub fn minimal_server() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            actix_web::HttpServer::new(|| {
+                actix_web::App::new().route("/", actix_web::web::get().to(|| async { "ok" }))
+            })
+            .workers(2)
+            .listen(listener)
+            .unwrap()
+            .run()
+            .await
+            .unwrap();
+        });
+    });
+    wait_ready_path(addr, "/", Duration::from_secs(10));
+    addr
+}
+
+pub struct LoadResult {
+    pub rps: f64,
+    pub p99_ms: f64,
+}
+
+/// Keep-alive HTTP/1.1 GETs from `conns` connections for `secs` seconds.
+pub fn http_load(addr: SocketAddr, path: &str, conns: usize, secs: f64) -> LoadResult {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n").into_bytes();
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let latencies: Vec<Vec<f64>> = rt.block_on(async {
+        let tasks: Vec<_> = (0..conns)
+            .map(|_| {
+                let request = request.clone();
+                tokio::spawn(async move {
+                    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+                    s.set_nodelay(true).unwrap();
+                    let mut lat = Vec::new();
+                    let mut buf = vec![0u8; 16 * 1024];
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        s.write_all(&request).await.unwrap();
+                        read_response(&mut s, &mut buf).await;
+                        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    lat
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for t in tasks {
+            all.push(t.await.unwrap());
+        }
+        all
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut all: Vec<f64> = latencies.into_iter().flatten().collect();
+    all.sort_by(f64::total_cmp);
+    let p99 = all.get(all.len() * 99 / 100).copied().unwrap_or(0.0);
+    LoadResult {
+        rps: all.len() as f64 / elapsed,
+        p99_ms: p99,
+    }
+}
+
+/// Read one HTTP/1.1 response with a Content-Length body; panics on a non-200.
+async fn read_response(s: &mut tokio::net::TcpStream, buf: &mut [u8]) {
+    let mut have = 0;
+    loop {
+        let n = s.read(&mut buf[have..]).await.unwrap();
+        assert!(n > 0, "connection closed");
+        have += n;
+        if let Some(end) = find(&buf[..have], b"\r\n\r\n") {
+            let head = std::str::from_utf8(&buf[..end]).unwrap();
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            let mut body_have = have - end - 4;
+            while body_have < len {
+                let n = s.read(&mut buf[..]).await.unwrap();
+                assert!(n > 0);
+                body_have += n;
+            }
+            return;
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A running `atrium serve` child; killed on drop.
+pub struct AtriumChild {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl AtriumChild {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for AtriumChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+fn start_child(dir: &Path, addr: SocketAddr) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_atrium"))
+        .args(["serve", "--listen", &addr.to_string(), "--data-dir"])
+        .arg(dir.join("data"))
+        .env("ATRIUM_LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+pub fn spawn_atrium(dir: &Path) -> AtriumChild {
+    let addr = free_port();
+    let child = start_child(dir, addr);
+    wait_ready(addr, Duration::from_secs(30));
+    AtriumChild { child, addr }
+}
+
+/// Milliseconds from process start to the first 200 from /readyz.
+pub fn time_to_ready(dir: &Path) -> (f64, AtriumChild) {
+    let addr = free_port();
+    let t = Instant::now();
+    let child = start_child(dir, addr);
+    wait_ready(addr, Duration::from_secs(30));
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    (ms, AtriumChild { child, addr })
+}
+
+pub fn wait_ready(addr: SocketAddr, timeout: Duration) {
+    wait_ready_path(addr, "/readyz", timeout);
+}
+
+fn wait_ready_path(addr: SocketAddr, path: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(mut s) = TcpStream::connect(addr) {
+            let _ = s.write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n").as_bytes(),
+            );
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            if out.starts_with("HTTP/1.1 200") {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("{addr}{path} not ready within {timeout:?}");
+}
+
+/// Resident set size of a process, KiB.
+pub fn rss_kib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Size of the binary after `strip` (the release profile strips already; this makes sure).
+pub fn stripped_size_mib(bin: &Path) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("atrium");
+    std::fs::copy(bin, &copy).unwrap();
+    let _ = Command::new("strip").arg(&copy).status();
+    std::fs::metadata(&copy).unwrap().len() as f64 / (1024.0 * 1024.0)
+}

@@ -1,0 +1,18 @@
+//! Integration tests: one binary, a module per area. They run the real app (in-process through
+//! `create_app`, or the real `atrium` executable) on loopback with temporary data directories.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+mod backup;
+mod browser;
+mod cli;
+mod durability;
+mod encryption;
+mod http;
+mod tls;
