@@ -211,18 +211,24 @@ fn run_batch(conn: &mut Connection, batch: &mut Vec<JobFn>, metrics: &WriterMetr
         }
     };
     for job in batch.drain(..) {
-        if let Err(e) = tx.execute_batch("SAVEPOINT job") {
+        // Cached statements: a savepoint costs two prepared steps per job, no parsing.
+        if let Err(e) = tx
+            .prepare_cached("SAVEPOINT job")
+            .and_then(|mut s| s.execute([]))
+        {
             let (_, c) = job(Err(&e));
             completions.push(c);
             continue;
         }
         let (ok, completion) = job(Ok(&tx));
         let end = if ok {
-            "RELEASE job"
+            tx.prepare_cached("RELEASE job")
+                .and_then(|mut s| s.execute([]))
+                .map(|_| ())
         } else {
-            "ROLLBACK TO job; RELEASE job"
+            tx.execute_batch("ROLLBACK TO job; RELEASE job")
         };
-        if let Err(e) = tx.execute_batch(end) {
+        if let Err(e) = end {
             tracing::error!(error = %e, "savepoint end failed");
         }
         completions.push(completion);
@@ -237,5 +243,85 @@ fn run_batch(conn: &mut Connection, batch: &mut Vec<JobFn>, metrics: &WriterMetr
             tracing::error!(error = %e, jobs = completions.len(), "commit failed");
             completions.into_iter().for_each(|c| c(Some(e)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer(max_batch: usize) -> (tempfile::TempDir, Writer, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (v INTEGER UNIQUE);")
+            .unwrap();
+        let m = crate::metrics::build().unwrap();
+        (dir, Writer::start(c, max_batch, m.writer).unwrap(), path)
+    }
+
+    #[test]
+    fn a_failing_job_rolls_back_alone_and_the_batch_commits() {
+        let (_d, w, path) = writer(64);
+        let threads: Vec<_> = (0..40)
+            .map(|i| {
+                let w = w.clone();
+                std::thread::spawn(move || {
+                    // Job 7 inserts two rows and then violates the UNIQUE constraint.
+                    w.write_blocking(move |c| {
+                        if i == 7 {
+                            c.execute("INSERT INTO t (v) VALUES (1000)", [])?;
+                            c.execute("INSERT INTO t (v) VALUES (0)", [])?;
+                            c.execute("INSERT INTO t (v) VALUES (0)", [])?;
+                        } else {
+                            c.execute("INSERT INTO t (v) VALUES (?1)", [i + 1])?;
+                        }
+                        Ok(i)
+                    })
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(results.iter().filter(|r| r.is_err()).count(), 1);
+        assert!(results[7].is_err());
+        w.shutdown();
+        let c = Connection::open(&path).unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            n, 39,
+            "every other job committed; the failed job left nothing"
+        );
+        let leaked: i64 = c
+            .query_row("SELECT count(*) FROM t WHERE v IN (0, 1000)", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(leaked, 0);
+    }
+
+    #[test]
+    fn shutdown_finishes_queued_jobs_then_refuses_new_ones() {
+        let (_d, w, path) = writer(4);
+        let rx: Vec<_> = (0..100)
+            .map(|i| {
+                w.enqueue(move |c| Ok(c.execute("INSERT INTO t (v) VALUES (?1)", [i])?))
+                    .unwrap()
+            })
+            .collect();
+        w.shutdown();
+        for r in rx {
+            assert_eq!(r.blocking_recv().unwrap().unwrap(), 1);
+        }
+        assert!(matches!(
+            w.write_blocking(|_| Ok(())),
+            Err(Error::WriterGone)
+        ));
+        let c = Connection::open(&path).unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 100);
     }
 }

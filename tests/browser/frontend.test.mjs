@@ -124,6 +124,9 @@ describe('web front-end', () => {
     assert.ok(response.status() >= 400, `login answered ${response.status()}`)
     const body = await response.json()
     assert.equal(typeof body.code, 'string')
+    // The fields are filled now: no stale "required" messages may stay on screen.
+    await page.getByText('请输入用户名', { exact: true }).waitFor({ state: 'hidden' })
+    await page.getByText('请输入密码', { exact: true }).waitFor({ state: 'hidden' })
 
     const alert = page.getByRole('alert').filter({ hasText: /\S/ }).first()
     await alert.waitFor()

@@ -16,3 +16,4 @@ mod durability;
 mod encryption;
 mod http;
 mod tls;
+mod upgrade;
