@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, client, probe, run};
+use crate::support::{TestApp, client, get_json, post_json, probe, run};
 
 fn post_message(app: &TestApp, conv: i64, body: &str) {
     let r = client()
@@ -14,12 +14,7 @@ fn post_message(app: &TestApp, conv: i64, body: &str) {
 }
 
 fn bodies(app: &TestApp, conv: i64) -> Vec<String> {
-    let v: Vec<Value> = client()
-        .get(app.url(&format!("/test/conversations/{conv}/messages")))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let v: Vec<Value> = get_json(&app.url(&format!("/test/conversations/{conv}/messages")));
     v.iter()
         .map(|m| m["body"].as_str().unwrap().to_string())
         .collect()
@@ -28,13 +23,10 @@ fn bodies(app: &TestApp, conv: i64) -> Vec<String> {
 #[test]
 fn backup_while_serving_then_restore_brings_that_state_back() {
     let app = TestApp::with_routes(Some(probe::routes));
-    let created: Value = client()
-        .post(app.url("/test/contacts"))
-        .json(&json!({"name": "赵六", "phone": "13700001234"}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let created: Value = post_json(
+        app.url("/test/contacts"),
+        &json!({"name": "赵六", "phone": "13700001234"}),
+    );
     let conv = created["conversation_id"].as_i64().unwrap();
     for i in 0..20 {
         post_message(&app, conv, &format!("before backup {i}"));

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, client, probe};
+use crate::support::{TestApp, client, get_json, post_json, probe};
 
 const MARKER: &str = "QZXMARKER7731";
 
@@ -23,19 +23,16 @@ fn marker_in_pii_and_bodies_is_in_no_database_file_and_reads_back() {
     let app = TestApp::with_routes(Some(probe::routes));
     let c = client();
     let phone = "13812345678";
-    let created: Value = c
-        .post(app.url("/test/contacts"))
-        .json(&json!({
+    let created: Value = post_json(
+        app.url("/test/contacts"),
+        &json!({
             "name": format!("张{MARKER}"),
             "phone": phone,
             "email": format!("{MARKER}@example.com"),
             "id_number": "110105199003071234",
             "address": format!("广东省深圳市南山区{MARKER}路1号"),
-        }))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+        }),
+    );
     let contact = created["contact_id"].as_i64().unwrap();
     let conv = created["conversation_id"].as_i64().unwrap();
     for i in 0..50 {
@@ -64,32 +61,17 @@ fn marker_in_pii_and_bodies_is_in_no_database_file_and_reads_back() {
     }
 
     // Through the API layer: masked by default, full on reveal.
-    let masked: Value = c
-        .get(app.url(&format!("/test/contacts/{contact}")))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let masked: Value = get_json(&app.url(&format!("/test/contacts/{contact}")));
     assert_eq!(masked["masked"], true);
     assert_eq!(masked["phone"], "138****5678");
     assert_eq!(masked["id_number"], "110105********1234");
     assert_eq!(masked["address"], "广东省深圳市****");
     assert!(!masked.to_string().contains(MARKER), "{masked}");
-    let full: Value = c
-        .get(app.url(&format!("/test/contacts/{contact}?reveal=true")))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let full: Value = get_json(&app.url(&format!("/test/contacts/{contact}?reveal=true")));
     assert_eq!(full["name"], format!("张{MARKER}"));
     assert_eq!(full["email"], format!("{MARKER}@example.com"));
     assert_eq!(full["phone"], phone);
-    let msgs: Vec<Value> = c
-        .get(app.url(&format!("/test/conversations/{conv}/messages")))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let msgs: Vec<Value> = get_json(&app.url(&format!("/test/conversations/{conv}/messages")));
     assert_eq!(msgs.len(), 50);
     assert_eq!(
         msgs[7]["body"],
@@ -108,12 +90,7 @@ fn marker_in_pii_and_bodies_is_in_no_database_file_and_reads_back() {
     }
     // And everything is still readable after a restart with the same key.
     let app = TestApp::start(tmp, Some(probe::routes));
-    let full: Value = client()
-        .get(app.url(&format!("/test/contacts/{contact}?reveal=true")))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let full: Value = get_json(&app.url(&format!("/test/contacts/{contact}?reveal=true")));
     assert_eq!(full["name"], format!("张{MARKER}"));
 }
 
@@ -122,15 +99,11 @@ fn marker_in_pii_and_bodies_is_in_no_database_file_and_reads_back() {
 #[test]
 fn ciphertext_copied_between_rows_is_rejected_through_the_api() {
     let app = TestApp::with_routes(Some(probe::routes));
-    let c = client();
     let mk = |name: &str| -> i64 {
-        let v: Value = c
-            .post(app.url("/test/contacts"))
-            .json(&json!({"name": name, "phone": "13900001111"}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let v: Value = post_json(
+            app.url("/test/contacts"),
+            &json!({"name": name, "phone": "13900001111"}),
+        );
         v["contact_id"].as_i64().unwrap()
     };
     let a = mk("李雷");

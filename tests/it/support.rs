@@ -358,3 +358,19 @@ pub mod probe {
         Ok(HttpResponse::Ok().json(msgs.iter().map(MessageView::from).collect::<Vec<_>>()))
     }
 }
+
+/// GET `url` and parse the JSON body (any status).
+pub fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
+    client().get(url).send().unwrap().json().unwrap()
+}
+
+/// POST `body` as JSON to `url`, expect 200, and parse the JSON answer.
+pub fn post_json<T: serde::de::DeserializeOwned>(
+    url: impl AsRef<str>,
+    body: &serde_json::Value,
+) -> T {
+    let url = url.as_ref();
+    let r = client().post(url).json(body).send().unwrap();
+    assert_eq!(r.status(), 200, "POST {url}");
+    r.json().unwrap()
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, client, probe};
+use crate::support::{TestApp, client, get_json, post_json, probe};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db")
@@ -18,16 +18,13 @@ fn fixtures() -> PathBuf {
 fn make_fixture() {
     let app = TestApp::with_routes(Some(probe::routes));
     let c = client();
-    let created: Value = c
-        .post(app.url("/test/contacts"))
-        .json(&json!({
+    let created: Value = post_json(
+        app.url("/test/contacts"),
+        &json!({
             "name": "欧阳娜娜", "phone": "+86 139 1234 8888", "email": "nana@example.cn",
             "id_number": "44030519851201002X", "address": "广东省深圳市福田区深南大道1号"
-        }))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+        }),
+    );
     let conv = created["conversation_id"].as_i64().unwrap();
     for body in ["你好，请问营业时间？", "工作日 9:00–17:00。"] {
         c.post(app.url(&format!("/test/conversations/{conv}/messages")))
@@ -70,30 +67,19 @@ fn every_released_database_opens_and_reads() {
             serde_json::from_str(&std::fs::read_to_string(src.join("expected.json")).unwrap())
                 .unwrap();
         let app = TestApp::start(dir, Some(probe::routes));
-        let c = client();
-        let contact: Value = c
-            .get(app.url(&format!(
-                "/test/contacts/{}?reveal=true",
-                expected["contact_id"]
-            )))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let contact: Value = get_json(&app.url(&format!(
+            "/test/contacts/{}?reveal=true",
+            expected["contact_id"]
+        )));
         assert_eq!(contact["name"], "欧阳娜娜", "{}", src.display());
         assert_eq!(contact["id_number"], "44030519851201002X");
-        let msgs: Vec<Value> = c
-            .get(app.url(&format!(
-                "/test/conversations/{}/messages",
-                expected["conversation_id"]
-            )))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        let msgs: Vec<Value> = get_json(&app.url(&format!(
+            "/test/conversations/{}/messages",
+            expected["conversation_id"]
+        )));
         assert_eq!(msgs.len(), 2);
         assert_eq!(msgs[0]["body"], "你好，请问营业时间？");
-        let ready: Value = c.get(app.url("/readyz")).send().unwrap().json().unwrap();
+        let ready: Value = get_json(&app.url("/readyz"));
         assert_eq!(ready["schema_version"], atrium::store::migrations::LATEST);
         seen += 1;
     }
