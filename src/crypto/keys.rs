@@ -105,10 +105,15 @@ impl FileKeyProvider {
     pub fn create(&self) -> Result<MasterKey, Error> {
         let key = MasterKey::generate();
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::KeyFileIo {
-                path: self.path.clone(),
-                source: e,
-            })?;
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| Error::KeyFileIo {
+                    path: self.path.clone(),
+                    source: e,
+                })?;
         }
         let mut f = std::fs::OpenOptions::new()
             .write(true)

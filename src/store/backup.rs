@@ -41,8 +41,11 @@ pub fn backup_connection(src: &Connection, out: &Path) -> Result<BackupInfo> {
             ),
         });
     }
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+    if let Some(dir) = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        create_private_dir(dir)?;
     }
     let tmp = out.with_extension("partial");
     let _ = std::fs::remove_file(&tmp);
@@ -57,7 +60,7 @@ pub fn backup_connection(src: &Connection, out: &Path) -> Result<BackupInfo> {
     f.sync_all().map_err(io(&tmp))?;
     std::fs::rename(&tmp, out).map_err(io(out))?;
     let bytes = std::fs::metadata(out).map_err(io(out))?.len();
-    let check = open_read_only(out)?;
+    let check = open_snapshot(out)?;
     Ok(BackupInfo {
         path: out.to_path_buf(),
         schema_version: migrations::user_version(&check)?,
@@ -77,6 +80,39 @@ pub fn backup_file(db: &Path, out: &Path) -> Result<BackupInfo> {
     backup_connection(&src, out)
 }
 
+/// Create a directory (and parents) readable by the owner only.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io(dir))
+}
+
+/// Open a file that nothing else writes (a backup) without creating `-wal`/`-shm` beside it.
+fn open_snapshot(path: &Path) -> Result<Connection> {
+    if !path.is_file() {
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        });
+    }
+    // SQLite URI: escape the characters that would end the path part.
+    let escaped = path
+        .display()
+        .to_string()
+        .replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23");
+    let uri = format!("file:{escaped}?immutable=1");
+    Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|e| super::classify(path, e))
+}
+
 fn open_read_only(path: &Path) -> Result<Connection> {
     let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| super::classify(path, e))?;
@@ -87,7 +123,7 @@ fn open_read_only(path: &Path) -> Result<Connection> {
 /// Check a backup file: SQLite integrity, a schema this binary understands, and that `kek` is
 /// its master key (fingerprint and every data key unwraps).
 pub fn verify(path: &Path, kek: &MasterKey) -> Result<BackupInfo> {
-    let conn = open_read_only(path)?;
+    let conn = open_snapshot(path)?;
     let integrity: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .map_err(|e| super::classify(path, e))?;
@@ -156,7 +192,7 @@ pub fn restore(
                 .map_err(|e| super::classify(&db, e))?;
         }
         let dir = data_dir.join(BACKUP_DIR);
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        create_private_dir(&dir)?;
         let old = dir.join(format!("pre-restore-{now_ms}.db"));
         std::fs::rename(&db, &old).map_err(io(&old))?;
         kept = Some(old);
