@@ -91,6 +91,18 @@ fn backup_while_serving_then_restore_brings_that_state_back() {
         .unwrap()
         .count();
     assert_eq!(kept, 1);
+    // Checking files leaves nothing behind: no -wal/-shm beside the backup or the staged copy.
+    for leftover in [
+        "nightly.db-wal",
+        "nightly.db-shm",
+        "data/atrium.db.restoring",
+        "data/atrium.db.restoring-wal",
+    ] {
+        assert!(
+            !tmp.path().join(leftover).exists(),
+            "{leftover} left behind"
+        );
+    }
 
     let app = TestApp::start(tmp, Some(probe::routes));
     let restored = bodies(&app, conv);
