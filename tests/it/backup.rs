@@ -116,6 +116,21 @@ fn backup_while_serving_then_restore_brings_that_state_back() {
     assert!(!restored.contains(&"after backup".to_string()));
 }
 
+/// `atrium restore --data-dir DATA --from FROM` in `cwd`: (exit code, stderr).
+fn restore(cwd: &std::path::Path, data: &std::path::Path, from: &std::path::Path) -> (i32, String) {
+    let (code, _, err) = run(
+        cwd,
+        &[
+            "restore",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--from",
+            from.to_str().unwrap(),
+        ],
+    );
+    (code, err)
+}
+
 #[test]
 fn restore_refuses_a_backup_of_another_key_or_a_damaged_file() {
     let a = TestApp::new();
@@ -137,16 +152,7 @@ fn restore_refuses_a_backup_of_another_key_or_a_damaged_file() {
     let b_dir = b.stop();
     let before = std::fs::read(b_data.join("atrium.db")).unwrap();
 
-    let (code, _, err) = run(
-        b_dir.path(),
-        &[
-            "restore",
-            "--data-dir",
-            b_data.to_str().unwrap(),
-            "--from",
-            a_backup.to_str().unwrap(),
-        ],
-    );
+    let (code, err) = restore(b_dir.path(), &b_data, &a_backup);
     assert_eq!(code, 1);
     assert!(err.contains("does not match"), "{err}");
     assert_eq!(
@@ -160,16 +166,7 @@ fn restore_refuses_a_backup_of_another_key_or_a_damaged_file() {
     bytes.truncate(bytes.len() / 2);
     bytes[..16].copy_from_slice(b"not sqlite here!");
     std::fs::write(&damaged, bytes).unwrap();
-    let (code, _, err) = run(
-        b_dir.path(),
-        &[
-            "restore",
-            "--data-dir",
-            b_data.to_str().unwrap(),
-            "--from",
-            damaged.to_str().unwrap(),
-        ],
-    );
+    let (code, err) = restore(b_dir.path(), &b_data, &damaged);
     assert_eq!(code, 1);
     assert!(err.contains("damaged.db"), "{err}");
     assert!(!err.contains("panicked"));

@@ -115,16 +115,7 @@ fn metrics_are_prometheus_text_and_loopback_only_without_token() {
 fn metrics_token_lets_relayed_clients_scrape() {
     let dir = tempfile::tempdir().unwrap();
     let token = "scrape-token-0123456789";
-    let s = Server::spawn(
-        dir.path(),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            dir.path().join("d").to_str().unwrap(),
-        ],
-        &[("ATRIUM_METRICS__TOKEN", token)],
-    );
+    let s = Server::spawn_in(dir.path(), &[("ATRIUM_METRICS__TOKEN", token)]);
     let c = client();
     let relayed = |auth: Option<&str>| {
         let mut r = c
@@ -191,20 +182,15 @@ fn front_end_is_embedded_with_caching_and_spa_fallback() {
 fn sigterm_drains_flushes_and_closes_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
-    let s = Server::spawn(
-        dir.path(),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let s = Server::spawn_in(dir.path(), &[]);
     assert_eq!(client().get(s.url("/readyz")).send().unwrap().status(), 200);
     let (status, log) = s.terminate();
     assert!(status.success(), "{status:?}\n{log}");
     assert!(log.contains("database closed"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour escapes in a log that is not a terminal"
+    );
     // The WAL was checkpointed and truncated on close.
     let wal = std::fs::metadata(data.join("atrium.db-wal"))
         .map(|m| m.len())

@@ -180,6 +180,21 @@ impl Server {
         s
     }
 
+    /// `atrium serve` on a free loopback port with its data in `dir/d`.
+    pub fn spawn_in(dir: &Path, env: &[(&str, &str)]) -> Server {
+        let data = dir.join("d");
+        Server::spawn(
+            dir,
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+                data.to_str().unwrap(),
+            ],
+            env,
+        )
+    }
+
     pub fn url(&self, path: &str) -> String {
         let scheme = if self.https { "https" } else { "http" };
         format!("{scheme}://{}{path}", self.addr)

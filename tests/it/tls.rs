@@ -61,14 +61,8 @@ fn https_serves_and_reloads_the_certificate_on_sighup() {
     make_cert(&tls, "atrium-one");
     let first_ca = dir.path().join("first.pem");
     std::fs::copy(tls.join("cert.pem"), &first_ca).unwrap();
-    let s = Server::spawn(
+    let s = Server::spawn_in(
         dir.path(),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            dir.path().join("d").to_str().unwrap(),
-        ],
         &[
             ("ATRIUM_TLS__CERT", tls.join("cert.pem").to_str().unwrap()),
             ("ATRIUM_TLS__KEY", tls.join("key.pem").to_str().unwrap()),
