@@ -29,7 +29,7 @@ export default {
     totpRequired: 'Please enter the 6-digit verification code',
     totpFormat: 'The verification code must be 6 digits',
     apiDocs: 'API documentation',
-    notice: 'For authorised personnel only. All actions are recorded in the audit log.',
+    notice: 'For authorised personnel only.',
   },
   errors: {
     invalid_credentials: 'Incorrect username or password.',

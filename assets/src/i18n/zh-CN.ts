@@ -28,7 +28,7 @@ export default {
     totpRequired: '请输入 6 位动态验证码',
     totpFormat: '动态验证码应为 6 位数字',
     apiDocs: 'API 文档',
-    notice: '本系统仅供授权人员使用，所有操作均记录审计日志。',
+    notice: '本系统仅供授权人员使用。',
   },
   errors: {
     invalid_credentials: '用户名或密码错误。',
