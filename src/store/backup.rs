@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 use super::error::{Error, Result};
-use super::{BACKUP_DIR, DB_FILE, keys, migrations};
+use super::{BACKUP_DIR, DB_FILE, create_private_dir, keys, migrations};
 use crate::crypto::{Keyring, MasterKey};
 
 /// What a verified backup contains.
@@ -45,7 +45,7 @@ pub fn backup_connection(src: &Connection, out: &Path) -> Result<BackupInfo> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
     {
-        create_private_dir(dir)?;
+        create_private_dir(dir).map_err(io(dir))?;
     }
     let tmp = out.with_extension("partial");
     let _ = std::fs::remove_file(&tmp);
@@ -78,16 +78,6 @@ pub fn backup_file(db: &Path, out: &Path) -> Result<BackupInfo> {
     }
     let src = open_read_only(db)?;
     backup_connection(&src, out)
-}
-
-/// Create a directory (and parents) readable by the owner only.
-fn create_private_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io(dir))
 }
 
 /// Open a file that nothing else writes (a backup) without creating `-wal`/`-shm` beside it.
@@ -192,7 +182,7 @@ pub fn restore(
                 .map_err(|e| super::classify(&db, e))?;
         }
         let dir = data_dir.join(BACKUP_DIR);
-        create_private_dir(&dir)?;
+        create_private_dir(&dir).map_err(io(&dir))?;
         let old = dir.join(format!("pre-restore-{now_ms}.db"));
         std::fs::rename(&db, &old).map_err(io(&old))?;
         kept = Some(old);

@@ -82,19 +82,23 @@ pub fn lock_data_dir(dir: &Path) -> Result<File> {
     }
 }
 
+/// Create a directory and its parents, readable by the owner only (mode 0700).
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 /// Create the data directory (mode 0700) and check that it is writable.
 pub fn ensure_data_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
     let err = |e| Error::DataDir {
         path: dir.to_path_buf(),
         source: e,
     };
     if !dir.is_dir() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(err)?;
+        create_private_dir(dir).map_err(err)?;
     }
     let probe = dir.join(".atrium-write-probe");
     std::fs::write(&probe, b"").map_err(err)?;

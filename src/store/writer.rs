@@ -8,7 +8,6 @@
 //! and concurrent writers share one fsync instead of paying one each.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -41,7 +40,7 @@ pub struct WriterMetrics {
 #[derive(Clone)]
 pub struct Writer {
     tx: Sender<Msg>,
-    depth: Arc<AtomicI64>,
+    /// Its `queue_depth` gauge is also what [`Writer::queue_depth`] reads.
     metrics: WriterMetrics,
     thread: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
 }
@@ -50,16 +49,13 @@ impl Writer {
     /// Start the writer thread on `conn` (already configured and migrated).
     pub fn start(conn: Connection, max_batch: usize, metrics: WriterMetrics) -> Result<Writer> {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let depth = Arc::new(AtomicI64::new(0));
-        let d = depth.clone();
         let m = metrics.clone();
         let handle = std::thread::Builder::new()
             .name("atrium-writer".into())
-            .spawn(move || run(conn, rx, max_batch.max(1), &d, &m))
+            .spawn(move || run(conn, rx, max_batch.max(1), &m))
             .map_err(|e| Error::Join(e.to_string()))?;
         Ok(Writer {
             tx,
-            depth,
             metrics,
             thread: Arc::new(std::sync::Mutex::new(Some(handle))),
         })
@@ -87,7 +83,6 @@ impl Writer {
             });
             (ok, completion)
         });
-        self.depth.fetch_add(1, Ordering::Relaxed);
         self.metrics.queue_depth.inc();
         self.tx.send(Msg::Job(job)).map_err(|_| Error::WriterGone)?;
         Ok(rx)
@@ -116,7 +111,7 @@ impl Writer {
 
     /// Jobs waiting for the writer.
     pub fn queue_depth(&self) -> i64 {
-        self.depth.load(Ordering::Relaxed)
+        self.metrics.queue_depth.get()
     }
 
     /// Finish every queued job, checkpoint the WAL, close the connection and stop the thread.
@@ -145,13 +140,7 @@ fn clone_sqlite_error(e: &rusqlite::Error) -> rusqlite::Error {
     }
 }
 
-fn run(
-    mut conn: Connection,
-    rx: Receiver<Msg>,
-    max_batch: usize,
-    depth: &AtomicI64,
-    metrics: &WriterMetrics,
-) {
+fn run(mut conn: Connection, rx: Receiver<Msg>, max_batch: usize, metrics: &WriterMetrics) {
     let mut batch: Vec<JobFn> = Vec::with_capacity(max_batch);
     let mut shutdown: Option<oneshot::Sender<()>> = None;
     while shutdown.is_none() {
@@ -176,7 +165,6 @@ fn run(
         if !batch.is_empty() {
             // The queue depth counts jobs waiting, not the batch being committed.
             let n = i64::try_from(batch.len()).unwrap_or(0);
-            depth.fetch_sub(n, Ordering::Relaxed);
             metrics.queue_depth.sub(n);
             run_batch(&mut conn, &mut batch, metrics);
         }
