@@ -177,13 +177,13 @@ fn keys_init(config: &Config, owner: Option<&str>) -> anyhow::Result<()> {
     let provider = app::key_provider(config);
     let db = config.db_path();
     let has_db = std::fs::metadata(&db).is_ok_and(|m| m.len() > 0);
-    if std::fs::symlink_metadata(&path).is_ok() {
-        provider.load(false)?;
+    let existed = std::fs::symlink_metadata(&path).is_ok();
+    // The provider's own rules: read and check an existing key, create one only when no
+    // database exists, refuse a missing key for an existing database.
+    provider.load(!has_db)?;
+    if existed {
         println!("master key {} exists", path.display());
-    } else if has_db {
-        provider.load(false)?;
     } else {
-        provider.create()?;
         println!(
             "master key created at {} (mode 0600); back it up now",
             path.display()
