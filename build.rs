@@ -1,7 +1,8 @@
 //! Builds the web front-end (`assets/`, Vite) into `assets/dist` when it is missing or older
 //! than its sources, so `cargo build` on a fresh clone produces a binary with the UI embedded.
 //! Without npm the build fails with a message saying what to install: a binary never ships
-//! silently without its UI.
+//! silently without its UI. `ATRIUM_KEEP_WEB_BUILD=1` keeps an existing `assets/dist` as it is
+//! (for back-end work while the front-end sources are mid-edit).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,7 +57,10 @@ fn main() -> Result<(), String> {
     let built = newest(&assets.join("dist/index.html"));
     let sources = SOURCES.iter().filter_map(|s| newest(&assets.join(s))).max();
     let fresh = matches!((built, sources), (Some(b), Some(s)) if b >= s);
-    if fresh {
+    // Back-end work while the front-end is mid-edit: keep the last built UI.
+    println!("cargo::rerun-if-env-changed=ATRIUM_KEEP_WEB_BUILD");
+    let keep = std::env::var_os("ATRIUM_KEEP_WEB_BUILD").is_some() && built.is_some();
+    if fresh || keep {
         return Ok(());
     }
     let lock = newest(&assets.join("package-lock.json"));

@@ -4,6 +4,8 @@
 //! repositories) → [`crypto`] (keys, field encryption, masking) → [`domain`].
 
 pub mod app;
+pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;

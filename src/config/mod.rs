@@ -101,6 +101,33 @@ pub struct KeysConfig {
     pub master_key_file: PathBuf,
 }
 
+/// Password rules: `mlps3` (等保三级 practice) or `nist` (SP 800-63B).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordPolicy {
+    /// ≥ 8 characters, 3 of 4 character classes, expires after 90 days, no reuse of the last 5.
+    Mlps3,
+    /// ≥ 12 characters, not in the bundled list of common passwords, no forced rotation.
+    Nist,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuthConfig {
+    pub password_policy: PasswordPolicy,
+    #[serde(with = "humantime_serde_compat")]
+    pub idle_timeout: Duration,
+    #[serde(with = "humantime_serde_compat")]
+    pub session_lifetime: Duration,
+    pub max_failures: u32,
+    #[serde(with = "humantime_serde_compat")]
+    pub lockout: Duration,
+    pub address_max_failures: u32,
+    #[serde(with = "humantime_serde_compat")]
+    pub address_window: Duration,
+    /// Password hashes computed at once; 0 means one per core.
+    pub hash_concurrency: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogConfig {
     pub level: String,
@@ -121,6 +148,7 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     pub store: StoreConfig,
     pub keys: KeysConfig,
+    pub auth: AuthConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
 }

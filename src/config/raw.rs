@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{
-    Config, HttpConfig, KeysConfig, LogConfig, LogFormat, MetricsConfig, Problem, Secret,
-    StoreConfig, Synchronous, TlsConfig,
+    AuthConfig, Config, HttpConfig, KeysConfig, LogConfig, LogFormat, MetricsConfig,
+    PasswordPolicy, Problem, Secret, StoreConfig, Synchronous, TlsConfig,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -20,6 +20,7 @@ pub struct RawConfig {
     pub tls: Option<RawTls>,
     pub store: Option<RawStore>,
     pub keys: Option<RawKeys>,
+    pub auth: Option<RawAuth>,
     pub log: Option<RawLog>,
     pub metrics: Option<RawMetrics>,
 }
@@ -56,6 +57,19 @@ pub struct RawStore {
 #[serde(deny_unknown_fields)]
 pub struct RawKeys {
     pub master_key_file: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub password_policy: Option<String>,
+    pub idle_timeout: Option<String>,
+    pub session_lifetime: Option<String>,
+    pub max_failures: Option<u64>,
+    pub lockout: Option<String>,
+    pub address_max_failures: Option<u64>,
+    pub address_window: Option<String>,
+    pub hash_concurrency: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -214,6 +228,8 @@ impl RawConfig {
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("master.key"));
 
+        let auth = resolve_auth(self.auth.unwrap_or_default(), &mut p);
+
         let log = self.log.unwrap_or_default();
         let level = log.level.unwrap_or_else(|| "info".into());
         if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
@@ -267,8 +283,82 @@ impl RawConfig {
                 backup_before_migrate: store.backup_before_migrate.unwrap_or(true),
             },
             keys: KeysConfig { master_key_file },
+            auth,
             log: LogConfig { level, format },
             metrics: MetricsConfig { token },
         })
+    }
+}
+
+fn resolve_auth(a: RawAuth, p: &mut Vec<Problem>) -> AuthConfig {
+    let password_policy = match a.password_policy.as_deref().unwrap_or("mlps3") {
+        "mlps3" => PasswordPolicy::Mlps3,
+        "nist" => PasswordPolicy::Nist,
+        other => {
+            p.push(problem(
+                "auth.password_policy",
+                format!("{other:?} is not one of \"mlps3\", \"nist\""),
+            ));
+            PasswordPolicy::Mlps3
+        }
+    };
+    let idle_timeout = duration(
+        "auth.idle_timeout",
+        a.idle_timeout,
+        Duration::from_secs(15 * 60),
+        p,
+    );
+    if idle_timeout < Duration::from_secs(1) || idle_timeout > Duration::from_secs(24 * 3600) {
+        p.push(problem("auth.idle_timeout", "must be between 1s and 24h"));
+    }
+    let session_lifetime = duration(
+        "auth.session_lifetime",
+        a.session_lifetime,
+        Duration::from_secs(12 * 3600),
+        p,
+    );
+    if session_lifetime < idle_timeout || session_lifetime > Duration::from_secs(30 * 24 * 3600) {
+        p.push(problem(
+            "auth.session_lifetime",
+            "must be at least auth.idle_timeout and at most 30 days",
+        ));
+    }
+    let max_failures = a.max_failures.unwrap_or(5);
+    if !(1..=100).contains(&max_failures) {
+        p.push(problem("auth.max_failures", "must be between 1 and 100"));
+    }
+    let lockout = duration("auth.lockout", a.lockout, Duration::from_secs(30 * 60), p);
+    if lockout < Duration::from_secs(1) {
+        p.push(problem("auth.lockout", "must be at least 1s"));
+    }
+    let address_max_failures = a.address_max_failures.unwrap_or(20);
+    if !(1..=100_000).contains(&address_max_failures) {
+        p.push(problem(
+            "auth.address_max_failures",
+            "must be between 1 and 100000",
+        ));
+    }
+    let address_window = duration(
+        "auth.address_window",
+        a.address_window,
+        Duration::from_secs(15 * 60),
+        p,
+    );
+    let hash_concurrency = a.hash_concurrency.unwrap_or(0);
+    if hash_concurrency > 64 {
+        p.push(problem(
+            "auth.hash_concurrency",
+            "must be at most 64 (0 = one per core)",
+        ));
+    }
+    AuthConfig {
+        password_policy,
+        idle_timeout,
+        session_lifetime,
+        max_failures: u32::try_from(max_failures).unwrap_or(5),
+        lockout,
+        address_max_failures: u32::try_from(address_max_failures).unwrap_or(20),
+        address_window,
+        hash_concurrency: usize::try_from(hash_concurrency).unwrap_or(0),
     }
 }

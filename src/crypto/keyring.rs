@@ -125,6 +125,9 @@ fn unwrap_key(kek: &MasterKey, k: &WrappedKey) -> Result<Zeroizing<[u8; KEY_LEN]
     Ok(out)
 }
 
+/// Label of the audit-chain key derived from the master key.
+const AUDIT_LABEL: &[u8] = b"atrium/audit-chain/v1";
+
 /// The unwrapped data keys of one database, ready to encrypt, decrypt and index.
 pub struct Keyring {
     field: HashMap<KeyId, Aes256Gcm>,
@@ -132,6 +135,8 @@ pub struct Keyring {
     file: HashMap<KeyId, Aes256Gcm>,
     active_file: KeyId,
     blind: Hmac<Sha256>,
+    /// Keys the audit chain; derived from the master key, so it is never stored anywhere.
+    audit: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -175,7 +180,11 @@ impl Keyring {
             }
         }
         let need = |p: Purpose| active.get(&p).copied().ok_or(Error::UnknownKeyId(0));
+        let audit_key = zeroize::Zeroizing::new(kek.derive(AUDIT_LABEL));
+        let audit = <Hmac<Sha256> as Mac>::new_from_slice(audit_key.as_slice())
+            .map_err(|_| Error::UnknownKeyId(0))?;
         Ok(Keyring {
+            audit,
             active_field: need(Purpose::Field)?,
             active_file: need(Purpose::File)?,
             blind: blind.ok_or(Error::UnknownKeyId(0))?,
@@ -234,6 +243,25 @@ impl Keyring {
             at,
             ct,
         )
+    }
+
+    /// The audit chain's MAC over one record hash.
+    pub fn audit_mac(&self, hash: &[u8]) -> [u8; 32] {
+        let mut mac = self.audit.clone();
+        mac.update(hash);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// A keyed digest of a secret that must be matched later but never read back (recovery
+    /// codes, setup tokens): HMAC under the blind-index key with a domain label, so a copy of
+    /// the database alone does not allow guessing offline.
+    pub fn secret_digest(&self, domain: &str, secret: &[u8]) -> Vec<u8> {
+        let mut mac = self.blind.clone();
+        mac.update(b"secret/");
+        mac.update(domain.as_bytes());
+        mac.update(&[0]);
+        mac.update(secret);
+        mac.finalize().into_bytes().to_vec()
     }
 
     /// Blind index of a value for equality lookups, or `None` when it normalises to nothing.

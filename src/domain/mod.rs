@@ -1,5 +1,6 @@
 //! Domain types and rules: no SQL, no HTTP, no I/O.
 
+pub mod access;
 pub mod contact;
 pub mod ids;
 

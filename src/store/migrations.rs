@@ -16,13 +16,19 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: V1,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        sql: V2,
+    },
+];
 
 /// The schema version this binary creates and understands.
-pub const LATEST: i64 = 1;
+pub const LATEST: i64 = 2;
 
 /// Version 1: metadata, wrapped data keys, contacts, conversations and messages.
 /// PII and message bodies are AES-GCM ciphertexts (BLOB); `*_bidx` columns are blind indexes.
@@ -74,6 +80,152 @@ CREATE TABLE messages (
     created_at      INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
+";
+
+/// Version 2: accounts, roles, teams, inboxes (scopes), sessions, sign-in throttling, the
+/// one-time setup token, settings, and the append-only, hash-chained audit log.
+///
+/// User, role and audit rows take SQLite-assigned ids (max + 1 under the write lock) because
+/// `atrium admin create` writes them from a second process while the server runs.
+const V2: &str = r"
+CREATE TABLE teams (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE inboxes (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    channel    TEXT    NOT NULL,
+    team_id    INTEGER REFERENCES teams (id),
+    created_at INTEGER NOT NULL
+) STRICT;
+
+ALTER TABLE conversations ADD COLUMN inbox_id INTEGER REFERENCES inboxes (id);
+ALTER TABLE conversations ADD COLUMN team_id INTEGER REFERENCES teams (id);
+CREATE INDEX conversations_inbox ON conversations (inbox_id);
+CREATE INDEX conversations_team ON conversations (team_id);
+
+CREATE TABLE users (
+    id                   INTEGER PRIMARY KEY,
+    username             TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    display_name         TEXT    NOT NULL DEFAULT '',
+    password_hash        TEXT    NOT NULL,
+    password_changed_at  INTEGER NOT NULL,
+    must_change_password INTEGER NOT NULL DEFAULT 0,
+    disabled             INTEGER NOT NULL DEFAULT 0,
+    totp_secret          BLOB,
+    totp_pending         BLOB,
+    totp_last_step       INTEGER NOT NULL DEFAULT 0,
+    created_at           INTEGER NOT NULL,
+    updated_at           INTEGER NOT NULL,
+    last_login_at        INTEGER
+) STRICT;
+
+CREATE TABLE password_history (
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    hash       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX password_history_user ON password_history (user_id, created_at);
+
+CREATE TABLE recovery_codes (
+    user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    code_hash BLOB    NOT NULL,
+    used_at   INTEGER,
+    PRIMARY KEY (user_id, code_hash)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE roles (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    description  TEXT    NOT NULL DEFAULT '',
+    builtin      INTEGER NOT NULL DEFAULT 0,
+    require_totp INTEGER NOT NULL DEFAULT 0,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE role_permissions (
+    role_id    INTEGER NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    permission TEXT    NOT NULL,
+    PRIMARY KEY (role_id, permission)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE user_roles (
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role_id INTEGER NOT NULL REFERENCES roles (id),
+    PRIMARY KEY (user_id, role_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE team_members (
+    team_id INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    PRIMARY KEY (team_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX team_members_user ON team_members (user_id);
+
+CREATE TABLE inbox_members (
+    inbox_id INTEGER NOT NULL REFERENCES inboxes (id) ON DELETE CASCADE,
+    user_id  INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    PRIMARY KEY (inbox_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX inbox_members_user ON inbox_members (user_id);
+
+CREATE TABLE sessions (
+    id            INTEGER PRIMARY KEY,
+    token_hash    BLOB    NOT NULL UNIQUE,
+    user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    csrf_token    TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    ip            TEXT    NOT NULL DEFAULT '',
+    user_agent    TEXT    NOT NULL DEFAULT '',
+    revoked_at    INTEGER,
+    revoke_reason TEXT
+) STRICT;
+CREATE INDEX sessions_user ON sessions (user_id);
+
+CREATE TABLE login_throttle (
+    username         TEXT    PRIMARY KEY COLLATE NOCASE,
+    failures         INTEGER NOT NULL,
+    first_failure_at INTEGER NOT NULL,
+    locked_until     INTEGER
+) STRICT;
+
+CREATE TABLE setup_tokens (
+    token_hash BLOB    PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER
+) STRICT;
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE audit_log (
+    seq       INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    actor_id  INTEGER,
+    actor     TEXT    NOT NULL,
+    ip        TEXT    NOT NULL DEFAULT '',
+    event     TEXT    NOT NULL,
+    target    TEXT    NOT NULL DEFAULT '',
+    outcome   TEXT    NOT NULL CHECK (outcome IN ('success', 'failure', 'denied')),
+    details   TEXT    NOT NULL DEFAULT '{}',
+    prev_hash BLOB    NOT NULL,
+    hash      BLOB    NOT NULL,
+    mac       BLOB    NOT NULL
+) STRICT;
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 ";
 
 pub fn user_version(conn: &Connection) -> Result<i64> {

@@ -5,9 +5,11 @@
 //! of read-only connections. Every call here blocks, so async code goes through
 //! [`Store::read`]/[`Store::write`], which hop to the writer thread or the blocking pool.
 
+pub mod audit;
 pub mod backup;
 pub mod contacts;
 mod error;
+pub mod identity;
 pub mod keys;
 pub mod migrations;
 pub mod writer;
@@ -187,6 +189,11 @@ impl Store {
         let migrated_from = migrations::migrate(&mut conn)?;
         let now = opts.clock.now_ms();
         keys::store_fingerprint_if_new(&conn, &kek)?;
+        {
+            let tx = conn.transaction()?;
+            identity::sync_builtin_roles(&tx, now)?;
+            tx.commit()?;
+        }
         let keyring = Arc::new(keys::unlock_or_create(&mut conn, &kek, now)?);
         drop(kek);
         let ids = Arc::new(IdGenerator::new(contacts::max_id(&conn)?));
