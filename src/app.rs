@@ -7,6 +7,8 @@ use std::sync::Arc;
 use actix_web::web;
 use anyhow::Context;
 
+use crate::auth::limiter::AddressLimiter;
+use crate::auth::password::Hasher;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::crypto::{FileKeyProvider, KeyProvider};
@@ -20,6 +22,10 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub metrics: Metrics,
     pub clock: SharedClock,
+    /// argon2id hashing, a bounded number at a time.
+    pub hasher: Hasher,
+    /// Failed sign-ins per source address.
+    pub limiter: AddressLimiter,
 }
 
 /// Choices tests make differently from production.
@@ -86,11 +92,40 @@ pub fn create_app(config: Config, opts: AppOptions) -> anyhow::Result<App> {
         schema = store::migrations::LATEST,
         "database ready"
     );
+    match http::admin::offer_setup(&store) {
+        Ok(Some(token)) => {
+            let scheme = if config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            let base = config
+                .http
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("{scheme}://{}", config.http.listen));
+            tracing::warn!(
+                "no administrator account exists. Within 1 hour, open {}/setup#token={token} to \
+                 create the first system administrator (or run `atrium admin create --username \
+                 NAME --role sysadmin`). The link works once",
+                base.trim_end_matches('/')
+            );
+        }
+        Ok(None) => {}
+        Err(e) => return Err(e).context("while checking for an administrator account"),
+    }
+    let hasher = Hasher::new(config.auth.hash_concurrency).context("while preparing hashing")?;
+    let limiter = AddressLimiter::new(
+        config.auth.address_max_failures,
+        i64::try_from(config.auth.address_window.as_millis()).unwrap_or(i64::MAX),
+    );
     let state = web::Data::new(AppState {
         config,
         store: Arc::new(store),
         metrics,
         clock: opts.clock,
+        hasher,
+        limiter,
     });
     Ok(App {
         state,

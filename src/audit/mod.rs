@@ -9,6 +9,8 @@
 //! gap. The store appends a record in the same transaction as the action it describes
 //! (fail-closed) and SQLite triggers refuse UPDATE and DELETE.
 
+pub mod export;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -269,6 +271,30 @@ mod hex_bytes {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = String::deserialize(d)?;
         hex::decode(s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The manifest of an export of `records` (chain order) with the record before them.
+pub fn export_manifest(
+    exported_at: i64,
+    (from, to): (i64, i64),
+    anchor: Option<Record>,
+    records: &[Record],
+    server_key_fingerprint: String,
+    exported_by: String,
+) -> export::Manifest {
+    export::Manifest {
+        format: export::MANIFEST_FORMAT,
+        exported_at,
+        from,
+        to,
+        count: records.len() as u64,
+        first_seq: records.first().map(|r| r.seq),
+        last_seq: records.last().map(|r| r.seq),
+        anchor,
+        head_hash: records.last().map(|r| hex::encode(&r.hash)),
+        server_key_fingerprint,
+        exported_by,
     }
 }
 

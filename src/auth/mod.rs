@@ -3,6 +3,7 @@
 //! The rules live here and in [`crate::domain::access`]; the store keeps the rows
 //! ([`crate::store::identity`]) and the HTTP layer ([`crate::http::auth`]) ties them to cookies.
 
+pub mod limiter;
 pub mod password;
 pub mod totp;
 

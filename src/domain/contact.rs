@@ -57,6 +57,9 @@ impl ConversationStatus {
 pub struct Conversation {
     pub id: ConversationId,
     pub contact_id: ContactId,
+    /// The inbox it arrived in and the team it is routed to: what data scopes match on.
+    pub inbox_id: Option<i64>,
+    pub team_id: Option<i64>,
     pub status: ConversationStatus,
     pub created_at: i64,
     pub updated_at: i64,

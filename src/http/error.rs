@@ -25,11 +25,26 @@ pub enum ErrorCode {
     Internal,
     NotReady,
     DataIntegrity,
+    InvalidCredentials,
+    TotpRequired,
+    TotpInvalid,
+    AccountLocked,
+    AccountDisabled,
+    SessionExpired,
+    CsrfFailed,
+    PasswordChangeRequired,
+    TotpEnrolmentRequired,
+    ReauthFailed,
+    PasswordPolicy,
+    TotpRequiredByRole,
+    SeparationOfDuties,
+    SetupTokenInvalid,
+    Validation,
 }
 
 impl ErrorCode {
     /// The whole table: code, status, default message.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 28] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::Unauthorized,
@@ -43,6 +58,21 @@ impl ErrorCode {
         Self::Internal,
         Self::NotReady,
         Self::DataIntegrity,
+        Self::InvalidCredentials,
+        Self::TotpRequired,
+        Self::TotpInvalid,
+        Self::AccountLocked,
+        Self::AccountDisabled,
+        Self::SessionExpired,
+        Self::CsrfFailed,
+        Self::PasswordChangeRequired,
+        Self::TotpEnrolmentRequired,
+        Self::ReauthFailed,
+        Self::PasswordPolicy,
+        Self::TotpRequiredByRole,
+        Self::SeparationOfDuties,
+        Self::SetupTokenInvalid,
+        Self::Validation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -112,6 +142,81 @@ impl ErrorCode {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "stored data failed its integrity check; quote the request id to your administrator",
             ),
+            Self::InvalidCredentials => (
+                "invalid_credentials",
+                StatusCode::UNAUTHORIZED,
+                "wrong user name or password",
+            ),
+            Self::TotpRequired => (
+                "totp_required",
+                StatusCode::UNAUTHORIZED,
+                "a second factor is required: send `totp` or `recovery_code`",
+            ),
+            Self::TotpInvalid => (
+                "totp_invalid",
+                StatusCode::UNAUTHORIZED,
+                "the one-time code or recovery code is not valid",
+            ),
+            Self::AccountLocked => (
+                "account_locked",
+                StatusCode::LOCKED,
+                "too many failed sign-ins: this account is locked for a while",
+            ),
+            Self::AccountDisabled => (
+                "account_disabled",
+                StatusCode::FORBIDDEN,
+                "this account is disabled",
+            ),
+            Self::SessionExpired => (
+                "session_expired",
+                StatusCode::UNAUTHORIZED,
+                "the session has ended; sign in again",
+            ),
+            Self::CsrfFailed => (
+                "csrf_failed",
+                StatusCode::FORBIDDEN,
+                "missing or wrong X-CSRF-Token header",
+            ),
+            Self::PasswordChangeRequired => (
+                "password_change_required",
+                StatusCode::FORBIDDEN,
+                "change your password first",
+            ),
+            Self::TotpEnrolmentRequired => (
+                "totp_enrolment_required",
+                StatusCode::FORBIDDEN,
+                "set up two-factor authentication first",
+            ),
+            Self::ReauthFailed => (
+                "reauth_failed",
+                StatusCode::UNAUTHORIZED,
+                "the current password or code is wrong",
+            ),
+            Self::PasswordPolicy => (
+                "password_policy",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the new password does not meet the password policy",
+            ),
+            Self::TotpRequiredByRole => (
+                "totp_required_by_role",
+                StatusCode::FORBIDDEN,
+                "a role of this account requires two-factor authentication",
+            ),
+            Self::SeparationOfDuties => (
+                "separation_of_duties",
+                StatusCode::CONFLICT,
+                "system, security and audit administration must be held by different people",
+            ),
+            Self::SetupTokenInvalid => (
+                "setup_token_invalid",
+                StatusCode::NOT_FOUND,
+                "the setup link is unknown, used or expired",
+            ),
+            Self::Validation => (
+                "validation_failed",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "a field is missing, too long or invalid",
+            ),
         }
     }
 
@@ -142,6 +247,9 @@ pub struct ErrorBody {
     pub message: String,
     /// The `X-Request-Id` of this request.
     pub request_id: String,
+    /// Machine-readable specifics, e.g. the password rules broken (`too_short`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<String>>,
 }
 
 /// An error a handler returns. `detail` is for 4xx messages only; 5xx use the table's message.
@@ -151,6 +259,8 @@ pub struct ApiError {
     pub detail: Option<String>,
     /// The underlying cause, logged with the request id, never sent.
     pub cause: Option<String>,
+    /// Sent as `details` (4xx only).
+    pub details: Option<Vec<String>>,
 }
 
 impl ApiError {
@@ -159,7 +269,14 @@ impl ApiError {
             code,
             detail: None,
             cause: None,
+            details: None,
         }
+    }
+
+    /// Attach machine-readable specifics (sent for 4xx only).
+    pub fn with_details(mut self, details: Vec<String>) -> Self {
+        self.details = Some(details);
+        self
     }
 
     pub fn with_detail(code: ErrorCode, detail: impl Into<String>) -> Self {
@@ -167,6 +284,7 @@ impl ApiError {
             code,
             detail: Some(detail.into()),
             cause: None,
+            details: None,
         }
     }
 
@@ -175,6 +293,7 @@ impl ApiError {
             code: ErrorCode::Internal,
             detail: None,
             cause: Some(cause.to_string()),
+            details: None,
         }
     }
 
@@ -191,6 +310,11 @@ impl ApiError {
             code: self.code.as_str(),
             message: self.public_message(),
             request_id: request_id.to_string(),
+            details: if self.code.status().is_server_error() {
+                None
+            } else {
+                self.details.clone()
+            },
         }
     }
 }
@@ -230,6 +354,7 @@ impl From<crate::store::Error> for ApiError {
             code,
             detail: None,
             cause: Some(e.to_string()),
+            details: None,
         }
     }
 }
@@ -257,6 +382,7 @@ mod tests {
             code: ErrorCode::Internal,
             detail: Some("SELECT * FROM secrets".into()),
             cause: Some("disk I/O error at /var/lib/atrium".into()),
+            details: None,
         };
         let body = e.body("r1");
         assert!(!body.message.contains("SELECT") && !body.message.contains("/var/lib"));

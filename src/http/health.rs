@@ -57,11 +57,13 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             code: ErrorCode::NotReady,
             detail: None,
             cause: Some(e.to_string()),
+            details: None,
         }),
         Err(_) => Err(ApiError {
             code: ErrorCode::NotReady,
             detail: None,
             cause: Some("writer did not answer within 2s".into()),
+            details: None,
         }),
     }
 }

@@ -124,6 +124,7 @@ fn shape_error(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceRespon
                 code: api.code,
                 detail: api.detail.clone(),
                 cause: api.cause.clone(),
+                details: api.details.clone(),
             },
             None => {
                 let code = framework_code(status, e);
@@ -131,6 +132,7 @@ fn shape_error(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceRespon
                     code,
                     detail: Some(e.to_string()),
                     cause: Some(e.to_string()),
+                    details: None,
                 }
             }
         },

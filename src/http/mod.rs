@@ -1,11 +1,18 @@
 //! Everything actix-web: routes, middleware, errors, TLS, the embedded front-end, OpenAPI.
 //! Handlers parse input, call one engine/store function and map the result to a view.
 
+pub mod admin;
 pub mod assets;
+pub mod audit_api;
+pub mod auth;
+pub mod caller;
 pub mod error;
 pub mod health;
+pub mod me;
 pub mod middleware;
 pub mod openapi;
+pub mod roles;
+pub mod scoped;
 pub mod tls;
 pub mod views;
 
@@ -26,6 +33,48 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(health::readyz)
         .service(health::metrics)
         .service(openapi::openapi_json)
+        .service(auth::login)
+        .service(auth::session)
+        .service(auth::logout)
+        .service(admin::setup_info)
+        .service(admin::setup)
+        .service(me::me)
+        .service(me::change_password)
+        .service(me::totp_setup)
+        .service(me::totp_confirm)
+        .service(me::totp_disable)
+        .service(me::recovery_codes)
+        .service(me::sessions)
+        .service(me::revoke_session)
+        .service(admin::list_users)
+        .service(admin::create_user)
+        .service(admin::get_user)
+        .service(admin::update_user)
+        .service(admin::reset_password)
+        .service(admin::unlock)
+        .service(admin::force_logout)
+        .service(admin::reset_totp)
+        .service(roles::permissions)
+        .service(roles::list_roles)
+        .service(roles::create_role)
+        .service(roles::update_role)
+        .service(roles::delete_role)
+        .service(roles::list_teams)
+        .service(roles::create_team)
+        .service(roles::rename_team)
+        .service(roles::list_inboxes)
+        .service(roles::create_inbox)
+        .service(roles::get_settings)
+        .service(roles::update_settings)
+        .service(audit_api::list)
+        .service(audit_api::events)
+        .service(audit_api::verify)
+        .service(audit_api::export_archive)
+        .service(scoped::list)
+        .service(scoped::get)
+        .service(scoped::messages)
+        .service(scoped::get_contact)
+        .service(scoped::reveal)
         .route("/assets/{path:.*}", web::get().to(assets::hashed));
 }
 

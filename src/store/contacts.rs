@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::error::Result;
 use crate::crypto::blind::BlindKind;
 use crate::crypto::{FieldRef, Keyring};
+use crate::domain::access::Scope;
 use crate::domain::{
     Contact, ContactDraft, ContactId, Conversation, ConversationId, ConversationStatus, Direction,
     Message, MessageId,
@@ -129,22 +130,81 @@ pub fn insert_conversation(
     Ok(())
 }
 
+const CONVERSATION_COLUMNS: &str =
+    "id, contact_id, status, created_at, updated_at, inbox_id, team_id";
+
+fn conversation(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+    Ok(Conversation {
+        id: ConversationId(r.get(0)?),
+        contact_id: ContactId(r.get(1)?),
+        status: ConversationStatus::parse(&r.get::<_, String>(2)?)
+            .unwrap_or(ConversationStatus::Open),
+        created_at: r.get(3)?,
+        updated_at: r.get(4)?,
+        inbox_id: r.get(5)?,
+        team_id: r.get(6)?,
+    })
+}
+
 pub fn get_conversation(conn: &Connection, id: ConversationId) -> Result<Option<Conversation>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT id, contact_id, status, created_at, updated_at FROM conversations WHERE id = ?1",
-        )?
-        .query_row([id.0], |r| {
-            Ok(Conversation {
-                id: ConversationId(r.get(0)?),
-                contact_id: ContactId(r.get(1)?),
-                status: ConversationStatus::parse(&r.get::<_, String>(2)?)
-                    .unwrap_or(ConversationStatus::Open),
-                created_at: r.get(3)?,
-                updated_at: r.get(4)?,
-            })
-        })
+        .prepare_cached(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1"
+        ))?
+        .query_row([id.0], conversation)
         .optional()?)
+}
+
+/// Put a conversation in an inbox and route it to a team (what data scopes match on).
+pub fn place_conversation(
+    conn: &Connection,
+    id: ConversationId,
+    inbox: Option<i64>,
+    team: Option<i64>,
+) -> Result<()> {
+    conn.prepare_cached("UPDATE conversations SET inbox_id = ?2, team_id = ?3 WHERE id = ?1")?
+        .execute(params![id.0, inbox, team])?;
+    Ok(())
+}
+
+/// The scope condition as SQL over `inbox_id`/`team_id`, with its two JSON-array arguments.
+fn scope_args(scope: &Scope) -> (bool, String, String) {
+    match scope {
+        Scope::All => (true, "[]".into(), "[]".into()),
+        Scope::Limited { teams, inboxes } => (
+            false,
+            serde_json::to_string(inboxes).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(teams).unwrap_or_else(|_| "[]".into()),
+        ),
+    }
+}
+
+const IN_SCOPE: &str = "(?1 OR inbox_id IN (SELECT value FROM json_each(?2))
+                          OR team_id IN (SELECT value FROM json_each(?3)))";
+
+/// The newest conversations within `scope`, at most `limit`.
+pub fn list_conversations(
+    conn: &Connection,
+    scope: &Scope,
+    limit: u32,
+) -> Result<Vec<Conversation>> {
+    let (all, inboxes, teams) = scope_args(scope);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {IN_SCOPE}
+         ORDER BY updated_at DESC, id DESC LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(params![all, inboxes, teams, limit], conversation)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether the contact has a conversation within `scope`.
+pub fn contact_in_scope(conn: &Connection, contact: ContactId, scope: &Scope) -> Result<bool> {
+    let (all, inboxes, teams) = scope_args(scope);
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT EXISTS (SELECT 1 FROM conversations WHERE contact_id = ?4 AND {IN_SCOPE})"
+        ))?
+        .query_row(params![all, inboxes, teams, contact.0], |r| r.get(0))?)
 }
 
 pub fn insert_message(

@@ -899,6 +899,14 @@ pub fn create_team(conn: &Connection, name: &str, now: i64) -> Result<i64> {
     Ok(conn.last_insert_rowid())
 }
 
+pub fn team_name_taken(conn: &Connection, name: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM teams WHERE name = ?1)",
+        [name],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn rename_team(conn: &Connection, id: i64, name: &str) -> Result<bool> {
     Ok(conn.execute(
         "UPDATE teams SET name = ?2 WHERE id = ?1",

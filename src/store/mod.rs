@@ -51,6 +51,8 @@ pub struct Store {
     clock: SharedClock,
     db_path: PathBuf,
     migrated_from: i64,
+    /// Public fingerprint of the master key (hex), to name the server in exports.
+    fingerprint: String,
 }
 
 impl std::fmt::Debug for Store {
@@ -195,6 +197,15 @@ impl Store {
             tx.commit()?;
         }
         let keyring = Arc::new(keys::unlock_or_create(&mut conn, &kek, now)?);
+        let fingerprint = hex::encode(kek.fingerprint());
+        if version == 0 {
+            let e =
+                crate::audit::Entry::new(&crate::audit::Actor::system(), "keys.init", "master_key")
+                    .details(serde_json::json!({
+                        "fingerprint": fingerprint, "provider": opts.keys.describe()
+                    }));
+            audit::append(&conn, &keyring, now, &e)?;
+        }
         drop(kek);
         let ids = Arc::new(IdGenerator::new(contacts::max_id(&conn)?));
 
@@ -215,6 +226,7 @@ impl Store {
             clock: opts.clock,
             db_path,
             migrated_from,
+            fingerprint,
         })
     }
 
@@ -228,6 +240,11 @@ impl Store {
 
     pub fn db_path(&self) -> &Path {
         &self.db_path
+    }
+
+    /// Public fingerprint of the master key (hex); it reveals nothing about the key.
+    pub fn key_fingerprint_hex(&self) -> String {
+        self.fingerprint.clone()
     }
 
     /// The schema version found when opening (0 for a new database).

@@ -1,0 +1,197 @@
+//! Conversations and contacts, limited to the caller's data scope. Every id-bearing route
+//! checks the object's inbox/team against the caller's scope (not only the role): an object
+//! outside it answers 404, exactly like a missing one, and the attempt is audited.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::caller::Caller;
+use super::error::{ApiError, ErrorCode};
+use super::views::{ContactView, MessageView, Reveal};
+use crate::app::AppState;
+use crate::audit::Entry;
+use crate::domain::access::Permission;
+use crate::domain::{ContactId, Conversation, ConversationId};
+use crate::store::audit as audit_log;
+use crate::store::contacts;
+
+/// A conversation header.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationView {
+    pub id: i64,
+    pub contact_id: i64,
+    pub inbox_id: Option<i64>,
+    pub team_id: Option<i64>,
+    /// `open`, `pending`, `snoozed` or `resolved`.
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<&Conversation> for ConversationView {
+    fn from(c: &Conversation) -> Self {
+        ConversationView {
+            id: c.id.0,
+            contact_id: c.contact_id.0,
+            inbox_id: c.inbox_id,
+            team_id: c.team_id,
+            status: c.status.as_str().to_string(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[utoipa::path(responses((status = 200, body = [ConversationView])), tag = "conversations")]
+#[get("/api/v1/conversations")]
+pub async fn list(state: web::Data<AppState>, c: Caller) -> Result<HttpResponse, ApiError> {
+    c.require(&state, Permission::ConversationsRead, "conversations")
+        .await?;
+    let scope = c.scope().clone();
+    let rows = state
+        .store
+        .read(move |conn, _| contacts::list_conversations(conn, &scope, 200))
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(ConversationView::from).collect::<Vec<_>>()))
+}
+
+/// Load a conversation the caller may see: 404 when missing or out of scope (audited).
+async fn visible_conversation(
+    state: &AppState,
+    c: &Caller,
+    id: i64,
+) -> Result<Conversation, ApiError> {
+    let target = format!("conversation:{id}");
+    c.require(state, Permission::ConversationsRead, &target)
+        .await?;
+    let conv = state
+        .store
+        .read(move |conn, _| contacts::get_conversation(conn, ConversationId(id)))
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    if !c.scope().allows(conv.inbox_id, conv.team_id) {
+        return Err(c.deny_out_of_scope(state, &target).await);
+    }
+    Ok(conv)
+}
+
+#[utoipa::path(params(("id" = i64, Path)), responses((status = 200, body = ConversationView), (status = 404, body = super::error::ErrorBody)), tag = "conversations")]
+#[get("/api/v1/conversations/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    c: Caller,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let conv = visible_conversation(&state, &c, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ConversationView::from(&conv)))
+}
+
+#[utoipa::path(params(("id" = i64, Path)), responses((status = 200, body = [MessageView]), (status = 404, body = super::error::ErrorBody)), tag = "conversations")]
+#[get("/api/v1/conversations/{id}/messages")]
+pub async fn messages(
+    state: web::Data<AppState>,
+    c: Caller,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let conv = visible_conversation(&state, &c, path.into_inner()).await?;
+    let msgs = state
+        .store
+        .read(move |conn, ring| contacts::list_messages(conn, ring, conv.id, 500))
+        .await?;
+    Ok(HttpResponse::Ok().json(msgs.iter().map(MessageView::from).collect::<Vec<_>>()))
+}
+
+/// Load a contact the caller may see (one of its conversations is in scope).
+async fn visible_contact(
+    state: &AppState,
+    c: &Caller,
+    id: i64,
+    perm: Permission,
+) -> Result<crate::domain::Contact, ApiError> {
+    let target = format!("contact:{id}");
+    c.require(state, perm, &target).await?;
+    let scope = c.scope().clone();
+    let found = state
+        .store
+        .read(move |conn, ring| {
+            let Some(contact) = contacts::get_contact(conn, ring, ContactId(id))? else {
+                return Ok(None);
+            };
+            let visible = contacts::contact_in_scope(conn, ContactId(id), &scope)?;
+            Ok(Some((contact, visible)))
+        })
+        .await?;
+    match found {
+        None => Err(ApiError::new(ErrorCode::NotFound)),
+        Some((_, false)) => Err(c.deny_out_of_scope(state, &target).await),
+        Some((contact, true)) => Ok(contact),
+    }
+}
+
+/// A contact with PII masked.
+#[utoipa::path(params(("id" = i64, Path)), responses((status = 200, body = ContactView), (status = 404, body = super::error::ErrorBody)), tag = "contacts")]
+#[get("/api/v1/contacts/{id}")]
+pub async fn get_contact(
+    state: web::Data<AppState>,
+    c: Caller,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let contact = visible_contact(&state, &c, path.into_inner(), Permission::ContactsRead).await?;
+    Ok(HttpResponse::Ok().json(ContactView::new(&contact, Reveal::Masked)))
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RevealRequest {
+    /// Why the PII is needed (kept in the audit record).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A contact with PII in full (`pii:reveal`); every reveal is audited.
+#[utoipa::path(
+    params(("id" = i64, Path)),
+    request_body = RevealRequest,
+    responses((status = 200, body = ContactView), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
+    tag = "contacts"
+)]
+#[post("/api/v1/contacts/{id}/reveal")]
+pub async fn reveal(
+    state: web::Data<AppState>,
+    c: Caller,
+    path: web::Path<i64>,
+    body: Option<web::Json<RevealRequest>>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let reason: String = body
+        .and_then(|b| b.into_inner().reason)
+        .unwrap_or_default()
+        .chars()
+        .take(500)
+        .collect();
+    c.require(&state, Permission::ContactsRead, &format!("contact:{id}"))
+        .await?;
+    let contact = visible_contact(&state, &c, id, Permission::PiiReveal).await?;
+    let f = &contact.fields;
+    let fields: Vec<&str> = [
+        ("name", f.name.is_some()),
+        ("phone", f.phone.is_some()),
+        ("email", f.email.is_some()),
+        ("id_number", f.id_number.is_some()),
+        ("address", f.address.is_some()),
+    ]
+    .iter()
+    .filter(|(_, present)| *present)
+    .map(|(n, _)| *n)
+    .collect();
+    let e = Entry::new(&c.actor, "pii.reveal", format!("contact:{id}"))
+        .details(serde_json::json!({ "fields": fields, "reason": reason }));
+    let now = state.clock.now_ms();
+    // Fail closed: no audit record, no PII.
+    state
+        .store
+        .write(move |conn, ring| audit_log::append(conn, ring, now, &e))
+        .await?;
+    Ok(HttpResponse::Ok().json(ContactView::new(&contact, Reveal::Full)))
+}
