@@ -223,7 +223,7 @@ pub async fn export_archive(
         .await?;
     let body = body.into_inner();
     let pass = Zeroizing::new(body.passphrase);
-    if pass.chars().count() < 12 || pass.chars().count() > 1024 {
+    if pass.chars().count() < export::MIN_PASSPHRASE_CHARS || pass.chars().count() > 1024 {
         return Err(ApiError::with_detail(
             ErrorCode::Validation,
             "the passphrase must have 12 to 1024 characters",
@@ -256,7 +256,12 @@ pub async fn export_archive(
         export::seal(&manifest, &records, &pass, export::KdfParams::default())
     })
     .await?
-    .map_err(|e| ApiError::with_detail(ErrorCode::Validation, e.to_string()))?;
+    .map_err(|e| match e {
+        export::Error::WeakPassphrase => {
+            ApiError::with_detail(ErrorCode::Validation, e.to_string())
+        }
+        e => ApiError::internal(e),
+    })?;
     let name = format!("atrium-audit-{from}-{to}.aae");
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")

@@ -1,4 +1,4 @@
-//! The command line: `atrium serve | check-config | backup | restore | keys init`.
+//! The command line: `atrium serve | check-config | admin | audit | backup | restore | keys init`.
 //! Every subcommand takes the same `--config` and `--data-dir` options.
 
 use std::path::{Path, PathBuf};
@@ -10,7 +10,10 @@ use clap::{Args, Parser, Subcommand};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{CliOverrides, Config};
 use crate::crypto::KeyProvider;
-use crate::{app, logging, store};
+use crate::{app, logging, metrics, store};
+
+mod admin;
+pub mod audit;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,6 +65,61 @@ pub enum Command {
     /// Master key management.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Account administration on the server (works while it runs).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Verify and export the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user. The password is read from stdin when piped; otherwise one is generated,
+    /// printed once, and must be changed at first sign-in.
+    Create {
+        #[arg(long, value_name = "NAME")]
+        username: String,
+        /// Role name (repeatable): agent, supervisor, sysadmin, secadmin, auditor or a custom role.
+        #[arg(long = "role", value_name = "ROLE", required = true)]
+        roles: Vec<String>,
+        #[arg(long, value_name = "TEXT")]
+        display_name: Option<String>,
+    },
+    /// Give a user a generated password (printed once), to be changed at next sign-in; ends
+    /// their sessions and lifts a lockout.
+    ResetPassword {
+        #[arg(long, value_name = "NAME")]
+        username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain and MACs; exit 0 when intact, 1 naming the first broken record.
+    Verify {
+        /// Start: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// End (inclusive): YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+    },
+    /// Write records in a time range to an encrypted, self-verifying archive. The passphrase
+    /// comes from ATRIUM_EXPORT_PASSPHRASE or stdin.
+    Export {
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
+    /// Check an export offline (no database needed). Passphrase as for export.
+    VerifyExport {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,20 +175,55 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     logging::init(&config.log);
     let result = match cli.command {
+        Command::Audit(AuditCommand::Verify { from, to }) => {
+            return finish(audit::verify(&config, from.as_deref(), to.as_deref()));
+        }
+        Command::Audit(AuditCommand::VerifyExport { file }) => {
+            return finish(audit::verify_export(&file));
+        }
+        Command::Audit(AuditCommand::Export { from, to, out }) => {
+            audit::export(&config, &from, &to, &out)
+        }
+        Command::Admin(AdminCommand::Create {
+            username,
+            roles,
+            display_name,
+        }) => admin::create(&config, &username, &roles, display_name.as_deref()),
+        Command::Admin(AdminCommand::ResetPassword { username }) => {
+            admin::reset_password(&config, &username)
+        }
         Command::Serve { .. } => serve(config),
         Command::Backup { out } => backup(&config, &out),
         Command::Restore { from } => restore(&config, &from),
         Command::Keys(KeysCommand::Init { owner }) => keys_init(&config, owner.as_deref()),
         Command::CheckConfig => Ok(()),
     };
+    finish(result.map(|()| ExitCode::SUCCESS))
+}
+
+fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Open the database beside a possibly running server (no data-directory lock: SQLite's own
+/// locking serialises writers).
+pub(crate) fn open_store(config: &Config) -> anyhow::Result<store::Store> {
+    let m = metrics::build().context("while registering metrics")?;
+    let keys = app::key_provider(config);
+    store::Store::open(store::OpenOptions {
+        config,
+        keys: &keys,
+        clock: std::sync::Arc::new(SystemClock),
+        metrics: m.writer,
+    })
+    .context("while opening the database")
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
@@ -141,6 +234,15 @@ fn serve(config: Config) -> anyhow::Result<()> {
 fn backup(config: &Config, out: &Path) -> anyhow::Result<()> {
     let info = store::backup::backup_file(&config.db_path(), out)
         .with_context(|| format!("while backing up {}", config.db_path().display()))?;
+    let e = crate::audit::Entry::new(&crate::audit::Actor::cli(), "backup.create", "database")
+        .details(
+            serde_json::json!({ "file": info.path.display().to_string(), "bytes": info.bytes }),
+        );
+    let s = open_store(config)?;
+    let now = s.now_ms();
+    let logged = s.write_blocking(move |c, ring| store::audit::append(c, ring, now, &e));
+    s.close();
+    logged.context("the backup was written, but recording it in the audit log failed")?;
     println!(
         "backup written to {} ({} bytes, schema version {}). Keep the master key ({}) in a \
          separate safe place: the backup cannot be read without it.",
@@ -160,6 +262,17 @@ fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
     let info = store::backup::verify(from, &kek)
         .with_context(|| format!("while checking the backup {}", from.display()))?;
     let kept = store::backup::restore(&config.data_dir, from, &kek, SystemClock.now_ms())?;
+    drop(kek);
+    let e = crate::audit::Entry::new(&crate::audit::Actor::cli(), "backup.restore", "database")
+        .details(serde_json::json!({
+            "from": from.display().to_string(),
+            "previous_kept_as": kept.as_ref().map(|k| k.display().to_string()),
+        }));
+    let s = open_store(config)?;
+    let now = s.now_ms();
+    let logged = s.write_blocking(move |c, ring| store::audit::append(c, ring, now, &e));
+    s.close();
+    logged.context("the database was restored, but recording it in the audit log failed")?;
     println!(
         "restored {} (schema version {}) into {}.",
         info.path.display(),
