@@ -214,8 +214,13 @@ pub async fn login(
             password::Error::Busy => ApiError::new(ErrorCode::RateLimited),
             e => ApiError::internal(e),
         })?;
+    let known = creds.is_some();
     let Some(creds) = creds.filter(|_| ok) else {
-        let reason = if ok { "unknown_user" } else { "wrong_password" };
+        let reason = if known {
+            "wrong_password"
+        } else {
+            "unknown_user"
+        };
         record_failure(&state, actor, reason).await?;
         return Err(ApiError::new(ErrorCode::InvalidCredentials));
     };

@@ -15,5 +15,6 @@ mod cli;
 mod durability;
 mod encryption;
 mod http;
+mod identity;
 mod tls;
 mod upgrade;

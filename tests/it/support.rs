@@ -30,6 +30,8 @@ pub fn config(dir: &Path, env: &[(&str, &str)]) -> Config {
 pub struct TestApp {
     pub base: String,
     pub dir: tempfile::TempDir,
+    /// The running app's shared state (store, config, clock) for seeding and checking.
+    pub state: actix_web::web::Data<atrium::AppState>,
     handle: Option<actix_web::dev::ServerHandle>,
     thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
 }
@@ -46,15 +48,30 @@ impl TestApp {
 
     /// Start (again) on an existing directory.
     pub fn start(dir: tempfile::TempDir, extra: Option<ExtraRoutes>) -> Self {
-        let cfg = config(dir.path(), &[]);
-        let app = atrium::create_app(
-            cfg,
-            AppOptions {
-                extra_routes: extra,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        Self::start_with(dir, extra, &[], None)
+    }
+
+    /// Start with configuration overrides (env-style) and optionally a fake clock.
+    pub fn with_env(env: &[(&str, &str)], clock: Option<Arc<atrium::clock::FakeClock>>) -> Self {
+        Self::start_with(tempfile::tempdir().unwrap(), None, env, clock)
+    }
+
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        extra: Option<ExtraRoutes>,
+        env: &[(&str, &str)],
+        clock: Option<Arc<atrium::clock::FakeClock>>,
+    ) -> Self {
+        let cfg = config(dir.path(), env);
+        let mut opts = AppOptions {
+            extra_routes: extra,
+            ..Default::default()
+        };
+        if let Some(c) = clock {
+            opts.clock = c;
+        }
+        let app = atrium::create_app(cfg, opts).unwrap();
+        let state = app.state().clone();
         let addr = app.local_addr().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -66,6 +83,7 @@ impl TestApp {
         TestApp {
             base: format!("http://{addr}"),
             dir,
+            state,
             handle: Some(handle),
             thread: Some(thread),
         }
