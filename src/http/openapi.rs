@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{error, health};
+use super::{admin, audit_api, auth, error, health, me, roles, scoped, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,10 +16,47 @@ use super::{error, health};
             `X-Request-Id`.",
         license(name = "Apache-2.0")
     ),
-    paths(health::healthz, health::readyz, health::metrics),
-    components(schemas(error::ErrorBody, health::Health, health::Readiness)),
+    paths(
+        health::healthz, health::readyz, health::metrics,
+        auth::login, auth::session, auth::logout, admin::setup_info, admin::setup,
+        me::me, me::change_password, me::totp_setup, me::totp_confirm, me::totp_disable,
+        me::recovery_codes, me::sessions, me::revoke_session,
+        admin::list_users, admin::create_user, admin::get_user, admin::update_user,
+        admin::reset_password, admin::unlock, admin::force_logout, admin::reset_totp,
+        roles::permissions, roles::list_roles, roles::create_role, roles::update_role,
+        roles::delete_role, roles::list_teams, roles::create_team, roles::rename_team,
+        roles::list_inboxes, roles::create_inbox, roles::get_settings, roles::update_settings,
+        audit_api::list, audit_api::events, audit_api::verify, audit_api::export_archive,
+        scoped::list, scoped::get, scoped::messages, scoped::get_contact, scoped::reveal,
+    ),
+    components(schemas(
+        error::ErrorBody, health::Health, health::Readiness,
+        auth::LoginRequest, auth::SessionView, auth::SessionUser,
+        admin::UserView, admin::CreateUser, admin::CreatedUser, admin::UpdateUser,
+        admin::NewPassword, admin::SetupInfo, admin::Setup, admin::SetupDone,
+        me::MeView, me::PasswordChange, me::PasswordOnly, me::TotpSetup, me::CodeOnly,
+        me::RecoveryCodes, me::PasswordAndCode, me::SessionInfo,
+        roles::PermissionView, roles::RoleView, roles::CreateRole, roles::UpdateRole,
+        roles::TeamView, roles::TeamName, roles::InboxView, roles::CreateInbox,
+        roles::SettingsView, roles::UpdateSettings,
+        audit_api::AuditRecordView, audit_api::AuditPage, audit_api::VerifyRequest,
+        audit_api::VerifyResult, audit_api::BrokenRecord, audit_api::ExportRequest,
+        scoped::ConversationView, scoped::RevealRequest, views::ContactView, views::MessageView,
+    )),
     modifiers(&Security),
-    tags((name = "operations", description = "Health, readiness and metrics for operators"))
+    tags(
+        (name = "operations", description = "Health, readiness and metrics for operators"),
+        (name = "auth", description = "Sign-in, sessions (cookie + `X-CSRF-Token`), first-run setup"),
+        (name = "me", description = "The signed-in user's password, two-factor sign-in and sessions"),
+        (name = "users", description = "User accounts (`users:read`, `users:write`; administrator roles need `roles:assign_admin`)"),
+        (name = "roles", description = "Roles and permissions (`roles:read`, `roles:write`)"),
+        (name = "teams", description = "Teams (`teams:read`, `teams:write`)"),
+        (name = "inboxes", description = "Inboxes (`channels:read`, `channels:write`)"),
+        (name = "settings", description = "Organisation settings (`settings:read`, `settings:write`)"),
+        (name = "audit", description = "The tamper-evident audit log (`audit:read`, `audit:export`)"),
+        (name = "conversations", description = "Conversations within the caller's data scope"),
+        (name = "contacts", description = "Contacts within the caller's data scope; PII masked unless revealed (`pii:reveal`, audited)"),
+    )
 )]
 pub struct ApiDoc;
 
@@ -28,6 +65,12 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::new("atrium_session"),
+            )),
+        );
         components.add_security_scheme(
             "metrics_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),

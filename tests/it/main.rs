@@ -9,6 +9,7 @@
 
 mod support;
 
+mod access;
 mod backup;
 mod browser;
 mod cli;

@@ -1,0 +1,400 @@
+//! Walks every route of the OpenAPI document: without a session, and as each built-in role,
+//! against the written permission matrix below; then ids from another team's scope.
+
+use std::collections::BTreeSet;
+
+use atrium::domain::access::{BUILTIN_ROLES, Permission};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::identity::{Http, no_required_totp, seed_user, world};
+use crate::support::TestApp;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy)]
+enum Access {
+    /// No session needed (sign-in, setup, health, metrics, the OpenAPI document).
+    Public,
+    /// Any signed-in user.
+    Session,
+    /// Signed in and holding one of these permissions.
+    Any(&'static [&'static str]),
+}
+
+use Access::{Any, Public, Session};
+
+/// The permission matrix: every route of the API, who may call it, and a request body.
+/// `{user}` is another user (an agent of team B), `{role}` a custom role nobody holds, `{team}`
+/// team B, `{conv}`/`{contact}` a conversation/contact of team A.
+const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
+    ("get", "/healthz", Public, None),
+    ("get", "/readyz", Public, None),
+    ("get", "/metrics", Public, None),
+    (
+        "post",
+        "/api/v1/auth/login",
+        Public,
+        Some(r#"{"username":"x.y","password":"z"}"#),
+    ),
+    ("get", "/api/v1/setup/{token}", Public, None),
+    (
+        "post",
+        "/api/v1/setup",
+        Public,
+        Some(r#"{"token":"t","username":"a.b","password":"p"}"#),
+    ),
+    ("get", "/api/v1/auth/session", Session, None),
+    ("post", "/api/v1/auth/logout", Session, None),
+    ("get", "/api/v1/me", Session, None),
+    (
+        "post",
+        "/api/v1/me/password",
+        Session,
+        Some(r#"{"current_password":"wrong","new_password":"x"}"#),
+    ),
+    (
+        "post",
+        "/api/v1/me/totp/setup",
+        Session,
+        Some(r#"{"password":"wrong"}"#),
+    ),
+    (
+        "post",
+        "/api/v1/me/totp/confirm",
+        Session,
+        Some(r#"{"code":"000000"}"#),
+    ),
+    (
+        "post",
+        "/api/v1/me/totp/disable",
+        Session,
+        Some(r#"{"password":"wrong","code":"1"}"#),
+    ),
+    (
+        "post",
+        "/api/v1/me/totp/recovery-codes",
+        Session,
+        Some(r#"{"password":"wrong","code":"1"}"#),
+    ),
+    ("get", "/api/v1/me/sessions", Session, None),
+    ("delete", "/api/v1/me/sessions/{id}", Session, None),
+    ("get", "/api/v1/users", Any(&["users:read"]), None),
+    (
+        "post",
+        "/api/v1/users",
+        Any(&["users:write"]),
+        Some(r#"{"username":"made.by.matrix"}"#),
+    ),
+    ("get", "/api/v1/users/{user}", Any(&["users:read"]), None),
+    (
+        "patch",
+        "/api/v1/users/{user}",
+        Any(&["users:write", "roles:assign_admin"]),
+        Some(r#"{"roles":["agent"]}"#),
+    ),
+    (
+        "post",
+        "/api/v1/users/{user}/reset-password",
+        Any(&["users:write"]),
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/users/{user}/unlock",
+        Any(&["users:write"]),
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/users/{user}/logout",
+        Any(&["users:write"]),
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/users/{user}/reset-totp",
+        Any(&["users:write"]),
+        None,
+    ),
+    ("get", "/api/v1/permissions", Any(&["roles:read"]), None),
+    ("get", "/api/v1/roles", Any(&["roles:read"]), None),
+    (
+        "post",
+        "/api/v1/roles",
+        Any(&["roles:write"]),
+        Some(r#"{"name":"matrix role","permissions":["reports:read"]}"#),
+    ),
+    (
+        "patch",
+        "/api/v1/roles/{role}",
+        Any(&["roles:write"]),
+        Some(r#"{"description":"d"}"#),
+    ),
+    (
+        "delete",
+        "/api/v1/roles/{role}",
+        Any(&["roles:write"]),
+        None,
+    ),
+    ("get", "/api/v1/teams", Any(&["teams:read"]), None),
+    (
+        "post",
+        "/api/v1/teams",
+        Any(&["teams:write"]),
+        Some(r#"{"name":"Matrix team"}"#),
+    ),
+    (
+        "patch",
+        "/api/v1/teams/{team}",
+        Any(&["teams:write"]),
+        Some(r#"{"name":"Team B"}"#),
+    ),
+    ("get", "/api/v1/inboxes", Any(&["channels:read"]), None),
+    (
+        "post",
+        "/api/v1/inboxes",
+        Any(&["channels:write"]),
+        Some(r#"{"name":"Matrix","channel":"api"}"#),
+    ),
+    ("get", "/api/v1/settings", Any(&["settings:read"]), None),
+    (
+        "patch",
+        "/api/v1/settings",
+        Any(&["settings:write"]),
+        Some(r#"{"org_name":"Atrium Bank"}"#),
+    ),
+    ("get", "/api/v1/audit", Any(&["audit:read"]), None),
+    ("get", "/api/v1/audit/events", Any(&["audit:read"]), None),
+    (
+        "post",
+        "/api/v1/audit/verify",
+        Any(&["audit:read"]),
+        Some("{}"),
+    ),
+    (
+        "post",
+        "/api/v1/audit/export",
+        Any(&["audit:export"]),
+        Some(r#"{"from":0,"to":99999999999999,"passphrase":"correct horse battery"}"#),
+    ),
+    (
+        "get",
+        "/api/v1/conversations",
+        Any(&["conversations:read"]),
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/conversations/{conv}",
+        Any(&["conversations:read"]),
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/conversations/{conv}/messages",
+        Any(&["conversations:read"]),
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/contacts/{contact}",
+        Any(&["contacts:read"]),
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/contacts/{contact}/reveal",
+        Any(&["pii:reveal"]),
+        Some("{}"),
+    ),
+];
+
+/// Routes outside `/api/v1` that the OpenAPI document lists but are not API calls.
+const NOT_IN_DOC: &[&str] = &["/api/openapi.json"];
+
+fn fill(path: &str, ids: &[(&str, String)]) -> String {
+    let mut p = path.to_string();
+    for (k, v) in ids {
+        p = p.replace(k, v);
+    }
+    p
+}
+
+fn call(h: &Http, method: &str, path: &str, body: Option<&str>) -> (StatusCode, String) {
+    let body: Option<Value> = body.map(|b| serde_json::from_str(b).unwrap());
+    let r = h.send(&method.to_uppercase(), path, body.as_ref());
+    let s = r.status();
+    let v: Value = r.json().unwrap_or(Value::Null);
+    (s, v["code"].as_str().unwrap_or("").to_string())
+}
+
+#[test]
+fn every_route_answers_per_the_permission_matrix_and_scope() {
+    let app = TestApp::new();
+    no_required_totp(&app);
+    let w = world(&app);
+
+    // The matrix covers exactly the routes of the OpenAPI document.
+    let doc: Value = reqwest::blocking::get(app.url("/api/openapi.json"))
+        .unwrap()
+        .json()
+        .unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            documented.insert((method.clone(), path.replace("{token}", "{token}")));
+        }
+    }
+    let normalise = |p: &str| {
+        p.replace("{user}", "{id}")
+            .replace("{role}", "{id}")
+            .replace("{team}", "{id}")
+            .replace("{conv}", "{id}")
+            .replace("{contact}", "{id}")
+    };
+    let listed: BTreeSet<(String, String)> = MATRIX
+        .iter()
+        .map(|(m, p, _, _)| (m.to_string(), normalise(p)))
+        .collect();
+    let documented: BTreeSet<(String, String)> = documented
+        .into_iter()
+        .filter(|(_, p)| !NOT_IN_DOC.contains(&p.as_str()))
+        .collect();
+    assert_eq!(
+        documented, listed,
+        "OpenAPI routes and the permission matrix differ"
+    );
+
+    let target = seed_user(
+        &app,
+        "matrix.target",
+        "Target-Pass-99",
+        &["agent"],
+        &[w.team_b],
+        &[],
+    );
+    let mut users = Vec::new();
+    for r in BUILTIN_ROLES {
+        let name = format!("matrix.{}", r.name);
+        seed_user(&app, &name, "Matrix-Pass-88", &[r.name], &[w.team_a], &[]);
+        users.push((r, name));
+    }
+    let custom_role = |app: &TestApp| {
+        let now = app.state.store.now_ms();
+        app.state
+            .store
+            .write_blocking(move |c, _| {
+                let n = format!("spare {now}");
+                atrium::store::identity::create_role(c, &n, "", &Default::default(), false, now)
+            })
+            .unwrap()
+    };
+
+    // Without a session: only public routes answer.
+    let anon = Http::new(&app.base);
+    let role_id = custom_role(&app);
+    let ids = |role: i64| {
+        vec![
+            ("{user}", target.to_string()),
+            ("{role}", role.to_string()),
+            ("{team}", w.team_b.to_string()),
+            ("{conv}", w.conv_a.to_string()),
+            ("{contact}", w.contact_a.to_string()),
+            ("{token}", "no-such-token".to_string()),
+            ("{id}", "999999999".to_string()),
+        ]
+    };
+    for (m, p, access, body) in MATRIX {
+        let (s, code) = call(&anon, m, &fill(p, &ids(role_id)), *body);
+        match access {
+            Public => assert!(
+                code != "unauthorized" && code != "session_expired" && s.as_u16() < 500,
+                "{m} {p}: {s} {code}"
+            ),
+            _ => assert_eq!(
+                (s, code.as_str()),
+                (StatusCode::UNAUTHORIZED, "unauthorized"),
+                "{m} {p}"
+            ),
+        }
+    }
+
+    // As each built-in role.
+    for (role, name) in &users {
+        let h = Http::new(&app.base);
+        assert_eq!(
+            h.login(name, "Matrix-Pass-88", None).status(),
+            StatusCode::OK
+        );
+        let held: BTreeSet<&str> = role.permissions.iter().map(|p| p.as_str()).collect();
+        let role_id = custom_role(&app);
+        // Logout last: it ends the session the walk uses.
+        let order = MATRIX
+            .iter()
+            .filter(|r| r.1 != "/api/v1/auth/logout")
+            .chain(MATRIX.iter().filter(|r| r.1 == "/api/v1/auth/logout"));
+        for (m, p, access, body) in order {
+            let (s, code) = call(&h, m, &fill(p, &ids(role_id)), *body);
+            let ctx = format!("{} {m} {p}: {s} {code}", role.name);
+            assert!(s.as_u16() < 500, "{ctx}");
+            assert!(
+                !matches!(
+                    code.as_str(),
+                    "unauthorized" | "session_expired" | "csrf_failed"
+                ),
+                "{ctx}"
+            );
+            match access {
+                Public | Session => assert_ne!(code, "forbidden", "{ctx}"),
+                Any(perms) => {
+                    if perms.iter().any(|p| held.contains(p)) {
+                        assert_ne!(s, StatusCode::FORBIDDEN, "{ctx}");
+                    } else {
+                        assert_eq!(
+                            (s, code.as_str()),
+                            (StatusCode::FORBIDDEN, "forbidden"),
+                            "{ctx}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    // Scope: team A's agent and supervisor get 404 for team B's objects, 200 for their own.
+    for name in ["matrix.agent", "matrix.supervisor"] {
+        let h = Http::new(&app.base);
+        h.login(name, "Matrix-Pass-88", None);
+        for p in [
+            format!("/api/v1/conversations/{}", w.conv_b),
+            format!("/api/v1/conversations/{}/messages", w.conv_b),
+            format!("/api/v1/contacts/{}", w.contact_b),
+        ] {
+            assert_eq!(
+                call(&h, "get", &p, None).0,
+                StatusCode::NOT_FOUND,
+                "{name} {p}"
+            );
+        }
+        assert_eq!(
+            call(
+                &h,
+                "get",
+                &format!("/api/v1/conversations/{}", w.conv_a),
+                None
+            )
+            .0,
+            StatusCode::OK
+        );
+    }
+    let lead = Http::new(&app.base);
+    lead.login("matrix.supervisor", "Matrix-Pass-88", None);
+    let (s, _) = call(
+        &lead,
+        "post",
+        &format!("/api/v1/contacts/{}/reveal", w.contact_b),
+        Some("{}"),
+    );
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let _ = Permission::ALL;
+}
