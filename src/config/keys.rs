@@ -70,7 +70,11 @@ pub const KEYS: &[Key] = &[
 ];
 
 /// Env vars that are not configuration keys but are still ours (no "unknown" warning).
-pub const OTHER_ENV: &[&str] = &["ATRIUM_CONFIG"];
+pub const OTHER_ENV: &[&str] = &[
+    "ATRIUM_CONFIG",
+    "ATRIUM_EXPORT_PASSPHRASE",
+    "ATRIUM_KEEP_WEB_BUILD",
+];
 
 impl Key {
     /// `http.listen` → `ATRIUM_HTTP__LISTEN`; `data_dir` → `ATRIUM_DATA_DIR`.
