@@ -29,7 +29,7 @@ fn health_readiness_and_openapi() {
     assert_eq!(r.status(), 200);
     let v: Value = r.json().unwrap();
     assert_eq!(v["status"], "ready");
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], atrium::store::migrations::LATEST);
     let doc: Value = c
         .get(app.url("/api/openapi.json"))
         .send()
