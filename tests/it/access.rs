@@ -242,7 +242,7 @@ fn every_route_answers_per_the_permission_matrix_and_scope() {
     let mut documented = BTreeSet::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for method in ops.as_object().unwrap().keys() {
-            documented.insert((method.clone(), path.replace("{token}", "{token}")));
+            documented.insert((method.clone(), path.clone()));
         }
     }
     let normalise = |p: &str| {

@@ -189,7 +189,8 @@ fn database_newer_than_the_binary_is_refused_naming_both_versions() {
     let (code, err) = run_serve(dir.path());
     assert_eq!(code, 1);
     assert!(
-        err.contains("schema version 99") && err.contains(&format!("supports ({})", atrium::store::migrations::LATEST)),
+        err.contains("schema version 99")
+            && err.contains(&format!("supports ({})", atrium::store::migrations::LATEST)),
         "{err}"
     );
 }

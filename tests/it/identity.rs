@@ -1,7 +1,5 @@
 //! Accounts, sign-in, sessions, roles and scopes through the real HTTP stack.
 
-use std::sync::Arc;
-
 use atrium::auth::{password, totp};
 use atrium::clock::{Clock, FakeClock};
 use atrium::domain::{ContactDraft, ContactId, ConversationId};
@@ -510,7 +508,7 @@ fn csrf_identity_headers_mass_assignment_and_oversized_fields_are_refused() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let me: Value = h.get("/api/v1/me").json().unwrap();
     assert_eq!(me["roles"], json!(["agent"]));
-    assert!(audit_records(&app, "access.denied").len() >= 1);
+    assert!(!audit_records(&app, "access.denied").is_empty());
 
     // Oversized fields.
     let long = "x".repeat(5000);
@@ -752,5 +750,64 @@ fn pii_reveal_needs_the_permission_and_the_scope_and_is_audited() {
     let list: Vec<Value> = agent.get("/api/v1/conversations").json().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["id"], w.conv_a);
-    let _ = (w.inbox_a, w.inbox_b, w.conv_b, Arc::new(()));
+    // Inbox membership scopes as well as team membership.
+    seed_user(&app, "inbox.agent", PW, &["agent"], &[], &[w.inbox_b]);
+    let ib = Http::new(&app.base);
+    ib.login("inbox.agent", PW, None);
+    let list: Vec<Value> = ib.get("/api/v1/conversations").json().unwrap();
+    let ids: Vec<i64> = list.iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![w.conv_b]);
+    assert_eq!(list[0]["inbox_id"], w.inbox_b);
+    let r = ib.get(&format!("/api/v1/conversations/{}", w.conv_a));
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_ne!(w.inbox_a, w.inbox_b);
+}
+
+#[test]
+fn behind_a_tls_proxy_the_cookie_is_secure_and_the_forwarded_address_is_audited() {
+    let app = TestApp::with_env(&[("ATRIUM_HTTP__BEHIND_TLS_PROXY", "true")], None);
+    no_required_totp(&app);
+    seed_user(&app, "proxy.user", PW, &["agent"], &[], &[]);
+    let r = Client::new()
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .header("X-Forwarded-For", "203.0.113.9, 10.1.2.3")
+        .json(&json!({"username": "proxy.user", "password": PW}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(cookie.contains(attr), "{attr} missing: {cookie}");
+    }
+    let login = audit_records(&app, "auth.login").pop().unwrap();
+    assert_eq!(login.ip, "10.1.2.3", "the address the proxy appended");
+
+    // Without the proxy setting the header is not believed, and the cookie is not Secure.
+    let plain = TestApp::new();
+    no_required_totp(&plain);
+    seed_user(&plain, "direct.user", PW, &["agent"], &[], &[]);
+    let r = Client::new()
+        .post(format!("{}/api/v1/auth/login", plain.base))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .json(&json!({"username": "direct.user", "password": PW}))
+        .send()
+        .unwrap();
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert_eq!(
+        audit_records(&plain, "auth.login").pop().unwrap().ip,
+        "127.0.0.1"
+    );
 }

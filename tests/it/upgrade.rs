@@ -82,13 +82,20 @@ fn every_released_database_opens_and_reads() {
         let ready: Value = get_json(&app.url("/readyz"));
         assert_eq!(ready["schema_version"], atrium::store::migrations::LATEST);
         // An older schema was backed up before migrating, and the audit chain is intact.
-        let version: i64 = src.file_name().unwrap().to_str().unwrap()[1..].parse().unwrap();
+        let version: i64 = src.file_name().unwrap().to_str().unwrap()[1..]
+            .parse()
+            .unwrap();
         let backups: Vec<String> = std::fs::read_dir(app.data_dir().join("backups"))
-            .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         let expect_backup = version < atrium::store::migrations::LATEST;
         assert_eq!(
-            backups.iter().any(|b| b.starts_with(&format!("pre-migrate-v{version}-"))),
+            backups
+                .iter()
+                .any(|b| b.starts_with(&format!("pre-migrate-v{version}-"))),
             expect_backup,
             "{backups:?}"
         );
