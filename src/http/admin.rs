@@ -67,6 +67,19 @@ fn validation(detail: impl Into<String>) -> ApiError {
     ApiError::with_detail(ErrorCode::Validation, detail)
 }
 
+/// Trimmed user name and display name of a new account, or 422 naming the problem.
+fn new_account_names(username: &str, display: Option<&str>) -> Result<(String, String), ApiError> {
+    let username = username.trim().to_string();
+    if !auth::valid_username(&username) {
+        return Err(validation("user name: 2–64 letters, digits or . _ - @"));
+    }
+    let display = display.unwrap_or_default().trim().to_string();
+    if display.chars().count() > MAX_NAME {
+        return Err(validation("display_name is longer than 100 characters"));
+    }
+    Ok((username, display))
+}
+
 /// Resolve role names; 422 naming unknown ones.
 pub fn roles_by_names(all: &[RoleRow], names: &[String]) -> Result<Vec<RoleRow>, ApiError> {
     let mut out = Vec::new();
@@ -204,14 +217,7 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     c.require(&state, Permission::UsersWrite, "users").await?;
     let body = body.into_inner();
-    let username = body.username.trim().to_string();
-    if !auth::valid_username(&username) {
-        return Err(validation("user name: 2–64 letters, digits or . _ - @"));
-    }
-    let display = body.display_name.unwrap_or_default().trim().to_string();
-    if display.chars().count() > MAX_NAME {
-        return Err(validation("display_name is longer than 100 characters"));
-    }
+    let (username, display) = new_account_names(&body.username, body.display_name.as_deref())?;
     let all = load_roles(&state).await?;
     let roles = roles_by_names(&all, &body.roles)?;
     check_roles_separation(&roles)?;
@@ -614,14 +620,7 @@ pub async fn setup(
     if live.is_none() {
         return Err(ApiError::new(ErrorCode::SetupTokenInvalid));
     }
-    let username = body.username.trim().to_string();
-    if !auth::valid_username(&username) {
-        return Err(validation("user name: 2–64 letters, digits or . _ - @"));
-    }
-    let display = body.display_name.unwrap_or_default().trim().to_string();
-    if display.chars().count() > MAX_NAME {
-        return Err(validation("display_name is longer than 100 characters"));
-    }
+    let (username, display) = new_account_names(&body.username, body.display_name.as_deref())?;
     let pw = Zeroizing::new(body.password);
     check_new_password(&state, None, &username, &pw).await?;
     let hash = state.hasher.hash(pw).await.map_err(ApiError::internal)?;

@@ -120,29 +120,10 @@ pub fn list(conn: &Connection, f: &Filter) -> Result<Vec<Record>> {
 /// Records with `from <= at <= to` in chain order, plus the record just before the range (the
 /// anchor an export starts from), if any.
 pub fn range(conn: &Connection, from: i64, to: i64) -> Result<(Option<Record>, Vec<Record>)> {
-    let first: Option<i64> = conn
-        .query_row(
-            "SELECT min(seq) FROM audit_log WHERE at >= ?1 AND at <= ?2",
-            params![from, to],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten();
-    let Some(first) = first else {
+    let Some((first, last)) = seq_bounds(conn, from, to)? else {
         return Ok((None, Vec::new()));
     };
-    let last: i64 = conn.query_row(
-        "SELECT max(seq) FROM audit_log WHERE at >= ?1 AND at <= ?2",
-        params![from, to],
-        |r| r.get(0),
-    )?;
-    let anchor = conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM audit_log WHERE seq < ?1 ORDER BY seq DESC LIMIT 1"),
-            [first],
-            record,
-        )
-        .optional()?;
+    let anchor = record_before(conn, first)?;
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM audit_log WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq"
     ))?;
@@ -150,6 +131,38 @@ pub fn range(conn: &Connection, from: i64, to: i64) -> Result<(Option<Record>, V
         .query_map(params![first, last], record)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((anchor, rows))
+}
+
+/// The first and last seq of the records with `from <= at <= to`, if any.
+fn seq_bounds(conn: &Connection, from: i64, to: i64) -> Result<Option<(i64, i64)>> {
+    let (first, last): (Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT min(seq), max(seq) FROM audit_log WHERE at >= ?1 AND at <= ?2",
+        params![from, to],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(first.zip(last))
+}
+
+/// The record just before `seq` (the anchor of a range starting there).
+fn record_before(conn: &Connection, seq: i64) -> Result<Option<Record>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM audit_log WHERE seq < ?1 ORDER BY seq DESC LIMIT 1"),
+            [seq],
+            record,
+        )
+        .optional()?)
+}
+
+/// One record by its seq.
+pub fn get(conn: &Connection, seq: i64) -> Result<Option<Record>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM audit_log WHERE seq = ?1"),
+            [seq],
+            record,
+        )
+        .optional()?)
 }
 
 /// The result of checking the chain.
@@ -183,28 +196,11 @@ pub fn verify(
         head_hash: None,
         broken: None,
     };
-    let first: Option<i64> = conn
-        .query_row(
-            "SELECT min(seq) FROM audit_log WHERE at >= ?1 AND at <= ?2",
-            params![from, to],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten();
-    let Some(first) = first else { return Ok(v) };
-    let last: i64 = conn.query_row(
-        "SELECT max(seq) FROM audit_log WHERE at >= ?1 AND at <= ?2",
-        params![from, to],
-        |r| r.get(0),
-    )?;
+    let Some((first, last)) = seq_bounds(conn, from, to)? else {
+        return Ok(v);
+    };
     // Start one record early (or at the genesis) so the first record's link is checked as well.
-    let anchor = conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM audit_log WHERE seq < ?1 ORDER BY seq DESC LIMIT 1"),
-            [first],
-            record,
-        )
-        .optional()?;
+    let anchor = record_before(conn, first)?;
     let mut prev: Option<(i64, Vec<u8>)> = None;
     if let Some(a) = &anchor {
         if let Err(b) = audit::check(None, a, Some(mac)) {

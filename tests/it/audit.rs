@@ -42,28 +42,7 @@ fn db(dir: &Path) -> Connection {
 }
 
 fn record(c: &Connection, seq: i64) -> Record {
-    c.query_row(
-        "SELECT seq, at, actor_id, actor, ip, event, target, outcome, details, prev_hash, hash, mac
-         FROM audit_log WHERE seq = ?1",
-        [seq],
-        |r| {
-            Ok(Record {
-                seq: r.get(0)?,
-                at: r.get(1)?,
-                actor_id: r.get(2)?,
-                actor: r.get(3)?,
-                ip: r.get(4)?,
-                event: r.get(5)?,
-                target: r.get(6)?,
-                outcome: r.get(7)?,
-                details: r.get(8)?,
-                prev_hash: r.get(9)?,
-                hash: r.get(10)?,
-                mac: r.get(11)?,
-            })
-        },
-    )
-    .unwrap()
+    atrium::store::audit::get(c, seq).unwrap().unwrap()
 }
 
 #[test]
