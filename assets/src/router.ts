@@ -1,13 +1,30 @@
 /**
  * Routes of the workspace entry (history mode; the server answers index.html for every non-API
- * path). The workspace frame and its areas need a session; everything else is public.
+ * path). Sign-in and first-run setup are public; everything else needs a session, and the guard
+ * ({@link decideNavigation}) keeps a restricted session on its forced page and hides pages the
+ * user has no permission for.
  */
-import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import { currentUser, refreshSession } from './session'
+import {
+  createRouter,
+  createWebHistory,
+  type RouteLocationNormalized,
+  type RouteRecordRaw,
+} from 'vue-router'
+import { defineComponent } from 'vue'
+import { currentUser, guardSession, onSessionEnded, refreshSession } from './session'
+import {
+  CHANGE_PASSWORD_ROUTE,
+  ENROL_TOTP_ROUTE,
+  HOME_ROUTE,
+  LOGIN_ROUTE,
+  REASON_EXPIRED,
+  SETTINGS_ROUTE,
+  decideNavigation,
+} from './guard'
 import LoginView from './views/LoginView.vue'
 import WorkspaceLayout from './views/WorkspaceLayout.vue'
 import EmptyArea from './views/EmptyArea.vue'
-import { WORKSPACE_AREAS } from './workspace-areas'
+import { SETTINGS_PAGES, SETTINGS_PERMISSIONS, WORKSPACE_AREAS } from './workspace-areas'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -15,31 +32,82 @@ declare module 'vue-router' {
     requiresSession?: boolean
     /** i18n key of the page title. */
     titleKey?: string
+    /** Entering needs any one of these permissions. */
+    permissions?: readonly string[]
   }
+}
+
+/** Placeholder of routes the guard always redirects away from. */
+const Redirecting = defineComponent({ name: 'RedirectingRoute', render: () => null })
+
+const settingsViews: Record<(typeof SETTINGS_PAGES)[number]['name'], () => Promise<unknown>> = {
+  'settings-users': () => import('./views/admin/UsersView.vue'),
+  'settings-roles': () => import('./views/admin/RolesView.vue'),
+  'settings-teams': () => import('./views/admin/TeamsView.vue'),
+  'settings-audit': () => import('./views/admin/AuditView.vue'),
 }
 
 const routes: RouteRecordRaw[] = [
   {
     path: '/login',
-    name: 'login',
+    name: LOGIN_ROUTE,
     component: LoginView,
     meta: { titleKey: 'login.pageTitle' },
+  },
+  {
+    path: '/setup',
+    name: 'setup',
+    component: () => import('./views/SetupView.vue'),
+    meta: { titleKey: 'setup.pageTitle' },
+  },
+  {
+    path: '/change-password',
+    name: CHANGE_PASSWORD_ROUTE,
+    component: () => import('./views/ForcedPasswordView.vue'),
+    meta: { requiresSession: true, titleKey: 'forced.passwordTitle' },
+  },
+  {
+    path: '/enrol-2fa',
+    name: ENROL_TOTP_ROUTE,
+    component: () => import('./views/ForcedTotpView.vue'),
+    meta: { requiresSession: true, titleKey: 'forced.totpTitle' },
   },
   {
     path: '/',
     component: WorkspaceLayout,
     meta: { requiresSession: true },
     children: [
-      { path: '', redirect: { name: 'conversations' } },
+      { path: '', name: HOME_ROUTE, component: Redirecting },
       ...WORKSPACE_AREAS.map(
         (area): RouteRecordRaw => ({
           path: area.path,
           name: area.name,
           component: EmptyArea,
           props: { area: area.name },
-          meta: { requiresSession: true, titleKey: area.titleKey },
+          meta: { requiresSession: true, titleKey: area.titleKey, permissions: area.permissions },
         }),
       ),
+      {
+        path: 'profile',
+        name: 'profile',
+        component: () => import('./views/ProfileView.vue'),
+        meta: { requiresSession: true, titleKey: 'profile.pageTitle' },
+      },
+      {
+        path: 'settings',
+        meta: { requiresSession: true, titleKey: 'nav.settings', permissions: SETTINGS_PERMISSIONS },
+        children: [
+          { path: '', name: SETTINGS_ROUTE, component: Redirecting },
+          ...SETTINGS_PAGES.map(
+            (page): RouteRecordRaw => ({
+              path: page.path,
+              name: page.name,
+              component: settingsViews[page.name],
+              meta: { requiresSession: true, titleKey: page.titleKey, permissions: page.permissions },
+            }),
+          ),
+        ],
+      },
     ],
   },
   { path: '/:unknown(.*)*', redirect: '/' },
@@ -50,10 +118,40 @@ export const router = createRouter({
   routes,
 })
 
+function routeName(to: RouteLocationNormalized): string | undefined {
+  return typeof to.name === 'string' ? to.name : undefined
+}
+
 router.beforeEach(async (to) => {
-  if (!to.matched.some((record) => record.meta.requiresSession === true)) return true
-  if (currentUser.value !== null) return true
-  if (await refreshSession()) return true
-  const redirect = to.fullPath === '/' ? undefined : to.fullPath
-  return { name: 'login', query: redirect === undefined ? {} : { redirect } }
+  const requiresSession = to.matched.some((record) => record.meta.requiresSession === true)
+  let expired = false
+  if (requiresSession && currentUser.value === null) {
+    expired = (await refreshSession()) === 'expired'
+  }
+  const decision = decideNavigation(guardSession(), {
+    name: routeName(to),
+    fullPath: to.fullPath,
+    requiresSession,
+    permissions: to.meta.permissions,
+  })
+  if (decision.kind === 'allow') return true
+  const query: Record<string, string> = {}
+  if (decision.redirect !== undefined) query.redirect = decision.redirect
+  if (decision.name === LOGIN_ROUTE && expired) query.reason = REASON_EXPIRED
+  return { name: decision.name, query, replace: true }
+})
+
+// A call answered "your session is over" (idle timeout, revoked, forced logout): go to sign-in,
+// saying why, and come back to the same page afterwards.
+onSessionEnded(() => {
+  const current = router.currentRoute.value
+  const name = routeName(current)
+  if (name === LOGIN_ROUTE || name === 'setup') return
+  const back =
+    name === CHANGE_PASSWORD_ROUTE || name === ENROL_TOTP_ROUTE || current.fullPath === '/'
+      ? undefined
+      : current.fullPath
+  const query: Record<string, string> = { reason: REASON_EXPIRED }
+  if (back !== undefined) query.redirect = back
+  void router.replace({ name: LOGIN_ROUTE, query })
 })

@@ -21,7 +21,7 @@ describe('describeError', () => {
     expect(describeError(new ApiError('separation_of_duties', 409, 'x')).message).toMatch(/不同的人/)
     expect(describeError(new ApiError('account_locked', 423, 'x')).message).toMatch(/锁定/)
     expect(describeError(new ApiError('password_policy', 422, 'x', undefined, ['same_as_username'])).detailLines).toEqual([
-      '密码不能与用户名相同。',
+      '密码不能包含用户名。',
     ])
   })
 
