@@ -189,7 +189,7 @@ describe('web front-end', () => {
       await page.goto(`${fake.url}/`)
       await page.waitForURL((url) => url.pathname === '/conversations')
       const nav = page.getByRole('navigation', { name: '主导航' })
-      for (const item of ['会话', '联系人', '知识库', '报表', '设置']) {
+      for (const item of ['会话', '联系人', '知识库', '报表', '设置', '用户', '团队']) {
         await nav.getByText(item, { exact: true }).waitFor()
       }
       await page.getByText('暂无会话', { exact: true }).waitFor()
@@ -204,7 +204,12 @@ describe('web front-end', () => {
       assertNoOverflow(await horizontalOverflow(page), 'workspace 390x844')
       await screenshot(page, 'workspace-zh-mobile.png')
 
-      await page.getByRole('button', { name: '退出登录' }).click()
+      // A supervisor holds no administrator permission: no roles, no audit log.
+      assert.equal(await nav.getByText('审计日志', { exact: true }).count(), 0)
+      assert.equal(await nav.getByText('角色与权限', { exact: true }).count(), 0)
+
+      await page.getByTestId('user-menu').click()
+      await page.getByRole('menuitem', { name: '退出登录' }).click()
       await page.waitForURL((url) => url.pathname === '/login')
       await page.getByRole('button', { name: '登录', exact: true }).waitFor()
     } finally {

@@ -26,12 +26,32 @@ export const CSP =
   "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; " +
   "form-action 'self'; object-src 'none'"
 
+// A supervisor (src/domain/access.rs): every workspace area, and users and teams under settings.
 const FAKE_USER = {
-  id: '00000000-0000-4000-8000-000000000001',
+  id: 1,
   username: 'zhangwei',
   display_name: '张伟',
+  roles: ['supervisor'],
+  permissions: [
+    'conversations:read',
+    'conversations:reply',
+    'conversations:assign',
+    'contacts:read',
+    'contacts:write',
+    'pii:reveal',
+    'reports:read',
+    'teams:read',
+    'users:read',
+  ],
 }
-const FAKE_SESSION = { user: FAKE_USER, csrf_token: 'dev-csrf-token' }
+const FAKE_SESSION = {
+  user: FAKE_USER,
+  csrf_token: 'dev-csrf-token',
+  must_change_password: false,
+  totp_enrolment_required: false,
+  idle_timeout_secs: 900,
+  expires_at: Date.now() + 12 * 3600 * 1000,
+}
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -127,7 +147,7 @@ export function createStaticServer({ distDir = DIST_DIR, fakeSession = false } =
       if (fakeSession && path === '/api/v1/auth/logout' && method === 'POST') {
         await readBody(req)
         if (req.headers['x-csrf-token'] !== 'dev-csrf-token') {
-          return sendError(res, 403, 'csrf_invalid', 'missing or wrong CSRF token')
+          return sendError(res, 403, 'csrf_failed', 'missing or wrong CSRF token')
         }
         res.writeHead(204, { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' })
         return res.end()
