@@ -53,6 +53,7 @@ export default {
     displayNamePlaceholder: 'Optional, e.g. Wei Zhang',
     usernameFormat: 'The username must not contain spaces',
     submit: 'Create administrator',
+    toLogin: 'Go to sign-in',
   },
   forced: {
     passwordTitle: 'Change password',
@@ -167,7 +168,7 @@ export default {
   users: {
     search: 'Search users',
     you: 'You',
-    selfShort: 'Use your profile',
+    selfShort: 'Profile',
     selfHint: 'Administrators cannot change their own account here; use your profile.',
     create: 'New user',
     createTitle: 'New user',

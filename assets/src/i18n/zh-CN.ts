@@ -49,6 +49,7 @@ export default {
     displayNamePlaceholder: '选填，例如 张伟',
     usernameFormat: '用户名不能包含空格',
     submit: '创建管理员',
+    toLogin: '前往登录',
   },
   forced: {
     passwordTitle: '修改密码',
@@ -157,7 +158,7 @@ export default {
   users: {
     search: '搜索用户',
     you: '我',
-    selfShort: '在个人设置中修改',
+    selfShort: '个人设置',
     selfHint: '管理员不能在此修改自己的账号，请使用个人设置。',
     create: '新建用户',
     createTitle: '新建用户',
