@@ -10,7 +10,7 @@
  * timeout without user input or API answers it asks for the session once, which the server
  * answers 401 by then — and that answer ends the session here like any other.
  */
-import { computed, readonly, ref } from 'vue'
+import { computed, ref } from 'vue'
 import { api, isSessionEnd, observeClient, type ApiError } from './api/client'
 import type { SessionResponse, SessionUser } from './api/types'
 import type { GuardSession } from './guard'
@@ -20,9 +20,6 @@ const session = ref<SessionResponse | null>(null)
 
 /** The signed-in user, or `null`. */
 export const currentUser = computed<Readonly<SessionUser> | null>(() => session.value?.user ?? null)
-
-/** The whole session answer, or `null` when signed out. */
-export const currentSession = readonly(session)
 
 /** The user's permissions (empty when signed out). */
 export const permissions = computed<ReadonlySet<string>>(
