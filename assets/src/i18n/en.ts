@@ -39,7 +39,7 @@ export default {
       'You were signed out after a period of inactivity (or your session was ended). Please sign in again.',
     setupDone: 'The administrator account {user} has been created. Please sign in.',
     apiDocs: 'API documentation',
-    notice: 'For authorised personnel only.',
+    notice: 'For authorised personnel only. Sign-ins and security-relevant actions are recorded in the audit log.',
   },
   setup: {
     pageTitle: 'Setup',

@@ -36,7 +36,7 @@ export default {
     sessionEnded: '由于长时间未操作（或会话已被结束），您已退出登录。请重新登录。',
     setupDone: '管理员账号 {user} 已创建，请登录。',
     apiDocs: 'API 文档',
-    notice: '本系统仅供授权人员使用。',
+    notice: '本系统仅供授权人员使用，登录及安全相关操作均记入审计日志。',
   },
   setup: {
     pageTitle: '初始化',
