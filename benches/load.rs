@@ -8,8 +8,10 @@
 //! Scenarios (see docs/performance.md): `writer` (encrypted rows/s through the group-commit
 //! writer at batch 1/16/64 vs raw SQLite inserts of the same rows), `http` (minimal actix-web
 //! handler vs Atrium's `/healthz` through its full middleware, same client), `footprint` (cold
-//! start to /readyz, idle RSS, binary size). Pending until their capability exists: durable
-//! ingest, end-to-end latency, connections, WeChat, sign-in, knowledge base.
+//! start to /readyz, idle RSS, binary size), `signin` (20 concurrent password sign-ins against
+//! a real server vs its `/healthz` under the same clients), `audit` (the writer workload with a
+//! chained audit record per job vs without, interleaved). Pending until their capability
+//! exists: durable ingest, end-to-end latency, connections, WeChat, knowledge base.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,21 +19,22 @@
     clippy::indexing_slicing
 )]
 
+#[path = "load/accounts.rs"]
+mod accounts;
 #[path = "load/support.rs"]
 mod load_support;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use load_support::{Row, Runner, http_load, rss_kib, wait_ready};
+use load_support::{Row, Runner, http_load, http_load_with, rss_kib, wait_ready};
 
-const SCENARIOS: [&str; 3] = ["writer", "http", "footprint"];
-const PENDING: [&str; 6] = [
+const SCENARIOS: [&str; 5] = ["writer", "http", "footprint", "signin", "audit"];
+const PENDING: [&str; 5] = [
     "ingest (needs the open API channel)",
     "e2e-latency (needs agent WebSockets)",
     "connections (needs WebSockets)",
     "wechat (needs the WeChat channel)",
-    "sign-in (needs accounts)",
     "kb-search (needs the knowledge base)",
 ];
 
@@ -83,6 +86,12 @@ fn main() {
     }
     if wanted("footprint") {
         footprint(&mut r, o.quick);
+    }
+    if wanted("signin") {
+        signin(&mut r, o.quick);
+    }
+    if wanted("audit") {
+        audit(&mut r, o.quick);
     }
     for p in PENDING {
         println!("pending: {p}");
@@ -176,4 +185,57 @@ fn footprint(r: &mut Runner, quick: bool) {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_atrium"));
     let stripped = load_support::stripped_size_mib(&bin);
     r.push(Row::new("footprint.stripped_binary", stripped, "MiB").target_max(Some(40.0)));
+}
+
+/// Password sign-ins from 20 keep-alive clients, a different user each (so the per-user lockout
+/// never matters), against a real server; the same clients against its /healthz as baseline.
+fn signin(r: &mut Runner, quick: bool) {
+    let clients = 20;
+    let (secs, single_secs, healthz_secs) = if quick {
+        (5.0, 2.0, 3.0)
+    } else {
+        (20.0, 5.0, 8.0)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let child = load_support::spawn_atrium(dir.path());
+    let t = Instant::now();
+    accounts::create_users(&load_support::data_dir(dir.path()), clients);
+    println!(
+        "  created {clients} users with `atrium admin create` in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    // One client alone: the cost of a sign-in without queueing for a hashing slot.
+    let single = http_load_with(child.addr, 1, single_secs, accounts::login_request);
+    let load = http_load_with(child.addr, clients, secs, accounts::login_request);
+    let healthz = http_load(child.addr, "/healthz", clients, healthz_secs);
+    r.push(Row::new("signin.single_client_p50", single.p50_ms, "ms"));
+    r.push(Row::new("signin.logins_per_s.20_clients", load.rps, "logins/s").baseline(healthz.rps));
+    r.push(Row::new("signin.p50.20_clients", load.p50_ms, "ms"));
+    r.push(Row::new("signin.p99.20_clients", load.p99_ms, "ms").target_max(Some(150.0)));
+    let non_200 = single.non_200 + load.non_200;
+    r.push(Row::new("signin.non_200_answers", non_200 as f64, "answers").target_max(Some(0.0)));
+    r.push(Row::new(
+        "signin.healthz_baseline.20_clients",
+        healthz.rps,
+        "req/s",
+    ));
+}
+
+/// The writer workload at batch 64 with and without one chained audit record per job,
+/// interleaved (plain, audited, plain, audited, …); the best round of each.
+fn audit(r: &mut Runner, quick: bool) {
+    let (secs, rounds) = if quick { (2.0, 2) } else { (6.0, 3) };
+    let (mut plain, mut audited) = (0.0f64, 0.0f64);
+    for round in 1..=rounds {
+        let p = load_support::writer_workload(64, secs, false).0;
+        let a = load_support::writer_workload(64, secs, true).0;
+        println!("  round {round}: plain {p:.0} rows/s, audited {a:.0} rows/s");
+        plain = plain.max(p);
+        audited = audited.max(a);
+    }
+    r.push(Row::new("audit.plain_rows_per_s.batch64", plain, "rows/s"));
+    r.push(Row::new("audit.audited_rows_per_s.batch64", audited, "rows/s").baseline(plain));
+    r.push(
+        Row::new("audit.ratio_to_plain.batch64", audited / plain, "ratio").target_min(Some(0.90)),
+    );
 }

@@ -1,17 +1,19 @@
 //! Measurement helpers for the load benchmark: result rows, the HTTP load generator, the
-//! writer and raw-SQLite workloads, child-process control and /proc readings.
+//! writer (with or without an audit record per job) and raw-SQLite workloads, child-process
+//! control and /proc readings.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use atrium::audit::{Actor, Entry};
 use atrium::config::{CliOverrides, Config};
 use atrium::domain::{ContactDraft, ContactId, ConversationId, Direction, MessageId};
-use atrium::store::{OpenOptions, Store, contacts, migrations};
+use atrium::store::{self, OpenOptions, Store, contacts, migrations};
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -161,6 +163,13 @@ pub fn raw_sqlite_rows_per_sec(batch: usize, secs: f64) -> f64 {
 /// Atrium's store: `2 × batch` concurrent writers, one encrypted message row per write job,
 /// group commit capped at `batch` jobs. Returns (rows/s, mean jobs per commit).
 pub fn writer_rows_per_sec(batch: usize, secs: f64) -> (f64, f64) {
+    writer_workload(batch, secs, false)
+}
+
+/// [`writer_rows_per_sec`], and with `audit` each job also appends one chained audit record
+/// (`pii.reveal` by the system) in the same transaction, as an audited action does. After the
+/// run: acknowledged = stored for both tables, and the audit chain verifies.
+pub fn writer_workload(batch: usize, secs: f64, audit: bool) -> (f64, f64) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = bench_config(dir.path(), batch);
     let metrics = atrium::metrics::build().unwrap();
@@ -211,7 +220,16 @@ pub fn writer_rows_per_sec(batch: usize, secs: f64) -> (f64, f64) {
                                     Direction::Incoming,
                                     BODY,
                                     now,
-                                )
+                                )?;
+                                if audit {
+                                    let entry = Entry::new(
+                                        &Actor::system(),
+                                        "pii.reveal",
+                                        format!("contact:{}", contact.0),
+                                    );
+                                    store::audit::append(c, ring, now, &entry)?;
+                                }
+                                Ok(())
                             })
                             .await
                             .unwrap();
@@ -236,6 +254,24 @@ pub fn writer_rows_per_sec(batch: usize, secs: f64) -> (f64, f64) {
         done.load(Ordering::Relaxed),
         "acknowledged = stored"
     );
+    if audit {
+        let (records, check) = store
+            .read_blocking(|c, ring| {
+                let n: i64 = c.query_row(
+                    "SELECT count(*) FROM audit_log WHERE event = 'pii.reveal'",
+                    [],
+                    |r| r.get(0),
+                )?;
+                Ok((n, store::audit::verify(c, ring, None, None)?))
+            })
+            .unwrap();
+        assert_eq!(
+            records as u64,
+            done.load(Ordering::Relaxed),
+            "acknowledged = audited"
+        );
+        assert_eq!(check.broken, None, "the audit chain verifies");
+    }
     store.close();
     (
         done.load(Ordering::Relaxed) as f64 / elapsed,
@@ -265,36 +301,57 @@ pub fn minimal_server() -> SocketAddr {
 }
 
 pub struct LoadResult {
+    /// Answers per second (all statuses), over the whole run including the last answers.
     pub rps: f64,
+    pub p50_ms: f64,
     pub p99_ms: f64,
+    /// Answers other than `200`.
+    pub non_200: u64,
 }
 
-/// Keep-alive HTTP/1.1 GETs from `conns` connections for `secs` seconds.
+/// Keep-alive HTTP/1.1 GETs from `conns` connections for `secs` seconds; panics on a non-200.
 pub fn http_load(addr: SocketAddr, path: &str, conns: usize, secs: f64) -> LoadResult {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n").into_bytes();
+    let result = http_load_with(addr, conns, secs, |_| request.clone());
+    assert_eq!(result.non_200, 0, "GET {path}: answers other than 200");
+    result
+}
+
+/// The load generator: `conns` keep-alive HTTP/1.1 connections (one tokio thread), each sending
+/// `request(i)` (`i` = its index) again as soon as the previous answer is read, for `secs`
+/// seconds. Latency is from writing the request to reading the last byte of the answer.
+pub fn http_load_with(
+    addr: SocketAddr,
+    conns: usize,
+    secs: f64,
+    request: impl Fn(usize) -> Vec<u8>,
+) -> LoadResult {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n").into_bytes();
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let start = Instant::now();
-    let latencies: Vec<Vec<f64>> = rt.block_on(async {
+    let per_conn: Vec<(Vec<f64>, u64)> = rt.block_on(async {
         let tasks: Vec<_> = (0..conns)
-            .map(|_| {
-                let request = request.clone();
+            .map(|i| {
+                let request = request(i);
                 tokio::spawn(async move {
                     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
                     s.set_nodelay(true).unwrap();
                     let mut lat = Vec::new();
+                    let mut non_200 = 0;
                     let mut buf = vec![0u8; 16 * 1024];
                     while Instant::now() < deadline {
                         let t = Instant::now();
                         s.write_all(&request).await.unwrap();
-                        read_response(&mut s, &mut buf).await;
+                        if read_response(&mut s, &mut buf).await != 200 {
+                            non_200 += 1;
+                        }
                         lat.push(t.elapsed().as_secs_f64() * 1000.0);
                     }
-                    lat
+                    (lat, non_200)
                 })
             })
             .collect();
@@ -305,17 +362,20 @@ pub fn http_load(addr: SocketAddr, path: &str, conns: usize, secs: f64) -> LoadR
         all
     });
     let elapsed = start.elapsed().as_secs_f64();
-    let mut all: Vec<f64> = latencies.into_iter().flatten().collect();
+    let non_200 = per_conn.iter().map(|(_, n)| n).sum();
+    let mut all: Vec<f64> = per_conn.into_iter().flat_map(|(l, _)| l).collect();
     all.sort_by(f64::total_cmp);
-    let p99 = all.get(all.len() * 99 / 100).copied().unwrap_or(0.0);
+    let pct = |p: usize| all.get(all.len() * p / 100).copied().unwrap_or(0.0);
     LoadResult {
         rps: all.len() as f64 / elapsed,
-        p99_ms: p99,
+        p50_ms: pct(50),
+        p99_ms: pct(99),
+        non_200,
     }
 }
 
-/// Read one HTTP/1.1 response with a Content-Length body; panics on a non-200.
-async fn read_response(s: &mut tokio::net::TcpStream, buf: &mut [u8]) {
+/// Read one HTTP/1.1 response with a `Content-Length` body (or none); returns its status.
+async fn read_response(s: &mut tokio::net::TcpStream, buf: &mut [u8]) -> u16 {
     let mut have = 0;
     loop {
         let n = s.read(&mut buf[have..]).await.unwrap();
@@ -323,22 +383,31 @@ async fn read_response(s: &mut tokio::net::TcpStream, buf: &mut [u8]) {
         have += n;
         if let Some(end) = find(&buf[..have], b"\r\n\r\n") {
             let head = std::str::from_utf8(&buf[..end]).unwrap();
-            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
+            let status: u16 = head
+                .strip_prefix("HTTP/1.1 ")
+                .and_then(|r| r.get(..3))
+                .and_then(|c| c.parse().ok())
+                .unwrap_or_else(|| panic!("not an HTTP/1.1 response: {head}"));
+            let header = |name: &str| {
+                head.lines().find_map(|l| {
                     let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse().ok())?
+                    k.eq_ignore_ascii_case(name).then(|| v.trim())
                 })
-                .unwrap_or(0);
+            };
+            // Every answer the benchmark reads has a known size; a chunked one would leave
+            // bytes on the connection and garble the next answer.
+            assert!(
+                header("transfer-encoding").is_none(),
+                "chunked answer: {head}"
+            );
+            let len: usize = header("content-length").map_or(0, |v| v.parse().unwrap());
             let mut body_have = have - end - 4;
             while body_have < len {
                 let n = s.read(&mut buf[..]).await.unwrap();
                 assert!(n > 0);
                 body_have += n;
             }
-            return;
+            return status;
         }
     }
 }
@@ -373,10 +442,15 @@ fn free_port() -> SocketAddr {
         .unwrap()
 }
 
+/// The data directory of a child started in `dir`.
+pub fn data_dir(dir: &Path) -> PathBuf {
+    dir.join("data")
+}
+
 fn start_child(dir: &Path, addr: SocketAddr) -> Child {
     Command::new(env!("CARGO_BIN_EXE_atrium"))
         .args(["serve", "--listen", &addr.to_string(), "--data-dir"])
-        .arg(dir.join("data"))
+        .arg(data_dir(dir))
         .env("ATRIUM_LOG__LEVEL", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
