@@ -58,13 +58,22 @@ pub enum Error {
     Busy,
 }
 
+fn dummy_hash() -> String {
+    // Hashing cannot fail with valid constant parameters; a failure leaves an unparsable
+    // string, which verifies as false at no cost (and is logged).
+    hash_blocking(&generate_password()).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot prepare the dummy password hash");
+        String::new()
+    })
+}
+
 /// Runs hashes on the blocking pool, a bounded number at a time.
 #[derive(Clone)]
 pub struct Hasher {
     slots: Arc<Semaphore>,
     /// A hash of a random password: unknown user names are checked against it, so they take
-    /// as long as known ones.
-    dummy: Arc<String>,
+    /// as long as known ones. Computed in the background at start (not on the start-up path).
+    dummy: Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for Hasher {
@@ -82,10 +91,17 @@ impl Hasher {
             0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             n => n,
         };
-        let dummy = hash_blocking(&generate_password())?;
+        let dummy = Arc::new(std::sync::OnceLock::new());
+        let warm = dummy.clone();
+        std::thread::Builder::new()
+            .name("atrium-hash-warmup".into())
+            .spawn(move || {
+                warm.get_or_init(dummy_hash);
+            })
+            .map_err(|e| Error::Hash(e.to_string()))?;
         Ok(Hasher {
             slots: Arc::new(Semaphore::new(n)),
-            dummy: Arc::new(dummy),
+            dummy,
         })
     }
 
@@ -121,7 +137,7 @@ impl Hasher {
         self.run(move || match phc {
             Some(h) => verify_blocking(&password, &h),
             None => {
-                let _ = verify_blocking(&password, &dummy);
+                let _ = verify_blocking(&password, dummy.get_or_init(dummy_hash));
                 false
             }
         })

@@ -12,12 +12,11 @@ use crate::crypto::Keyring;
 /// The chain head is read inside the write transaction, so appends from the server and from
 /// `atrium` subcommands running beside it stay consecutive.
 pub fn append(conn: &Connection, ring: &Keyring, now_ms: i64, entry: &Entry) -> Result<i64> {
+    // Cached statements: audited actions run on the writer thread, where re-parsing SQL for
+    // every record measurably cut throughput (benches/load.rs `audit`).
     let last: Option<(i64, Vec<u8>)> = conn
-        .query_row(
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev_hash) = match last {
         Some((s, h)) => (s + 1, h),
@@ -39,25 +38,25 @@ pub fn append(conn: &Connection, ring: &Keyring, now_ms: i64, entry: &Entry) -> 
     };
     rec.hash = audit::chain_hash(&rec.prev_hash, &rec).to_vec();
     rec.mac = ring.audit_mac(&rec.hash).to_vec();
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO audit_log (seq, at, actor_id, actor, ip, event, target, outcome, details,
                                 prev_hash, hash, mac)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            rec.seq,
-            rec.at,
-            rec.actor_id,
-            rec.actor,
-            rec.ip,
-            rec.event,
-            rec.target,
-            rec.outcome,
-            rec.details,
-            rec.prev_hash,
-            rec.hash,
-            rec.mac
-        ],
-    )?;
+    )?
+    .execute(params![
+        rec.seq,
+        rec.at,
+        rec.actor_id,
+        rec.actor,
+        rec.ip,
+        rec.event,
+        rec.target,
+        rec.outcome,
+        rec.details,
+        rec.prev_hash,
+        rec.hash,
+        rec.mac
+    ])?;
     Ok(seq)
 }
 
