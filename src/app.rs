@@ -117,7 +117,7 @@ pub fn create_app(config: Config, opts: AppOptions) -> anyhow::Result<App> {
     let hasher = Hasher::new(config.auth.hash_concurrency).context("while preparing hashing")?;
     let limiter = AddressLimiter::new(
         config.auth.address_max_failures,
-        i64::try_from(config.auth.address_window.as_millis()).unwrap_or(i64::MAX),
+        config.auth.address_window_ms(),
     );
     let state = web::Data::new(AppState {
         config,

@@ -24,6 +24,17 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// What the database keeps of a recovery code: a keyed digest of its normal form (case,
+/// spaces and dashes do not matter).
+pub fn recovery_code_digest(ring: &crate::crypto::Keyring, code: &str) -> Vec<u8> {
+    ring.secret_digest("recovery", totp::normalise_recovery_code(code).as_bytes())
+}
+
+/// What the database keeps of a one-time setup token.
+pub fn setup_token_digest(ring: &crate::crypto::Keyring, token: &str) -> Vec<u8> {
+    ring.secret_digest("setup", token.as_bytes())
+}
+
 /// User names: 2–64 characters, letters (any script), digits and `. _ - @`; compared
 /// case-insensitively.
 pub fn valid_username(name: &str) -> bool {

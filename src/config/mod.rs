@@ -128,6 +128,29 @@ pub struct AuthConfig {
     pub hash_concurrency: usize,
 }
 
+impl AuthConfig {
+    pub fn idle_timeout_ms(&self) -> i64 {
+        millis(self.idle_timeout)
+    }
+
+    pub fn session_lifetime_ms(&self) -> i64 {
+        millis(self.session_lifetime)
+    }
+
+    pub fn lockout_ms(&self) -> i64 {
+        millis(self.lockout)
+    }
+
+    pub fn address_window_ms(&self) -> i64 {
+        millis(self.address_window)
+    }
+}
+
+/// A duration in whole milliseconds, saturating (clock values are `i64` ms).
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogConfig {
     pub level: String,

@@ -63,19 +63,19 @@ impl UserView {
 /// Longest display name, team and role name.
 pub const MAX_NAME: usize = 100;
 
-fn validation(detail: impl Into<String>) -> ApiError {
-    ApiError::with_detail(ErrorCode::Validation, detail)
-}
-
 /// Trimmed user name and display name of a new account, or 422 naming the problem.
 fn new_account_names(username: &str, display: Option<&str>) -> Result<(String, String), ApiError> {
     let username = username.trim().to_string();
     if !auth::valid_username(&username) {
-        return Err(validation("user name: 2–64 letters, digits or . _ - @"));
+        return Err(ApiError::validation(
+            "user name: 2–64 letters, digits or . _ - @",
+        ));
     }
     let display = display.unwrap_or_default().trim().to_string();
     if display.chars().count() > MAX_NAME {
-        return Err(validation("display_name is longer than 100 characters"));
+        return Err(ApiError::validation(
+            "display_name is longer than 100 characters",
+        ));
     }
     Ok((username, display))
 }
@@ -86,7 +86,7 @@ pub fn roles_by_names(all: &[RoleRow], names: &[String]) -> Result<Vec<RoleRow>,
     for n in names {
         match all.iter().find(|r| r.name.eq_ignore_ascii_case(n)) {
             Some(r) => out.push(r.clone()),
-            None => return Err(validation(format!("unknown role {n:?}"))),
+            None => return Err(ApiError::validation(format!("unknown role {n:?}"))),
         }
     }
     Ok(out)
@@ -130,7 +130,7 @@ async fn check_ids(state: &AppState, table: &'static str, ids: &[i64]) -> Result
         .await?;
     match missing.first() {
         None => Ok(()),
-        Some(id) => Err(validation(format!(
+        Some(id) => Err(ApiError::validation(format!(
             "unknown {} id {id}",
             &table[..table.len() - 1]
         ))),
@@ -373,7 +373,9 @@ pub async fn update_user(
     if let Some(d) = &body.display_name
         && d.chars().count() > MAX_NAME
     {
-        return Err(validation("display_name is longer than 100 characters"));
+        return Err(ApiError::validation(
+            "display_name is longer than 100 characters",
+        ));
     }
     if let Some(t) = &body.teams {
         check_ids(&state, "teams", t).await?;
@@ -531,7 +533,7 @@ pub fn offer_setup(store: &crate::store::Store) -> crate::store::Result<Option<S
         return Ok(None);
     }
     let token = auth::new_token();
-    let digest = store.keyring().secret_digest("setup", token.as_bytes());
+    let digest = auth::setup_token_digest(store.keyring(), &token);
     let now = store.now_ms();
     store.write_blocking(move |c, ring| {
         identity::create_setup_token(c, &digest, now, now + SETUP_TTL_MS)?;
@@ -558,10 +560,7 @@ pub async fn setup_info(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let digest = state
-        .store
-        .keyring()
-        .secret_digest("setup", path.into_inner().as_bytes());
+    let digest = auth::setup_token_digest(state.store.keyring(), &path.into_inner());
     let now = state.clock.now_ms();
     let exp = state
         .store
@@ -607,10 +606,7 @@ pub async fn setup(
     body: web::Json<Setup>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let digest = state
-        .store
-        .keyring()
-        .secret_digest("setup", body.token.as_bytes());
+    let digest = auth::setup_token_digest(state.store.keyring(), &body.token);
     let now = state.clock.now_ms();
     let d = digest.clone();
     let live = state

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use zeroize::Zeroizing;
 
 use super::caller::{Caller, audit};
-use super::error::{ApiError, ErrorCode};
+use super::error::ApiError;
 use crate::app::AppState;
 use crate::audit::{Break, EVENTS, Entry, Outcome, Record, export};
 use crate::domain::access::Permission;
@@ -91,8 +91,7 @@ pub async fn list(
         .as_deref()
         .is_some_and(|o| Outcome::parse(o).is_none())
     {
-        return Err(ApiError::with_detail(
-            ErrorCode::Validation,
+        return Err(ApiError::validation(
             "outcome must be success, failure or denied",
         ));
     }
@@ -224,16 +223,12 @@ pub async fn export_archive(
     let body = body.into_inner();
     let pass = Zeroizing::new(body.passphrase);
     if pass.chars().count() < export::MIN_PASSPHRASE_CHARS || pass.chars().count() > 1024 {
-        return Err(ApiError::with_detail(
-            ErrorCode::Validation,
+        return Err(ApiError::validation(
             "the passphrase must have 12 to 1024 characters",
         ));
     }
     if body.from > body.to {
-        return Err(ApiError::with_detail(
-            ErrorCode::Validation,
-            "from is after to",
-        ));
+        return Err(ApiError::validation("from is after to"));
     }
     let (from, to) = (body.from, body.to);
     let e = Entry::new(&c.actor, "audit.export", "audit_log")
@@ -257,9 +252,7 @@ pub async fn export_archive(
     })
     .await?
     .map_err(|e| match e {
-        export::Error::WeakPassphrase => {
-            ApiError::with_detail(ErrorCode::Validation, e.to_string())
-        }
+        export::Error::WeakPassphrase => ApiError::validation(e.to_string()),
         e => ApiError::internal(e),
     })?;
     let name = format!("atrium-audit-{from}-{to}.aae");

@@ -116,7 +116,7 @@ async fn record_failure(
     let now = state.clock.now_ms();
     state.limiter.fail(&actor.ip, now);
     let max = state.config.auth.max_failures;
-    let lockout = i64::try_from(state.config.auth.lockout.as_millis()).unwrap_or(i64::MAX);
+    let lockout = state.config.auth.lockout_ms();
     state
         .store
         .write(move |c, ring| {
@@ -175,8 +175,7 @@ pub async fn login(
             .as_ref()
             .is_some_and(|c| c.len() > MAX_CODE)
     {
-        return Err(ApiError::with_detail(
-            ErrorCode::Validation,
+        return Err(ApiError::validation(
             "user name, password or code is too long",
         ));
     }
@@ -249,11 +248,7 @@ pub async fn login(
                 method = "password+totp";
             }
             (_, Some(code)) if !code.trim().is_empty() => {
-                let digest = state
-                    .store
-                    .keyring()
-                    .secret_digest("recovery", totp::normalise_recovery_code(code).as_bytes());
-                recovery = Some(digest);
+                recovery = Some(auth::recovery_code_digest(state.store.keyring(), code));
                 method = "password+recovery_code";
             }
             _ => return Err(ApiError::new(ErrorCode::TotpRequired)),
@@ -262,8 +257,7 @@ pub async fn login(
 
     let token = auth::new_token();
     let csrf = auth::new_token();
-    let lifetime =
-        i64::try_from(state.config.auth.session_lifetime.as_millis()).unwrap_or(i64::MAX);
+    let lifetime = state.config.auth.session_lifetime_ms();
     let user_agent: String = req
         .headers()
         .get(actix_web::http::header::USER_AGENT)

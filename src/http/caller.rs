@@ -197,7 +197,7 @@ async fn resolve(req: HttpRequest) -> Result<Session, ApiError> {
     }
 
     // Refresh the idle clock, at most a few times per idle period (not every request).
-    let idle_ms = i64::try_from(state.config.auth.idle_timeout.as_millis()).unwrap_or(i64::MAX);
+    let idle_ms = state.config.auth.idle_timeout_ms();
     let refresh_after = (idle_ms / 4).min(30_000);
     if now - session.session.last_seen_at >= refresh_after {
         let id = session.session.id;
@@ -236,7 +236,7 @@ pub async fn load(state: &AppState, hash: Vec<u8>, ip: String) -> Result<Session
         return Err(unauthorized(true));
     };
     let auth = &state.config.auth;
-    let idle_ms = i64::try_from(auth.idle_timeout.as_millis()).unwrap_or(i64::MAX);
+    let idle_ms = auth.idle_timeout_ms();
     if session.revoked || session.expires_at <= now || now - session.last_seen_at >= idle_ms {
         return Err(unauthorized(true));
     }

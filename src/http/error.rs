@@ -288,6 +288,11 @@ impl ApiError {
         }
     }
 
+    /// 422 `validation_failed` naming the field's problem.
+    pub fn validation(detail: impl Into<String>) -> Self {
+        Self::with_detail(ErrorCode::Validation, detail)
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self {
             code: ErrorCode::Internal,

@@ -214,12 +214,7 @@ pub struct RecoveryCodes {
 fn digests(state: &AppState, codes: &[String]) -> Vec<Vec<u8>> {
     codes
         .iter()
-        .map(|c| {
-            state
-                .store
-                .keyring()
-                .secret_digest("recovery", totp::normalise_recovery_code(c).as_bytes())
-        })
+        .map(|c| crate::auth::recovery_code_digest(state.store.keyring(), c))
         .collect()
 }
 
@@ -395,7 +390,7 @@ pub struct SessionInfo {
 #[get("/api/v1/me/sessions")]
 pub async fn sessions(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, ApiError> {
     let (uid, now) = (s.user_id(), state.clock.now_ms());
-    let idle = i64::try_from(state.config.auth.idle_timeout.as_millis()).unwrap_or(i64::MAX);
+    let idle = state.config.auth.idle_timeout_ms();
     let rows = state
         .store
         .read(move |c, _| identity::live_sessions(c, uid, now, idle))

@@ -16,10 +16,6 @@ use crate::domain::access::{AdminClass, Permission, check_separation};
 use crate::store::audit as audit_log;
 use crate::store::identity::{self, RoleRow};
 
-fn validation(detail: impl Into<String>) -> ApiError {
-    ApiError::with_detail(ErrorCode::Validation, detail)
-}
-
 /// A permission and the administrator class it belongs to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PermissionView {
@@ -98,7 +94,7 @@ fn parse_permissions(names: &[String]) -> Result<BTreeSet<Permission>, ApiError>
         Ok(out)
     } else {
         Err(
-            validation(format!("unknown permissions: {}", unknown.join(", ")))
+            ApiError::validation(format!("unknown permissions: {}", unknown.join(", ")))
                 .with_details(unknown),
         )
     }
@@ -138,12 +134,14 @@ pub async fn create_role(
     let body = body.into_inner();
     let name = body.name.trim().to_string();
     if !valid_role_name(&name) {
-        return Err(validation(
+        return Err(ApiError::validation(
             "role name: 2–48 letters, digits, spaces or . _ -",
         ));
     }
     if body.description.chars().count() > 500 {
-        return Err(validation("description is longer than 500 characters"));
+        return Err(ApiError::validation(
+            "description is longer than 500 characters",
+        ));
     }
     let perms = parse_permissions(&body.permissions)?;
     let class = check_separation(&perms)
@@ -218,7 +216,7 @@ pub async fn update_role(
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     if role.builtin && (body.permissions.is_some() || body.description.is_some()) {
-        return Err(validation(
+        return Err(ApiError::validation(
             "built-in roles keep their permissions and description; only require_totp changes",
         ));
     }
@@ -227,7 +225,9 @@ pub async fn update_role(
         .as_ref()
         .is_some_and(|d| d.chars().count() > 500)
     {
-        return Err(validation("description is longer than 500 characters"));
+        return Err(ApiError::validation(
+            "description is longer than 500 characters",
+        ));
     }
     let perms = match &body.permissions {
         Some(p) => {
@@ -356,7 +356,7 @@ pub struct TeamName {
 fn team_name(n: &str) -> Result<String, ApiError> {
     let n = n.trim();
     if n.is_empty() || n.chars().count() > MAX_NAME {
-        return Err(validation("team name: 1–100 characters"));
+        return Err(ApiError::validation("team name: 1–100 characters"));
     }
     Ok(n.to_string())
 }
@@ -492,7 +492,7 @@ pub async fn create_inbox(
     let body = body.into_inner();
     let name = team_name(&body.name)?;
     if !CHANNELS.contains(&body.channel.as_str()) {
-        return Err(validation(format!(
+        return Err(ApiError::validation(format!(
             "channel must be one of {}",
             CHANNELS.join(", ")
         )));
@@ -503,7 +503,7 @@ pub async fn create_inbox(
             .read(move |c, _| identity::missing_ids(c, "teams", &[t]))
             .await?;
         if !missing.is_empty() {
-            return Err(validation(format!("unknown team id {t}")));
+            return Err(ApiError::validation(format!("unknown team id {t}")));
         }
     }
     let (now, actor) = (state.clock.now_ms(), c.actor.clone());
@@ -582,14 +582,16 @@ pub async fn update_settings(
         .as_ref()
         .is_some_and(|n| n.chars().count() > MAX_NAME)
     {
-        return Err(validation("org_name is longer than 100 characters"));
+        return Err(ApiError::validation(
+            "org_name is longer than 100 characters",
+        ));
     }
     if body
         .default_locale
         .as_ref()
         .is_some_and(|l| !matches!(l.as_str(), "zh-CN" | "en"))
     {
-        return Err(validation("default_locale must be zh-CN or en"));
+        return Err(ApiError::validation("default_locale must be zh-CN or en"));
     }
     let (now, actor) = (state.clock.now_ms(), c.actor.clone());
     state
