@@ -68,7 +68,7 @@ impl SessionView {
                 id: s.user.id,
                 username: s.user.username.clone(),
                 display_name: s.user.display_name.clone(),
-                roles: s.grants.roles.clone(),
+                roles: s.user.roles.clone(),
                 permissions: s
                     .grants
                     .permissions

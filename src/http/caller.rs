@@ -228,7 +228,7 @@ pub async fn load(state: &AppState, hash: Vec<u8>, ip: String) -> Result<Session
             let Some(u) = identity::user(c, s.user_id)? else {
                 return Ok(None);
             };
-            let g = identity::grants(c, u.id)?;
+            let g = identity::grants(c, &u)?;
             Ok(Some((s, u, g)))
         })
         .await?;
