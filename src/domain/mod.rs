@@ -3,6 +3,8 @@
 pub mod access;
 pub mod contact;
 pub mod ids;
+pub mod message;
 
 pub use contact::{Contact, ContactDraft, Conversation, ConversationStatus, Direction, Message};
 pub use ids::{ContactId, ConversationId, MessageId};
+pub use message::{Delivery, IdentityClaim, IdentityKind, InboundMessage, MessageKind, Priority};

@@ -24,7 +24,11 @@ pub fn max_id(conn: &Connection) -> Result<i64> {
         "SELECT max(
             (SELECT coalesce(max(id), 0) FROM contacts),
             (SELECT coalesce(max(id), 0) FROM conversations),
-            (SELECT coalesce(max(id), 0) FROM messages))",
+            (SELECT coalesce(max(id), 0) FROM messages),
+            (SELECT coalesce(max(id), 0) FROM contact_identities),
+            (SELECT coalesce(max(id), 0) FROM attachments),
+            (SELECT coalesce(max(id), 0) FROM outbox),
+            (SELECT coalesce(max(id), 0) FROM canned_replies))",
         [],
         |r| r.get(0),
     )?)
@@ -168,7 +172,7 @@ pub fn place_conversation(
 }
 
 /// The scope condition as SQL over `inbox_id`/`team_id`, with its two JSON-array arguments.
-fn scope_args(scope: &Scope) -> (bool, String, String) {
+pub(crate) fn scope_args(scope: &Scope) -> (bool, String, String) {
     match scope {
         Scope::All => (true, "[]".into(), "[]".into()),
         Scope::Limited { teams, inboxes } => (

@@ -25,10 +25,14 @@ const MIGRATIONS: &[Migration] = &[
         version: 2,
         sql: V2,
     },
+    Migration {
+        version: 3,
+        sql: V3,
+    },
 ];
 
 /// The schema version this binary creates and understands.
-pub const LATEST: i64 = 2;
+pub const LATEST: i64 = 3;
 
 /// Version 1: metadata, wrapped data keys, contacts, conversations and messages.
 /// PII and message bodies are AES-GCM ciphertexts (BLOB); `*_bidx` columns are blind indexes.
@@ -226,6 +230,137 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+";
+
+/// Version 3: the conversation engine. Inbox and team settings (routing, business hours,
+/// reply-time thresholds), agent profiles (status, capacity, skills), channel identities of
+/// contacts (blind-indexed, per-inbox or global namespace) and merging, conversation state
+/// (assignee, priority, labels, queue and response timers), message kinds and delivery state
+/// with channel-side dedupe, encrypted attachments, the outbox, canned replies and each agent's
+/// read/pin state.
+const V3: &str = r"
+ALTER TABLE inboxes ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE inboxes ADD COLUMN credentials BLOB;
+ALTER TABLE inboxes ADD COLUMN token_hash BLOB;
+ALTER TABLE inboxes ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE inboxes ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX inboxes_token ON inboxes (token_hash) WHERE token_hash IS NOT NULL;
+
+ALTER TABLE teams ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+
+CREATE TABLE agent_profiles (
+    user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    status     TEXT    NOT NULL DEFAULT 'offline'
+               CHECK (status IN ('online', 'busy', 'away', 'offline')),
+    capacity   INTEGER NOT NULL DEFAULT 5 CHECK (capacity BETWEEN 0 AND 1000),
+    skills     TEXT    NOT NULL DEFAULT '[]',
+    updated_at INTEGER NOT NULL
+) STRICT;
+
+ALTER TABLE contacts ADD COLUMN merged_into INTEGER REFERENCES contacts (id);
+ALTER TABLE contacts ADD COLUMN deleted_at INTEGER;
+ALTER TABLE contacts ADD COLUMN vip INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contacts ADD COLUMN attributes BLOB;
+
+CREATE TABLE contact_identities (
+    id         INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts (id),
+    kind       TEXT    NOT NULL
+               CHECK (kind IN ('visitor', 'openid', 'unionid', 'external', 'email', 'phone')),
+    namespace  INTEGER NOT NULL DEFAULT 0,
+    value      BLOB    NOT NULL,
+    value_bidx BLOB    NOT NULL,
+    verified   INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    UNIQUE (kind, namespace, value_bidx)
+) STRICT;
+CREATE INDEX contact_identities_contact ON contact_identities (contact_id);
+
+ALTER TABLE conversations ADD COLUMN assignee_id INTEGER REFERENCES users (id);
+ALTER TABLE conversations ADD COLUMN priority INTEGER NOT NULL DEFAULT 1
+    CHECK (priority BETWEEN 0 AND 3);
+ALTER TABLE conversations ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE conversations ADD COLUMN attributes BLOB;
+ALTER TABLE conversations ADD COLUMN skills TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE conversations ADD COLUMN queued_at INTEGER;
+ALTER TABLE conversations ADD COLUMN waiting_since INTEGER;
+ALTER TABLE conversations ADD COLUMN first_response_at INTEGER;
+ALTER TABLE conversations ADD COLUMN last_activity_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN last_message_id INTEGER;
+ALTER TABLE conversations ADD COLUMN snoozed_until INTEGER;
+ALTER TABLE conversations ADD COLUMN resolved_at INTEGER;
+ALTER TABLE conversations ADD COLUMN alert TEXT
+    CHECK (alert IS NULL OR alert IN ('first_response', 'next_response'));
+ALTER TABLE conversations ADD COLUMN last_agent_id INTEGER;
+ALTER TABLE conversations ADD COLUMN auto_replied INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX conversations_assignee ON conversations (assignee_id, status);
+CREATE INDEX conversations_contact_inbox ON conversations (contact_id, inbox_id, status);
+CREATE INDEX conversations_activity ON conversations (last_activity_at);
+
+ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'
+    CHECK (kind IN ('text', 'image', 'file', 'audio', 'video', 'location', 'link', 'card'));
+ALTER TABLE messages ADD COLUMN content BLOB;
+ALTER TABLE messages ADD COLUMN inbox_id INTEGER;
+ALTER TABLE messages ADD COLUMN external_id TEXT;
+ALTER TABLE messages ADD COLUMN sender_id INTEGER;
+ALTER TABLE messages ADD COLUMN delivery TEXT
+    CHECK (delivery IS NULL OR delivery IN ('queued', 'sent', 'delivered', 'read', 'failed'));
+ALTER TABLE messages ADD COLUMN failure_reason TEXT;
+ALTER TABLE messages ADD COLUMN recalled_at INTEGER;
+ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+CREATE UNIQUE INDEX messages_external ON messages (inbox_id, external_id)
+    WHERE external_id IS NOT NULL;
+
+CREATE TABLE attachments (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+    message_id      INTEGER REFERENCES messages (id),
+    uploader_id     INTEGER,
+    name            BLOB    NOT NULL,
+    content_type    TEXT    NOT NULL,
+    size            INTEGER NOT NULL,
+    sha256          BLOB    NOT NULL,
+    created_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX attachments_message ON attachments (message_id);
+CREATE INDEX attachments_conversation ON attachments (conversation_id);
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    message_id      INTEGER NOT NULL REFERENCES messages (id),
+    conversation_id INTEGER NOT NULL,
+    inbox_id        INTEGER NOT NULL,
+    state           TEXT    NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_conversation ON outbox (conversation_id, id) WHERE state = 'pending';
+CREATE INDEX outbox_message ON outbox (message_id);
+
+CREATE TABLE canned_replies (
+    id         INTEGER PRIMARY KEY,
+    owner_id   INTEGER REFERENCES users (id) ON DELETE CASCADE,
+    shortcut   TEXT    NOT NULL,
+    title      TEXT    NOT NULL DEFAULT '',
+    body       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX canned_replies_shortcut
+    ON canned_replies (coalesce(owner_id, 0), shortcut COLLATE NOCASE);
+
+CREATE TABLE conversation_marks (
+    user_id         INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+    last_read_id    INTEGER NOT NULL DEFAULT 0,
+    pinned          INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, conversation_id)
+) STRICT, WITHOUT ROWID;
 ";
 
 pub fn user_version(conn: &Connection) -> Result<i64> {

@@ -5,13 +5,20 @@
 //! of read-only connections. Every call here blocks, so async code goes through
 //! [`Store::read`]/[`Store::write`], which hop to the writer thread or the blocking pool.
 
+pub mod agents;
 pub mod audit;
 pub mod backup;
+pub mod canned;
 pub mod contacts;
+pub mod conversations;
 mod error;
+pub mod identities;
 pub mod identity;
+pub mod inboxes;
 pub mod keys;
+pub mod messages;
 pub mod migrations;
+pub mod outbox;
 pub mod writer;
 
 use std::fs::File;

@@ -1,0 +1,119 @@
+//! Inbox configuration the engine and channels use: settings (routing, hours, auto replies,
+//! reply-time thresholds; JSON without secrets), channel credentials (encrypted JSON) and the
+//! API token (stored only as a keyed digest).
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::error::Result;
+use crate::crypto::{FieldRef, Keyring};
+
+/// One inbox with everything but its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxConfig {
+    pub id: i64,
+    pub name: String,
+    pub channel: String,
+    pub team_id: Option<i64>,
+    /// JSON object (see `engine::settings::InboxSettings`).
+    pub settings: String,
+    /// Decrypted credentials JSON (`{}` when none).
+    pub credentials: String,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const SELECT: &str = "SELECT id, name, channel, team_id, settings, credentials, disabled, \
+     created_at, updated_at FROM inboxes";
+
+fn read(ring: &Keyring, r: &rusqlite::Row<'_>) -> Result<InboxConfig> {
+    let id: i64 = r.get(0)?;
+    let credentials = match r.get::<_, Option<Vec<u8>>>(5)? {
+        Some(ct) => ring.decrypt_string(FieldRef::new("inboxes", "credentials", id), &ct)?,
+        None => "{}".into(),
+    };
+    Ok(InboxConfig {
+        id,
+        name: r.get(1)?,
+        channel: r.get(2)?,
+        team_id: r.get(3)?,
+        settings: r.get(4)?,
+        credentials,
+        disabled: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+    })
+}
+
+pub fn get(conn: &Connection, ring: &Keyring, id: i64) -> Result<Option<InboxConfig>> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE id = ?1"))?;
+    let mut rows = stmt.query([id])?;
+    match rows.next()? {
+        Some(r) => Ok(Some(read(ring, r)?)),
+        None => Ok(None),
+    }
+}
+
+pub fn all(conn: &Connection, ring: &Keyring) -> Result<Vec<InboxConfig>> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} ORDER BY id"))?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read(ring, r)?);
+    }
+    Ok(out)
+}
+
+/// The inbox whose token has this digest.
+pub fn by_token(conn: &Connection, digest: &[u8]) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM inboxes WHERE token_hash = ?1")?
+        .query_row([digest], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn set_token(conn: &Connection, id: i64, digest: &[u8]) -> Result<()> {
+    conn.prepare_cached("UPDATE inboxes SET token_hash = ?2 WHERE id = ?1")?
+        .execute(params![id, digest])?;
+    Ok(())
+}
+
+pub fn set_credentials(conn: &Connection, ring: &Keyring, id: i64, json: &str) -> Result<()> {
+    let ct = ring.encrypt_str(FieldRef::new("inboxes", "credentials", id), json);
+    conn.prepare_cached("UPDATE inboxes SET credentials = ?2 WHERE id = ?1")?
+        .execute(params![id, ct])?;
+    Ok(())
+}
+
+/// Update name, team, settings and the disabled flag.
+pub fn update(
+    conn: &Connection,
+    id: i64,
+    name: &str,
+    team: Option<i64>,
+    settings: &str,
+    disabled: bool,
+    now: i64,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE inboxes SET name = ?2, team_id = ?3, settings = ?4, disabled = ?5,
+                 updated_at = ?6 WHERE id = ?1",
+        )?
+        .execute(params![id, name, team, settings, disabled, now])?
+        > 0)
+}
+
+/// Team settings JSON by team id.
+pub fn team_settings(conn: &Connection) -> Result<Vec<(i64, String, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, name, settings FROM teams ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn set_team_settings(conn: &Connection, id: i64, settings: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("UPDATE teams SET settings = ?2 WHERE id = ?1")?
+        .execute(params![id, settings])?
+        > 0)
+}

@@ -1,0 +1,121 @@
+//! The persistent outbox: one row per outgoing message, written in the same transaction as the
+//! message. Workers send the oldest pending row of each conversation (so replies arrive in
+//! order), with the row id as the idempotency key, and record the outcome here.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::error::Result;
+use crate::domain::{ConversationId, MessageId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub inbox_id: i64,
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+pub fn enqueue(
+    conn: &Connection,
+    id: i64,
+    message: MessageId,
+    conversation: ConversationId,
+    inbox: i64,
+    now: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO outbox (id, message_id, conversation_id, inbox_id, state, attempts,
+                             next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5)",
+    )?
+    .execute(params![id, message.0, conversation.0, inbox, now])?;
+    Ok(())
+}
+
+/// Rows due at `now`: for each conversation only its oldest pending row, and only if that row
+/// is due (a later reply never overtakes an earlier one that is backing off).
+pub fn due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<OutboxRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, o.message_id, o.conversation_id, o.inbox_id, o.attempts, o.created_at
+         FROM outbox o
+         WHERE o.state = 'pending' AND o.next_attempt_at <= ?1
+           AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.conversation_id = o.conversation_id
+                           AND p.state = 'pending' AND p.id < o.id)
+         ORDER BY o.next_attempt_at, o.id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![now, limit], |r| {
+        Ok(OutboxRow {
+            id: r.get(0)?,
+            message_id: MessageId(r.get(1)?),
+            conversation_id: ConversationId(r.get(2)?),
+            inbox_id: r.get(3)?,
+            attempts: r.get(4)?,
+            created_at: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// When the next pending row becomes due, if any.
+pub fn next_due_at(conn: &Connection) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'")?
+        .query_row([], |r| r.get(0))?)
+}
+
+pub fn mark_sent(conn: &Connection, id: i64, now: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?2,
+             last_error = NULL WHERE id = ?1",
+    )?
+    .execute(params![id, now])?;
+    Ok(())
+}
+
+/// A failed attempt: retry at `retry_at`, or give up (`None`).
+pub fn mark_attempt_failed(
+    conn: &Connection,
+    id: i64,
+    error: &str,
+    retry_at: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, updated_at = ?4,
+             state = CASE WHEN ?3 IS NULL THEN 'failed' ELSE 'pending' END,
+             next_attempt_at = coalesce(?3, next_attempt_at)
+         WHERE id = ?1",
+    )?
+    .execute(params![id, error, retry_at, now])?;
+    Ok(())
+}
+
+/// Put a failed message's row back in the queue (same id, so the same idempotency key).
+/// Returns false when the message has no failed row.
+pub fn requeue(conn: &Connection, message: MessageId, now: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, updated_at = ?2,
+                 created_at = ?2
+             WHERE message_id = ?1 AND state = 'failed'",
+        )?
+        .execute(params![message.0, now])?
+        > 0)
+}
+
+/// The outbox row of a message, as (id, state).
+pub fn of_message(conn: &Connection, message: MessageId) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT id, state FROM outbox WHERE message_id = ?1 ORDER BY id DESC LIMIT 1")?
+        .query_row([message.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Counts by state, for metrics and the admin view.
+pub fn counts(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT state, count(*) FROM outbox GROUP BY state")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
