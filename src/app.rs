@@ -9,11 +9,15 @@ use anyhow::Context;
 
 use crate::auth::limiter::AddressLimiter;
 use crate::auth::password::Hasher;
+use crate::channels::Channels;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::crypto::{FileKeyProvider, KeyProvider};
+use crate::engine::Engine;
+use crate::engine::dispatch::DispatchConfig;
 use crate::http::{self, ExtraRoutes, tls::ReloadableCert};
 use crate::metrics::{self, Metrics};
+use crate::outbox::OutboxConfig;
 use crate::store::{self, OpenOptions, Store};
 
 /// Shared by every request handler.
@@ -26,6 +30,11 @@ pub struct AppState {
     pub hasher: Hasher,
     /// Failed sign-ins per source address.
     pub limiter: AddressLimiter,
+    /// The conversation engine (ingest, replies, routing, realtime bus).
+    pub engine: Arc<Engine>,
+    pub channels: Arc<Channels>,
+    pub dispatch_config: DispatchConfig,
+    pub outbox_config: OutboxConfig,
 }
 
 /// Choices tests make differently from production.
@@ -119,13 +128,30 @@ pub fn create_app(config: Config, opts: AppOptions) -> anyhow::Result<App> {
         config.auth.address_max_failures,
         config.auth.address_window_ms(),
     );
+    let store = Arc::new(store);
+    let engine = Arc::new(Engine::new(store.clone(), opts.clock.clone()));
+    let channels = Arc::new(Channels::new().context("while preparing outbound HTTP")?);
+    let dispatch_config = DispatchConfig {
+        offline_grace_ms: i64::try_from(config.routing.offline_grace.as_millis()).unwrap_or(60_000),
+        tick: config.routing.tick,
+    };
+    let outbox_config = OutboxConfig {
+        concurrency: config.outbox.concurrency,
+        backoff_base: config.outbox.retry_first,
+        backoff_max: config.outbox.retry_max,
+        max_age: config.outbox.give_up_after,
+    };
     let state = web::Data::new(AppState {
+        dispatch_config,
+        outbox_config,
         config,
-        store: Arc::new(store),
+        store,
         metrics,
         clock: opts.clock,
         hasher,
         limiter,
+        engine,
+        channels,
     });
     Ok(App {
         state,
@@ -170,12 +196,25 @@ impl App {
         }
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
         let reload = cert.map(|c| actix_web::rt::spawn(reload_on_sighup(c)));
+        let workers = [
+            actix_web::rt::spawn(state.engine.clone().run_dispatcher(state.dispatch_config)),
+            actix_web::rt::spawn(crate::outbox::run(
+                state.engine.clone(),
+                state.channels.clone(),
+                state.outbox_config,
+            )),
+        ];
 
         let result = server.await;
 
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
         if let Some(r) = reload {
             r.abort();
+        }
+        // Stop routing and delivery before the writer closes; pending outbox rows stay in the
+        // database and are sent after the next start.
+        for w in workers {
+            w.abort();
         }
         let store = state.store.clone();
         store::run_blocking(move || store.close()).await?;

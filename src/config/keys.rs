@@ -59,6 +59,13 @@ pub const KEYS: &[Key] = &[
     key("auth.address_max_failures", Kind::Int, "20"),
     key("auth.address_window", Kind::Duration, "\"15m\""),
     key("auth.hash_concurrency", Kind::Int, "0"),
+    key("attachments.max_bytes", Kind::Int, "20971520"),
+    key("outbox.concurrency", Kind::Int, "16"),
+    key("outbox.retry_first", Kind::Duration, "\"2s\""),
+    key("outbox.retry_max", Kind::Duration, "\"10m\""),
+    key("outbox.give_up_after", Kind::Duration, "\"24h\""),
+    key("routing.offline_grace", Kind::Duration, "\"60s\""),
+    key("routing.tick", Kind::Duration, "\"1s\""),
     key("log.level", Kind::Str, "\"info\""),
     key("log.format", Kind::Str, "\"text\""),
     Key {

@@ -152,6 +152,46 @@ fn millis(d: Duration) -> i64 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttachmentsConfig {
+    /// Largest file accepted, in bytes. Upload requests may carry this plus 64 KiB of
+    /// multipart framing, whatever `http.max_body_bytes` says.
+    pub max_bytes: u64,
+}
+
+impl AttachmentsConfig {
+    /// Room for multipart boundaries, part headers and small fields beside the file.
+    pub const FRAMING_BYTES: u64 = 64 * 1024;
+
+    /// The largest upload request body: `max_bytes` plus [`Self::FRAMING_BYTES`].
+    pub fn request_limit(&self) -> u64 {
+        self.max_bytes.saturating_add(Self::FRAMING_BYTES)
+    }
+}
+
+/// Delivery of agents' replies through the channels (the persistent outbox).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxSection {
+    /// Sends in flight at once.
+    pub concurrency: usize,
+    /// Delay before the first retry; doubles per attempt (±20 % jitter).
+    pub retry_first: Duration,
+    /// Longest delay between two attempts.
+    pub retry_max: Duration,
+    /// A reply still undelivered after this long is marked failed (the agent can resend it).
+    pub give_up_after: Duration,
+}
+
+/// The dispatcher that assigns conversations to agents.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoutingSection {
+    /// How long an agent whose last workspace socket closed still counts as present (a page
+    /// reload must not send their conversations back to the queue).
+    pub offline_grace: Duration,
+    /// How often timers run (SLA alerts, overflow, snoozes, re-routing).
+    pub tick: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogConfig {
     pub level: String,
     pub format: LogFormat,
@@ -172,6 +212,9 @@ pub struct Config {
     pub store: StoreConfig,
     pub keys: KeysConfig,
     pub auth: AuthConfig,
+    pub attachments: AttachmentsConfig,
+    pub outbox: OutboxSection,
+    pub routing: RoutingSection,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
 }

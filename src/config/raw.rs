@@ -8,8 +8,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{
-    AuthConfig, Config, HttpConfig, KeysConfig, LogConfig, LogFormat, MetricsConfig,
-    PasswordPolicy, Problem, Secret, StoreConfig, Synchronous, TlsConfig,
+    AttachmentsConfig, AuthConfig, Config, HttpConfig, KeysConfig, LogConfig, LogFormat,
+    MetricsConfig, OutboxSection, PasswordPolicy, Problem, RoutingSection, Secret, StoreConfig,
+    Synchronous, TlsConfig,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -21,6 +22,9 @@ pub struct RawConfig {
     pub store: Option<RawStore>,
     pub keys: Option<RawKeys>,
     pub auth: Option<RawAuth>,
+    pub attachments: Option<RawAttachments>,
+    pub outbox: Option<RawOutbox>,
+    pub routing: Option<RawRouting>,
     pub log: Option<RawLog>,
     pub metrics: Option<RawMetrics>,
 }
@@ -70,6 +74,28 @@ pub struct RawAuth {
     pub address_max_failures: Option<u64>,
     pub address_window: Option<String>,
     pub hash_concurrency: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAttachments {
+    pub max_bytes: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutbox {
+    pub concurrency: Option<u64>,
+    pub retry_first: Option<String>,
+    pub retry_max: Option<String>,
+    pub give_up_after: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouting {
+    pub offline_grace: Option<String>,
+    pub tick: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -229,6 +255,9 @@ impl RawConfig {
             .unwrap_or_else(|| data_dir.join("master.key"));
 
         let auth = resolve_auth(self.auth.unwrap_or_default(), &mut p);
+        let attachments = resolve_attachments(self.attachments.unwrap_or_default(), &mut p);
+        let outbox = resolve_outbox(self.outbox.unwrap_or_default(), &mut p);
+        let routing = resolve_routing(self.routing.unwrap_or_default(), &mut p);
 
         let log = self.log.unwrap_or_default();
         let level = log.level.unwrap_or_else(|| "info".into());
@@ -284,6 +313,9 @@ impl RawConfig {
             },
             keys: KeysConfig { master_key_file },
             auth,
+            attachments,
+            outbox,
+            routing,
             log: LogConfig { level, format },
             metrics: MetricsConfig { token },
         })
@@ -360,5 +392,80 @@ fn resolve_auth(a: RawAuth, p: &mut Vec<Problem>) -> AuthConfig {
         address_max_failures: u32::try_from(address_max_failures).unwrap_or(20),
         address_window,
         hash_concurrency: usize::try_from(hash_concurrency).unwrap_or(0),
+    }
+}
+
+/// Default largest attachment: 20 MiB.
+const DEFAULT_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
+
+fn resolve_attachments(a: RawAttachments, p: &mut Vec<Problem>) -> AttachmentsConfig {
+    let max_bytes = a.max_bytes.unwrap_or(DEFAULT_ATTACHMENT_BYTES);
+    if !(1024..=512 * 1024 * 1024).contains(&max_bytes) {
+        p.push(problem(
+            "attachments.max_bytes",
+            "must be between 1024 (1 KiB) and 536870912 (512 MiB)",
+        ));
+    }
+    AttachmentsConfig { max_bytes }
+}
+
+fn resolve_outbox(o: RawOutbox, p: &mut Vec<Problem>) -> OutboxSection {
+    let concurrency = o.concurrency.unwrap_or(16);
+    if !(1..=1024).contains(&concurrency) {
+        p.push(problem("outbox.concurrency", "must be between 1 and 1024"));
+    }
+    let retry_first = duration(
+        "outbox.retry_first",
+        o.retry_first,
+        Duration::from_secs(2),
+        p,
+    );
+    let retry_max = duration("outbox.retry_max", o.retry_max, Duration::from_secs(600), p);
+    let give_up_after = duration(
+        "outbox.give_up_after",
+        o.give_up_after,
+        Duration::from_secs(24 * 3600),
+        p,
+    );
+    if retry_first < Duration::from_millis(10) || retry_first > retry_max {
+        p.push(problem(
+            "outbox.retry_first",
+            "must be at least 10ms and at most outbox.retry_max",
+        ));
+    }
+    if retry_max > Duration::from_secs(24 * 3600) {
+        p.push(problem("outbox.retry_max", "must be at most 24h"));
+    }
+    if give_up_after < Duration::from_secs(1) || give_up_after > Duration::from_secs(30 * 86_400) {
+        p.push(problem(
+            "outbox.give_up_after",
+            "must be between 1s and 30 days",
+        ));
+    }
+    OutboxSection {
+        concurrency: usize::try_from(concurrency).unwrap_or(16),
+        retry_first,
+        retry_max,
+        give_up_after,
+    }
+}
+
+fn resolve_routing(r: RawRouting, p: &mut Vec<Problem>) -> RoutingSection {
+    let offline_grace = duration(
+        "routing.offline_grace",
+        r.offline_grace,
+        Duration::from_secs(60),
+        p,
+    );
+    if offline_grace > Duration::from_secs(3600) {
+        p.push(problem("routing.offline_grace", "must be at most 1h"));
+    }
+    let tick = duration("routing.tick", r.tick, Duration::from_secs(1), p);
+    if tick < Duration::from_millis(50) || tick > Duration::from_secs(60) {
+        p.push(problem("routing.tick", "must be between 50ms and 60s"));
+    }
+    RoutingSection {
+        offline_grace,
+        tick,
     }
 }

@@ -32,6 +32,15 @@ fn generic(chars: &[char]) -> String {
     }
 }
 
+/// An opaque identifier (openid, visitor id, customer-system id): the first three characters.
+pub fn identifier(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() <= 6 {
+        return "***".into();
+    }
+    format!("{}***", chars.iter().take(3).collect::<String>())
+}
+
 /// `13812345678` → `138****5678`; `+86 138 1234 5678` → `+86 138****5678`; landlines keep the
 /// area code and the last 4 digits.
 pub fn phone(value: &str) -> String {

@@ -248,11 +248,31 @@ mod tests {
     #[test]
     fn content_is_checked_against_the_kind() {
         let j = |s: &str| Some(serde_json::from_str::<serde_json::Value>(s).unwrap());
-        assert!(check_content(MessageKind::Location, j(r#"{"latitude":39.9,"longitude":116.4}"#)).is_ok());
-        assert!(check_content(MessageKind::Location, j(r#"{"latitude":99,"longitude":1}"#)).is_err());
-        assert!(check_content(MessageKind::Link, j(r#"{"url":"https://x.cn","title":"t"}"#)).is_ok());
+        assert!(
+            check_content(
+                MessageKind::Location,
+                j(r#"{"latitude":39.9,"longitude":116.4}"#)
+            )
+            .is_ok()
+        );
+        assert!(
+            check_content(MessageKind::Location, j(r#"{"latitude":99,"longitude":1}"#)).is_err()
+        );
+        assert!(
+            check_content(
+                MessageKind::Link,
+                j(r#"{"url":"https://x.cn","title":"t"}"#)
+            )
+            .is_ok()
+        );
         assert!(check_content(MessageKind::Link, j(r#"{"url":"javascript:alert(1)"}"#)).is_err());
-        assert!(check_content(MessageKind::Card, j(r#"{"title":"订单","url":"JavaScript:x"}"#)).is_err());
+        assert!(
+            check_content(
+                MessageKind::Card,
+                j(r#"{"title":"订单","url":"JavaScript:x"}"#)
+            )
+            .is_err()
+        );
         assert!(check_content(MessageKind::Card, None).is_err());
         assert!(check_content(MessageKind::Text, j("{}")).is_err());
         assert_eq!(check_content(MessageKind::Text, None), Ok(None));

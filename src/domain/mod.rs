@@ -1,6 +1,7 @@
 //! Domain types and rules: no SQL, no HTTP, no I/O.
 
 pub mod access;
+pub mod attachment;
 pub mod contact;
 pub mod ids;
 pub mod message;

@@ -134,6 +134,31 @@ impl Session {
         ))
     }
 
+    /// Refuse (403, audited) unless the caller holds at least one of `any`.
+    pub async fn require_any(
+        &self,
+        state: &AppState,
+        any: &[Permission],
+        target: &str,
+    ) -> Result<(), ApiError> {
+        match any {
+            [] => Ok(()),
+            _ if any.iter().any(|p| self.has(*p)) => Ok(()),
+            [only] => self.require(state, *only, target).await,
+            _ => {
+                let names: Vec<&str> = any.iter().map(|p| p.as_str()).collect();
+                let e = Entry::new(&self.actor, "access.denied", target)
+                    .outcome(Outcome::Denied)
+                    .details(serde_json::json!({ "missing_any_of": names }));
+                audit(state, e).await?;
+                Err(ApiError::with_detail(
+                    ErrorCode::Forbidden,
+                    format!("this needs one of the permissions {}", names.join(", ")),
+                ))
+            }
+        }
+    }
+
     /// Refuse (404, like a missing id, audited) an object outside the caller's scope.
     pub async fn deny_out_of_scope(&self, state: &AppState, target: &str) -> ApiError {
         let e = Entry::new(&self.actor, "access.denied", target)

@@ -40,11 +40,18 @@ pub enum ErrorCode {
     SeparationOfDuties,
     SetupTokenInvalid,
     Validation,
+    AttachmentTooLarge,
+    AttachmentTypeNotAllowed,
+    AttachmentTypeMismatch,
+    AttachmentEmpty,
+    OriginNotAllowed,
+    InboxNotFound,
+    InboxDisabled,
 }
 
 impl ErrorCode {
     /// The whole table: code, status, default message.
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 35] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::Unauthorized,
@@ -73,6 +80,13 @@ impl ErrorCode {
         Self::SeparationOfDuties,
         Self::SetupTokenInvalid,
         Self::Validation,
+        Self::AttachmentTooLarge,
+        Self::AttachmentTypeNotAllowed,
+        Self::AttachmentTypeMismatch,
+        Self::AttachmentEmpty,
+        Self::OriginNotAllowed,
+        Self::InboxNotFound,
+        Self::InboxDisabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -217,6 +231,41 @@ impl ErrorCode {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "a field is missing, too long or invalid",
             ),
+            Self::AttachmentTooLarge => (
+                "attachment_too_large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the file is larger than attachments may be",
+            ),
+            Self::AttachmentTypeNotAllowed => (
+                "attachment_type_not_allowed",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "files of this type are not accepted",
+            ),
+            Self::AttachmentTypeMismatch => (
+                "attachment_type_mismatch",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the file name's extension does not match the file's content",
+            ),
+            Self::AttachmentEmpty => (
+                "attachment_empty",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the file is empty",
+            ),
+            Self::OriginNotAllowed => (
+                "origin_not_allowed",
+                StatusCode::FORBIDDEN,
+                "requests from this page's origin are not accepted",
+            ),
+            Self::InboxNotFound => (
+                "inbox_not_found",
+                StatusCode::NOT_FOUND,
+                "no inbox has this id",
+            ),
+            Self::InboxDisabled => (
+                "inbox_disabled",
+                StatusCode::CONFLICT,
+                "this inbox is disabled and accepts no messages",
+            ),
         }
     }
 
@@ -360,6 +409,56 @@ impl From<crate::store::Error> for ApiError {
             detail: None,
             cause: Some(e.to_string()),
             details: None,
+        }
+    }
+}
+
+impl From<crate::engine::Error> for ApiError {
+    fn from(e: crate::engine::Error) -> Self {
+        use crate::engine::Error as E;
+        match e {
+            E::Store(s) => s.into(),
+            E::NotFound(what) => {
+                ApiError::with_detail(ErrorCode::NotFound, format!("no such {what}"))
+            }
+            E::UnknownInbox(id) => ApiError::with_detail(
+                ErrorCode::InboxNotFound,
+                format!("inbox {id} does not exist"),
+            ),
+            E::InboxDisabled(id) => {
+                ApiError::with_detail(ErrorCode::InboxDisabled, format!("inbox {id} is disabled"))
+            }
+            E::Invalid(m) => ApiError::validation(m),
+            E::Conflict(m) => ApiError::with_detail(ErrorCode::Conflict, m),
+        }
+    }
+}
+
+/// A refused upload: the message names the limit or types; `details` carries them for the UI
+/// (`[max_bytes]`, `[detected type]`, `[extension, detected type]`).
+impl From<crate::domain::attachment::AttachmentError> for ApiError {
+    fn from(e: crate::domain::attachment::AttachmentError) -> Self {
+        use crate::domain::attachment::AttachmentError as E;
+        let (code, details) = match &e {
+            E::TooLarge { max } => (ErrorCode::AttachmentTooLarge, vec![max.to_string()]),
+            E::Empty => (ErrorCode::AttachmentEmpty, Vec::new()),
+            E::NotAllowed { detected } => (
+                ErrorCode::AttachmentTypeNotAllowed,
+                vec![(*detected).to_string()],
+            ),
+            E::TypeMismatch {
+                extension,
+                detected,
+            } => (
+                ErrorCode::AttachmentTypeMismatch,
+                vec![extension.clone(), (*detected).to_string()],
+            ),
+        };
+        let e = Self::with_detail(code, e.to_string());
+        if details.is_empty() {
+            e
+        } else {
+            e.with_details(details)
         }
     }
 }

@@ -2,12 +2,19 @@
 //! Handlers parse input, call one engine/store function and map the result to a view.
 
 pub mod admin;
+pub mod agents;
 pub mod assets;
+pub mod attachments;
 pub mod audit_api;
 pub mod auth;
 pub mod caller;
+pub mod canned;
+pub mod channel_api;
+pub mod contacts;
+pub mod conversations;
 pub mod error;
 pub mod health;
+pub mod inboxes;
 pub mod me;
 pub mod middleware;
 pub mod openapi;
@@ -15,6 +22,7 @@ pub mod roles;
 pub mod scoped;
 pub mod tls;
 pub mod views;
+pub mod ws;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -70,11 +78,46 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(audit_api::events)
         .service(audit_api::verify)
         .service(audit_api::export_archive)
-        .service(scoped::list)
-        .service(scoped::get)
-        .service(scoped::messages)
-        .service(scoped::get_contact)
+        .service(conversations::list)
+        .service(conversations::get)
+        .service(conversations::history)
+        .service(conversations::send)
+        .service(conversations::resend)
+        .service(conversations::recall)
+        .service(conversations::claim)
+        .service(conversations::assign)
+        .service(conversations::transfer)
+        .service(conversations::set_status)
+        .service(conversations::labels)
+        .service(conversations::set_priority)
+        .service(conversations::read)
+        .service(conversations::pin)
+        .service(canned::render_for)
+        .service(canned::search)
+        .service(canned::create)
+        .service(canned::update)
+        .service(canned::remove)
+        .service(contacts::directory)
+        .service(contacts::get_contact)
+        .service(contacts::timeline)
+        .service(contacts::update)
+        .service(contacts::merge)
+        .service(contacts::split)
         .service(scoped::reveal)
+        .service(attachments::upload)
+        .service(attachments::download)
+        .service(agents::list_agents)
+        .service(agents::my_agent)
+        .service(agents::set_status)
+        .service(agents::set_profile)
+        .service(agents::overview)
+        .service(inboxes::get)
+        .service(inboxes::update)
+        .service(inboxes::rotate_token)
+        .service(inboxes::get_team)
+        .service(inboxes::update_team)
+        .service(channel_api::inbound)
+        .service(ws::connect)
         .route("/assets/{path:.*}", web::get().to(assets::hashed));
 }
 

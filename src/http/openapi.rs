@@ -5,7 +5,10 @@ use actix_web::{HttpResponse, get};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit_api, auth, error, health, me, roles, scoped, views};
+use super::{
+    admin, agents, attachments, audit_api, auth, canned, channel_api, contacts, conversations,
+    error, health, inboxes, me, roles, scoped, views, ws,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,7 +30,18 @@ use super::{admin, audit_api, auth, error, health, me, roles, scoped, views};
         roles::delete_role, roles::list_teams, roles::create_team, roles::rename_team,
         roles::list_inboxes, roles::create_inbox, roles::get_settings, roles::update_settings,
         audit_api::list, audit_api::events, audit_api::verify, audit_api::export_archive,
-        scoped::list, scoped::get, scoped::messages, scoped::get_contact, scoped::reveal,
+        conversations::list, conversations::get, conversations::history, conversations::send,
+        conversations::resend, conversations::recall, conversations::claim, conversations::assign,
+        conversations::transfer, conversations::set_status, conversations::labels,
+        conversations::set_priority, conversations::read, conversations::pin,
+        canned::render_for, canned::search, canned::create, canned::update, canned::remove,
+        contacts::directory, contacts::get_contact, contacts::timeline, contacts::update,
+        contacts::merge,
+        contacts::split, scoped::reveal,
+        attachments::upload, attachments::download,
+        agents::list_agents, agents::my_agent, agents::set_status, agents::set_profile, agents::overview,
+        inboxes::get, inboxes::update, inboxes::rotate_token, inboxes::get_team,
+        inboxes::update_team, channel_api::inbound, ws::connect,
     ),
     components(schemas(
         error::ErrorBody, health::Health, health::Readiness,
@@ -41,7 +55,8 @@ use super::{admin, audit_api, auth, error, health, me, roles, scoped, views};
         roles::SettingsView, roles::UpdateSettings,
         audit_api::AuditRecordView, audit_api::AuditPage, audit_api::VerifyRequest,
         audit_api::VerifyResult, audit_api::BrokenRecord, audit_api::ExportRequest,
-        scoped::ConversationView, scoped::RevealRequest, views::ContactView, views::MessageView,
+        scoped::RevealRequest, views::ContactView,
+        attachments::UploadedAttachment, attachments::UploadForm,
     )),
     modifiers(&Security),
     tags(
@@ -55,7 +70,12 @@ use super::{admin, audit_api, auth, error, health, me, roles, scoped, views};
         (name = "settings", description = "Organisation settings (`settings:read`, `settings:write`)"),
         (name = "audit", description = "The tamper-evident audit log (`audit:read`, `audit:export`)"),
         (name = "conversations", description = "Conversations within the caller's data scope"),
+        (name = "canned replies", description = "Personal and shared canned replies"),
+        (name = "agents", description = "Agent status, capacity and skills; the supervisor overview"),
+        (name = "channels", description = "Inbound hooks of channels (API channel: bearer inbox token)"),
+        (name = "realtime", description = "The agent WebSocket: events with sequence numbers and resume"),
         (name = "contacts", description = "Contacts within the caller's data scope; PII masked unless revealed (`pii:reveal`, audited)"),
+        (name = "attachments", description = "Files sent in conversations: type checked by content, stored encrypted, served only within the caller's scope"),
     )
 )]
 pub struct ApiDoc;
@@ -70,6 +90,10 @@ impl Modify for Security {
             SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
                 utoipa::openapi::security::ApiKeyValue::new("atrium_session"),
             )),
+        );
+        components.add_security_scheme(
+            "inbox_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         components.add_security_scheme(
             "metrics_token",

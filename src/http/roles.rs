@@ -437,6 +437,12 @@ pub struct InboxView {
     pub channel: String,
     pub team_id: Option<i64>,
     pub created_at: i64,
+    /// API inboxes, on creation only: the bearer token for `/hooks/api/{id}/messages`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// API inboxes, on creation only: the key that signs webhook deliveries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
 }
 
 #[utoipa::path(responses((status = 200, body = [InboxView])), tag = "inboxes")]
@@ -453,6 +459,8 @@ pub async fn list_inboxes(state: web::Data<AppState>, c: Caller) -> Result<HttpR
             channel: i.channel,
             team_id: i.team_id,
             created_at: i.created_at,
+            token: None,
+            webhook_secret: None,
         })
         .collect();
     Ok(HttpResponse::Ok().json(v))
@@ -512,18 +520,27 @@ pub async fn create_inbox(
         .store
         .write(move |conn, ring| {
             let id = identity::create_inbox(conn, &n, &ch, team, now)?;
+            // API inboxes get their token and webhook secret now, shown once.
+            let secrets = if ch == "api" {
+                Some(super::inboxes::issue_secrets(conn, ring, id)?)
+            } else {
+                None
+            };
             let e = Entry::new(&actor, "inbox.create", format!("inbox:{id}"))
                 .details(serde_json::json!({ "name": n, "channel": ch, "team_id": team }));
             audit_log::append(conn, ring, now, &e)?;
-            Ok(id)
+            Ok((id, secrets))
         })
         .await?;
+    let (id, secrets) = id;
     Ok(HttpResponse::Created().json(InboxView {
         id,
         name,
         channel: body.channel,
         team_id: body.team_id,
         created_at: now,
+        token: secrets.as_ref().map(|s| s.token.clone()),
+        webhook_secret: secrets.map(|s| s.webhook_secret),
     }))
 }
 

@@ -2,108 +2,44 @@
 //! checks the object's inbox/team against the caller's scope (not only the role): an object
 //! outside it answers 404, exactly like a missing one, and the attempt is audited.
 
-use actix_web::{HttpResponse, get, post, web};
-use serde::{Deserialize, Serialize};
+use actix_web::{HttpResponse, post, web};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::caller::Caller;
 use super::error::{ApiError, ErrorCode};
-use super::views::{ContactView, MessageView, Reveal};
+use super::views::{ContactView, Reveal};
 use crate::app::AppState;
 use crate::audit::Entry;
 use crate::domain::access::Permission;
-use crate::domain::{ContactId, Conversation, ConversationId};
+use crate::domain::{ContactId, ConversationId};
 use crate::store::audit as audit_log;
 use crate::store::contacts;
+use crate::store::conversations::{self, ConvRow};
 
-/// A conversation header.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConversationView {
-    pub id: i64,
-    pub contact_id: i64,
-    pub inbox_id: Option<i64>,
-    pub team_id: Option<i64>,
-    /// `open`, `pending`, `snoozed` or `resolved`.
-    pub status: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-impl From<&Conversation> for ConversationView {
-    fn from(c: &Conversation) -> Self {
-        ConversationView {
-            id: c.id.0,
-            contact_id: c.contact_id.0,
-            inbox_id: c.inbox_id,
-            team_id: c.team_id,
-            status: c.status.as_str().to_string(),
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-        }
-    }
-}
-
-#[utoipa::path(responses((status = 200, body = [ConversationView])), tag = "conversations")]
-#[get("/api/v1/conversations")]
-pub async fn list(state: web::Data<AppState>, c: Caller) -> Result<HttpResponse, ApiError> {
-    c.require(&state, Permission::ConversationsRead, "conversations")
-        .await?;
-    let scope = c.scope().clone();
-    let rows = state
-        .store
-        .read(move |conn, _| contacts::list_conversations(conn, &scope, 200))
-        .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(ConversationView::from).collect::<Vec<_>>()))
-}
-
-/// Load a conversation the caller may see: 404 when missing or out of scope (audited).
-async fn visible_conversation(
+/// Load a conversation the caller may see — in their scope or assigned to them: 404 when
+/// missing or out of scope (audited).
+pub(crate) async fn visible_conversation(
     state: &AppState,
     c: &Caller,
     id: i64,
-) -> Result<Conversation, ApiError> {
+) -> Result<ConvRow, ApiError> {
     let target = format!("conversation:{id}");
     c.require(state, Permission::ConversationsRead, &target)
         .await?;
     let conv = state
         .store
-        .read(move |conn, _| contacts::get_conversation(conn, ConversationId(id)))
+        .read(move |conn, _| conversations::get(conn, ConversationId(id)))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-    if !c.scope().allows(conv.inbox_id, conv.team_id) {
+    if !(c.scope().allows(conv.inbox_id, conv.team_id) || conv.assignee_id == Some(c.user_id())) {
         return Err(c.deny_out_of_scope(state, &target).await);
     }
     Ok(conv)
 }
 
-#[utoipa::path(params(("id" = i64, Path)), responses((status = 200, body = ConversationView), (status = 404, body = super::error::ErrorBody)), tag = "conversations")]
-#[get("/api/v1/conversations/{id}")]
-pub async fn get(
-    state: web::Data<AppState>,
-    c: Caller,
-    path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    let conv = visible_conversation(&state, &c, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(ConversationView::from(&conv)))
-}
-
-#[utoipa::path(params(("id" = i64, Path)), responses((status = 200, body = [MessageView]), (status = 404, body = super::error::ErrorBody)), tag = "conversations")]
-#[get("/api/v1/conversations/{id}/messages")]
-pub async fn messages(
-    state: web::Data<AppState>,
-    c: Caller,
-    path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    let conv = visible_conversation(&state, &c, path.into_inner()).await?;
-    let msgs = state
-        .store
-        .read(move |conn, ring| contacts::list_messages(conn, ring, conv.id, 500))
-        .await?;
-    Ok(HttpResponse::Ok().json(msgs.iter().map(MessageView::from).collect::<Vec<_>>()))
-}
-
 /// Load a contact the caller may see (one of its conversations is in scope).
-async fn visible_contact(
+pub(crate) async fn visible_contact(
     state: &AppState,
     c: &Caller,
     id: i64,
@@ -127,18 +63,6 @@ async fn visible_contact(
         Some((_, false)) => Err(c.deny_out_of_scope(state, &target).await),
         Some((contact, true)) => Ok(contact),
     }
-}
-
-/// A contact with PII masked.
-#[utoipa::path(params(("id" = i64, Path)), responses((status = 200, body = ContactView), (status = 404, body = super::error::ErrorBody)), tag = "contacts")]
-#[get("/api/v1/contacts/{id}")]
-pub async fn get_contact(
-    state: web::Data<AppState>,
-    c: Caller,
-    path: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    let contact = visible_contact(&state, &c, path.into_inner(), Permission::ContactsRead).await?;
-    Ok(HttpResponse::Ok().json(ContactView::new(&contact, Reveal::Masked)))
 }
 
 #[derive(Debug, Deserialize, ToSchema, Default)]

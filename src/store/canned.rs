@@ -31,11 +31,15 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Canned> {
 pub fn search(conn: &Connection, user: i64, q: &str, limit: u32) -> Result<Vec<Canned>> {
     let like = format!(
         "%{}%",
-        q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
     );
     let prefix = format!(
         "{}%",
-        q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
     );
     let mut stmt = conn.prepare_cached(
         "SELECT id, owner_id, shortcut, title, body, updated_at FROM canned_replies
@@ -68,7 +72,10 @@ pub fn shortcut_taken(
             "SELECT EXISTS (SELECT 1 FROM canned_replies WHERE coalesce(owner_id, 0) = ?1
                  AND shortcut = ?2 COLLATE NOCASE AND id != ?3)",
         )?
-        .query_row(params![owner.unwrap_or(0), shortcut, except.unwrap_or(0)], |r| r.get(0))?)
+        .query_row(
+            params![owner.unwrap_or(0), shortcut, except.unwrap_or(0)],
+            |r| r.get(0),
+        )?)
 }
 
 pub fn insert(conn: &Connection, c: &Canned, now: i64) -> Result<()> {

@@ -262,3 +262,127 @@ pub fn list_messages(
 pub fn count_messages(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?)
 }
+
+/// A contact's VIP flag and custom attributes (decrypted JSON object).
+pub fn extra(
+    conn: &Connection,
+    ring: &Keyring,
+    id: ContactId,
+) -> Result<Option<(bool, serde_json::Value)>> {
+    let row: Option<(bool, Option<Vec<u8>>)> = conn
+        .prepare_cached("SELECT vip, attributes FROM contacts WHERE id = ?1")?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((vip, attrs)) = row else {
+        return Ok(None);
+    };
+    let attrs = match attrs {
+        Some(ct) => {
+            let s = ring.decrypt_string(FieldRef::new(CONTACTS, "attributes", id.0), &ct)?;
+            serde_json::from_str(&s).unwrap_or_else(|_| serde_json::json!({}))
+        }
+        None => serde_json::json!({}),
+    };
+    Ok(Some((vip, attrs)))
+}
+
+/// Change what an agent may edit: name, VIP flag, custom attributes (each optional).
+pub fn update_profile(
+    conn: &Connection,
+    ring: &Keyring,
+    id: ContactId,
+    name: Option<&str>,
+    vip: Option<bool>,
+    attributes: Option<&serde_json::Value>,
+    now: i64,
+) -> Result<()> {
+    if let Some(n) = name {
+        let ct = ring.encrypt_str(FieldRef::new(CONTACTS, "name", id.0), n);
+        conn.prepare_cached("UPDATE contacts SET name = ?2 WHERE id = ?1")?
+            .execute(params![id.0, ct])?;
+    }
+    if let Some(v) = vip {
+        conn.prepare_cached("UPDATE contacts SET vip = ?2 WHERE id = ?1")?
+            .execute(params![id.0, v])?;
+    }
+    if let Some(a) = attributes {
+        let ct = ring.encrypt_str(FieldRef::new(CONTACTS, "attributes", id.0), &a.to_string());
+        conn.prepare_cached("UPDATE contacts SET attributes = ?2 WHERE id = ?1")?
+            .execute(params![id.0, ct])?;
+    }
+    conn.prepare_cached("UPDATE contacts SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![id.0, now])?;
+    Ok(())
+}
+
+/// One row of the contact directory: the contact (decrypted) with its VIP flag, its newest
+/// activity and how many of its conversations the caller may see.
+#[derive(Debug, Clone)]
+pub struct DirectoryRow {
+    pub contact: Contact,
+    pub vip: bool,
+    pub last_activity_at: i64,
+    pub conversations: i64,
+}
+
+/// What the contact directory lists.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryQuery {
+    /// Only these contacts (an exact phone, e-mail or id match); `None`: every contact.
+    pub only: Option<Vec<i64>>,
+    /// Page after this `(last_activity_at, id)`, newest first.
+    pub after: Option<(i64, i64)>,
+    pub limit: u32,
+}
+
+/// Live (not merged, not deleted) contacts with a conversation in `scope` or assigned to `me`,
+/// newest activity first.
+pub fn directory(
+    conn: &Connection,
+    ring: &Keyring,
+    scope: &Scope,
+    me: i64,
+    q: &DirectoryQuery,
+) -> Result<Vec<DirectoryRow>> {
+    let (all, inboxes, teams) = scope_args(scope);
+    let only = q
+        .only
+        .as_ref()
+        .map(|ids| serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()));
+    let (after_at, after_id) = q.after.unwrap_or((i64::MAX, i64::MAX));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT c.id, c.name, c.phone, c.email, c.id_number, c.address, c.created_at,
+                c.updated_at, c.vip, a.last, a.n
+         FROM contacts c
+         JOIN (SELECT contact_id, max(last_activity_at) AS last, count(*) AS n
+               FROM conversations WHERE {IN_SCOPE} OR assignee_id = ?4
+               GROUP BY contact_id) a ON a.contact_id = c.id
+         WHERE c.merged_into IS NULL AND c.deleted_at IS NULL
+           AND (?5 IS NULL OR c.id IN (SELECT value FROM json_each(?5)))
+           AND (a.last < ?6 OR (a.last = ?6 AND c.id < ?7))
+         ORDER BY a.last DESC, c.id DESC LIMIT ?8"
+    ))?;
+    let mut rows = stmt.query(params![
+        all, inboxes, teams, me, only, after_at, after_id, q.limit
+    ])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(DirectoryRow {
+            contact: contact_from_row(ring, r)?,
+            vip: r.get(8)?,
+            last_activity_at: r.get(9)?,
+            conversations: r.get(10)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Contacts whose e-mail is `email` (blind-index lookup, case-insensitive).
+pub fn find_by_email(conn: &Connection, ring: &Keyring, email: &str) -> Result<Vec<ContactId>> {
+    let Some(bidx) = ring.blind_index(BlindKind::Email, email) else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached("SELECT id FROM contacts WHERE email_bidx = ?1")?;
+    let ids = stmt.query_map([bidx], |r| r.get(0).map(ContactId))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}

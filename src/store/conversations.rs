@@ -193,12 +193,7 @@ pub fn set_assignee(
 }
 
 /// Move to another team (transfer or overflow); the queue clock restarts there.
-pub fn set_team(
-    conn: &Connection,
-    id: ConversationId,
-    team: Option<i64>,
-    now: i64,
-) -> Result<()> {
+pub fn set_team(conn: &Connection, id: ConversationId, team: Option<i64>, now: i64) -> Result<()> {
     conn.prepare_cached(
         "UPDATE conversations SET team_id = ?2, updated_at = ?3,
              queued_at = CASE WHEN assignee_id IS NULL THEN ?3 END
@@ -230,7 +225,12 @@ pub fn set_status(
     Ok(())
 }
 
-pub fn set_labels(conn: &Connection, id: ConversationId, labels: &[String], now: i64) -> Result<()> {
+pub fn set_labels(
+    conn: &Connection,
+    id: ConversationId,
+    labels: &[String],
+    now: i64,
+) -> Result<()> {
     conn.prepare_cached("UPDATE conversations SET labels = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![
             id.0,
@@ -249,9 +249,7 @@ pub fn set_priority(conn: &Connection, id: ConversationId, level: i64, now: i64)
 /// Set (or clear) the reply-time alert; returns whether it changed.
 pub fn set_alert(conn: &Connection, id: ConversationId, alert: Option<&str>) -> Result<bool> {
     Ok(conn
-        .prepare_cached(
-            "UPDATE conversations SET alert = ?2 WHERE id = ?1 AND alert IS NOT ?2",
-        )?
+        .prepare_cached("UPDATE conversations SET alert = ?2 WHERE id = ?1 AND alert IS NOT ?2")?
         .execute(params![id.0, alert])?
         > 0)
 }
@@ -322,10 +320,9 @@ fn summary_row(ring: &Keyring, r: &Row<'_>) -> Result<Summary> {
     let row = conv_row(r)?;
     let contact_ct: Option<Vec<u8>> = r.get(15)?;
     let contact_name = match contact_ct {
-        Some(ct) => Some(ring.decrypt_string(
-            FieldRef::new("contacts", "name", row.contact_id.0),
-            &ct,
-        )?),
+        Some(ct) => {
+            Some(ring.decrypt_string(FieldRef::new("contacts", "name", row.contact_id.0), &ct)?)
+        }
         None => None,
     };
     let last_id: Option<i64> = r.get(21)?;
@@ -449,12 +446,30 @@ pub fn list(
     let my_teams = serde_json::to_string(viewer_teams).unwrap_or_else(|_| "[]".into());
     let (ck, cid) = q.after.unwrap_or((0, 0));
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(rusqlite::named_params! {
-        ":viewer": viewer, ":all": all, ":inboxes": inboxes, ":teams": teams,
-        ":my_teams": my_teams, ":status": q.status.map(ConversationStatus::as_str),
-        ":inbox": q.inbox, ":priority": q.priority, ":label": q.label,
-        ":has_cursor": q.after.is_some(), ":ck": ck, ":cid": cid, ":limit": q.limit,
-    })?;
+    let status = q.status.map(ConversationStatus::as_str);
+    let all_params: [(&str, &dyn rusqlite::ToSql); 13] = [
+        (":viewer", &viewer),
+        (":all", &all),
+        (":inboxes", &inboxes),
+        (":teams", &teams),
+        (":my_teams", &my_teams),
+        (":status", &status),
+        (":inbox", &q.inbox),
+        (":priority", &q.priority),
+        (":label", &q.label),
+        (":has_cursor", &q.after.is_some()),
+        (":ck", &ck),
+        (":cid", &cid),
+        (":limit", &q.limit),
+    ];
+    // Each view's SQL names only the parameters it needs; bind exactly those.
+    let mut bound: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::with_capacity(all_params.len());
+    for (name, value) in all_params {
+        if stmt.parameter_index(name)?.is_some() {
+            bound.push((name, value));
+        }
+    }
+    let mut rows = stmt.query(bound.as_slice())?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         out.push(summary_row(ring, r)?);
@@ -501,7 +516,14 @@ pub fn queued(conn: &Connection) -> Result<Vec<QueuedRow>> {
 
 /// Conversations whose customer waits for a reply: (id, inbox, assignee, waiting since, first
 /// response given, current alert).
-pub type WaitingRow = (ConversationId, Option<i64>, Option<i64>, i64, bool, Option<String>);
+pub type WaitingRow = (
+    ConversationId,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    bool,
+    Option<String>,
+);
 
 pub fn awaiting_reply(conn: &Connection) -> Result<Vec<WaitingRow>> {
     let mut stmt = conn.prepare_cached(

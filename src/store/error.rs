@@ -54,6 +54,10 @@ pub enum Error {
     },
     #[error("background task failed: {0}")]
     Join(String),
+    /// A write job refused its own work (a rule of the layer above failed part-way); its
+    /// savepoint is rolled back and the reason travels back to the caller unchanged.
+    #[error("{0}")]
+    Aborted(Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

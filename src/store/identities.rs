@@ -180,12 +180,7 @@ pub fn merge(conn: &Connection, into: ContactId, from: ContactId, now: i64) -> R
 /// Move one identity, and the conversations of its inbox that came through it, to `to`.
 /// Conversations are moved only for per-inbox identities (a phone or unionid says nothing
 /// about which conversations were whose).
-pub fn split(
-    conn: &Connection,
-    identity: &Identity,
-    to: ContactId,
-    now: i64,
-) -> Result<()> {
+pub fn split(conn: &Connection, identity: &Identity, to: ContactId, now: i64) -> Result<()> {
     conn.prepare_cached("UPDATE contact_identities SET contact_id = ?1 WHERE id = ?2")?
         .execute(params![to.0, identity.id])?;
     if let (true, Some(inbox)) = (identity.kind.per_inbox(), identity.inbox_id) {

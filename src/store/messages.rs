@@ -62,7 +62,9 @@ pub fn find_external(
     external_id: &str,
 ) -> Result<Option<(MessageId, ConversationId)>> {
     Ok(conn
-        .prepare_cached("SELECT id, conversation_id FROM messages WHERE inbox_id = ?1 AND external_id = ?2")?
+        .prepare_cached(
+            "SELECT id, conversation_id FROM messages WHERE inbox_id = ?1 AND external_id = ?2",
+        )?
         .query_row(params![inbox, external_id], |r| {
             Ok((MessageId(r.get(0)?), ConversationId(r.get(1)?)))
         })

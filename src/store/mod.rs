@@ -6,6 +6,7 @@
 //! [`Store::read`]/[`Store::write`], which hop to the writer thread or the blocking pool.
 
 pub mod agents;
+pub mod attachments;
 pub mod audit;
 pub mod backup;
 pub mod canned;

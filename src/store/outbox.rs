@@ -108,7 +108,9 @@ pub fn requeue(conn: &Connection, message: MessageId, now: i64) -> Result<bool> 
 /// The outbox row of a message, as (id, state).
 pub fn of_message(conn: &Connection, message: MessageId) -> Result<Option<(i64, String)>> {
     Ok(conn
-        .prepare_cached("SELECT id, state FROM outbox WHERE message_id = ?1 ORDER BY id DESC LIMIT 1")?
+        .prepare_cached(
+            "SELECT id, state FROM outbox WHERE message_id = ?1 ORDER BY id DESC LIMIT 1",
+        )?
         .query_row([message.0], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }

@@ -233,3 +233,15 @@ pub fn use_setup_token(conn: &Connection, digest: &[u8], now: i64) -> Result<boo
 }
 
 // ---------------------------------------------------------------- teams, inboxes, settings
+
+/// Whether session `id` is still usable at `now` (not revoked, within its lifetime and idle
+/// timeout, its user enabled): long-lived connections re-check this periodically.
+pub fn session_alive(conn: &Connection, id: i64, now: i64, idle_ms: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
+               AND s.last_seen_at + ?3 > ?2 AND u.disabled = 0)",
+        )?
+        .query_row(params![id, now, idle_ms], |r| r.get(0))?)
+}

@@ -1,0 +1,490 @@
+//! The dispatcher: applies routing decisions and timers.
+//!
+//! One task, woken by new conversations, freed capacity, presence changes and a periodic tick.
+//! Each pass reads a snapshot (queued conversations, agents with their effective presence and
+//! load, inbox and team settings), asks the pure [`super::routing::plan`] what to do, and
+//! applies it in one write job: assignments (only to conversations still unassigned, so a
+//! supervisor's manual choice always wins), overflows to another team, the offline auto-reply,
+//! reply-time alerts, snoozes that are due, and re-routing of conversations whose agent went
+//! offline or let the customer wait too long. Events are published after the commit.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use serde_json::json;
+
+use super::actions::{Acted, system_message};
+use super::routing::{self, Agent, Input, Presence, QueueKey, RoutingSettings, Waiting};
+use super::settings::{InboxSettings, TeamSettings};
+use super::view::QueueInfo;
+use super::{Engine, Result};
+use crate::crypto::Keyring;
+use crate::domain::{
+    ConversationId, ConversationStatus, Delivery, Direction, MessageId, MessageKind,
+};
+use crate::store::{self, agents, conversations, inboxes, messages, outbox};
+
+/// Tunables (from `[routing]` in the configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct DispatchConfig {
+    /// How long an agent whose last socket closed still counts as present.
+    pub offline_grace_ms: i64,
+    /// Periodic pass (timers, overflow, alerts).
+    pub tick: Duration,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            offline_grace_ms: 60_000,
+            tick: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Dispatcher state kept between passes.
+#[derive(Default)]
+pub struct Dispatcher {
+    /// When each agent last received a conversation (round-robin order).
+    last_assigned: Mutex<HashMap<i64, i64>>,
+}
+
+struct Snapshot {
+    queued: Vec<conversations::QueuedRow>,
+    agents: Vec<agents::AgentRow>,
+    loads: HashMap<i64, i64>,
+    inboxes: Vec<(i64, InboxSettings)>,
+    teams: BTreeMap<i64, TeamSettings>,
+    waiting: Vec<conversations::WaitingRow>,
+    snoozed: Vec<ConversationId>,
+}
+
+fn snapshot(c: &Connection, ring: &Keyring, now: i64) -> store::Result<Snapshot> {
+    Ok(Snapshot {
+        queued: conversations::queued(c)?,
+        agents: agents::agents(c)?,
+        loads: conversations::loads(c)?.into_iter().collect(),
+        inboxes: inboxes::all(c, ring)?
+            .into_iter()
+            .filter(|i| !i.disabled)
+            .map(|i| (i.id, InboxSettings::parse_stored(i.id, &i.settings)))
+            .collect(),
+        teams: inboxes::team_settings(c)?
+            .into_iter()
+            .map(|(id, _, s)| (id, TeamSettings::parse_stored(id, &s)))
+            .collect(),
+        waiting: conversations::awaiting_reply(c)?,
+        snoozed: conversations::snoozed_due(c, now)?,
+    })
+}
+
+/// Everything one pass decided, applied in one job.
+#[derive(Default)]
+struct Changes {
+    assign: Vec<(ConversationId, i64)>,
+    overflow: Vec<(ConversationId, i64)>,
+    auto_reply: Vec<(ConversationId, String)>,
+    alerts: Vec<(ConversationId, Option<&'static str>)>,
+    wake: Vec<ConversationId>,
+    reroute: Vec<(ConversationId, &'static str)>,
+}
+
+impl Changes {
+    fn is_empty(&self) -> bool {
+        self.assign.is_empty()
+            && self.overflow.is_empty()
+            && self.auto_reply.is_empty()
+            && self.alerts.is_empty()
+            && self.wake.is_empty()
+            && self.reroute.is_empty()
+    }
+}
+
+impl Engine {
+    /// Run the dispatcher until the process stops.
+    pub async fn run_dispatcher(self: Arc<Self>, cfg: DispatchConfig) {
+        let d = Dispatcher::default();
+        loop {
+            if let Err(e) = self.dispatch_pass(&d, &cfg).await {
+                tracing::warn!(error = %e, "dispatch pass failed; retrying");
+            }
+            // Coalesce bursts: one pass per wake-up at most every 20 ms.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let _ = tokio::time::timeout(cfg.tick, self.dispatch.notified()).await;
+        }
+    }
+
+    /// One dispatcher pass (public for tests, which drive passes directly).
+    pub async fn dispatch_pass(&self, d: &Dispatcher, cfg: &DispatchConfig) -> Result<()> {
+        let now = self.now();
+        let snap = self
+            .store
+            .read(move |c, ring| snapshot(c, ring, now))
+            .await?;
+        let (changes, queue) = self.decide(d, cfg, &snap, now);
+        self.set_queue(queue);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = (0..changes.assign.len()
+            + changes.overflow.len()
+            + 2 * changes.auto_reply.len()
+            + changes.reroute.len()
+            + changes.wake.len())
+            .map(|_| self.store.next_id())
+            .collect();
+        let acted = self
+            .store
+            .write(move |c, ring| apply(c, ring, &changes, &ids, now))
+            .await?;
+        if let Ok(mut m) = d.last_assigned.lock() {
+            for a in &acted {
+                if let Some(u) = a.summary.as_ref().and_then(|s| s.row.assignee_id) {
+                    m.insert(u, now);
+                }
+            }
+        }
+        let mut sent = false;
+        for a in &acted {
+            self.publish_acted(a);
+            sent |= a
+                .system
+                .as_ref()
+                .is_some_and(|m| m.direction == Direction::Outgoing);
+        }
+        if sent {
+            self.outbox_wake.notify_one();
+        }
+        Ok(())
+    }
+
+    fn decide(
+        &self,
+        d: &Dispatcher,
+        cfg: &DispatchConfig,
+        snap: &Snapshot,
+        now: i64,
+    ) -> (Changes, HashMap<i64, QueueInfo>) {
+        let mut ch = Changes::default();
+        let last = d
+            .last_assigned
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
+        let agents: Vec<Agent> = snap
+            .agents
+            .iter()
+            .map(|a| Agent {
+                id: a.id,
+                presence: self.presence.effective(
+                    a.id,
+                    &a.profile.status,
+                    now,
+                    cfg.offline_grace_ms,
+                ),
+                capacity: a.profile.capacity,
+                load: u32::try_from(snap.loads.get(&a.id).copied().unwrap_or(0))
+                    .unwrap_or(u32::MAX),
+                skills: a.profile.skills.clone(),
+                teams: a.teams.clone(),
+                inboxes: a.inboxes.clone(),
+                last_assigned_at: last.get(&a.id).copied().unwrap_or(0),
+            })
+            .collect();
+        let settings: HashMap<i64, &InboxSettings> =
+            snap.inboxes.iter().map(|(id, s)| (*id, s)).collect();
+        let inbox_routing: BTreeMap<i64, RoutingSettings> = snap
+            .inboxes
+            .iter()
+            .map(|(id, s)| (*id, s.routing.clone()))
+            .collect();
+        let team_routing: BTreeMap<i64, RoutingSettings> = snap
+            .teams
+            .iter()
+            .map(|(id, s)| (*id, s.routing.clone()))
+            .collect();
+        let open: BTreeSet<i64> = snap
+            .inboxes
+            .iter()
+            .filter(|(_, s)| s.is_open(now))
+            .map(|(id, _)| *id)
+            .collect();
+        let waiting: Vec<Waiting> = snap
+            .queued
+            .iter()
+            .filter(|q| settings.contains_key(&q.inbox_id))
+            .map(|q| Waiting {
+                conversation_id: q.id.0,
+                inbox_id: q.inbox_id,
+                team_id: q.team_id,
+                priority: u8::try_from(q.priority.clamp(0, 3)).unwrap_or(1),
+                vip: q.vip,
+                queued_at: q.queued_at,
+                skills: q.skills.clone(),
+                last_agent: q.last_agent_id,
+            })
+            .collect();
+        let avg = BTreeMap::new();
+        let plan = routing::plan(&Input {
+            now_ms: now,
+            waiting: &waiting,
+            agents: &agents,
+            inbox_settings: &inbox_routing,
+            team_settings: &team_routing,
+            open_inboxes: &open,
+            avg_handle_ms: &avg,
+        });
+        ch.assign = plan
+            .assignments
+            .iter()
+            .map(|a| (ConversationId(a.conversation_id), a.agent_id))
+            .collect();
+        ch.overflow = plan
+            .overflows
+            .iter()
+            .map(|o| (ConversationId(o.conversation_id), o.to_team))
+            .collect();
+        let mut queue = HashMap::new();
+        for e in &plan.queue {
+            queue.insert(
+                e.conversation_id,
+                QueueInfo {
+                    position: e.position,
+                    estimated_wait_ms: e.estimated_wait_ms,
+                },
+            );
+        }
+        // Nobody can answer (closed, or no agent online for its queue): the offline
+        // auto-reply, once per conversation.
+        let online_for = |key: QueueKey| {
+            agents.iter().any(|a| {
+                a.presence == Presence::Online
+                    && match key {
+                        QueueKey::Team(t) => a.teams.contains(&t),
+                        QueueKey::Inbox(i) => a.inboxes.contains(&i),
+                    }
+            })
+        };
+        let assigned: BTreeSet<i64> = plan.assignments.iter().map(|a| a.conversation_id).collect();
+        for q in &snap.queued {
+            let Some(s) = settings.get(&q.inbox_id) else {
+                continue;
+            };
+            if q.auto_replied
+                || s.auto_reply.offline.trim().is_empty()
+                || assigned.contains(&q.id.0)
+            {
+                continue;
+            }
+            let key = q
+                .team_id
+                .map_or(QueueKey::Inbox(q.inbox_id), QueueKey::Team);
+            if !open.contains(&q.inbox_id) || !online_for(key) {
+                ch.auto_reply.push((q.id, s.auto_reply.offline.clone()));
+            }
+        }
+        // Reply-time alerts and re-routing of waits the assignee lets run too long.
+        let present = |u: i64| {
+            agents
+                .iter()
+                .find(|a| a.id == u)
+                .is_some_and(|a| a.presence != Presence::Offline)
+        };
+        for (id, inbox, assignee, since, answered, alert) in &snap.waiting {
+            let Some(s) = inbox.and_then(|i| settings.get(&i)) else {
+                continue;
+            };
+            let (limit, kind) = if *answered {
+                (s.sla.next_response_secs, "next_response")
+            } else {
+                (s.sla.first_response_secs, "first_response")
+            };
+            let waited = now - since;
+            let want = (limit > 0 && waited >= ms(limit)).then_some(kind);
+            if want != alert.as_deref() {
+                ch.alerts.push((*id, want));
+            }
+            if let Some(a) = assignee {
+                if !present(*a) {
+                    ch.reroute.push((*id, "agent_offline"));
+                } else if s.sla.reassign_after_secs > 0 && waited >= ms(s.sla.reassign_after_secs) {
+                    ch.reroute.push((*id, "response_timeout"));
+                }
+            }
+        }
+        ch.wake.clone_from(&snap.snoozed);
+        (ch, queue)
+    }
+}
+
+fn ms(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+fn apply(
+    c: &Connection,
+    ring: &Keyring,
+    ch: &Changes,
+    ids: &[i64],
+    now: i64,
+) -> store::Result<Vec<Acted>> {
+    let mut ids = ids.iter().copied();
+    let mut next = || MessageId(ids.next().unwrap_or_default());
+    let mut out = Vec::new();
+    let system = json!(null);
+    for (id, agent) in &ch.assign {
+        let Some(prev) = conversations::get(c, *id)? else {
+            continue;
+        };
+        let mid = next();
+        if !conversations::set_assignee(c, *id, Some(*agent), true, now)? {
+            continue;
+        }
+        let name = store::identity::user(c, *agent)?.map(|u| {
+            if u.display_name.is_empty() {
+                u.username
+            } else {
+                u.display_name
+            }
+        });
+        let m = system_message(
+            c,
+            ring,
+            &prev,
+            mid,
+            "Assigned by routing",
+            &json!({"event": "auto_assigned", "actor": system, "to": {"id": agent, "name": name}}),
+            now,
+        )?;
+        out.push(acted(c, ring, prev, m)?);
+    }
+    for (id, team) in &ch.overflow {
+        let Some(prev) = conversations::get(c, *id)? else {
+            continue;
+        };
+        let mid = next();
+        if prev.assignee_id.is_some() {
+            continue;
+        }
+        conversations::set_team(c, *id, Some(*team), now)?;
+        let m = system_message(
+            c,
+            ring,
+            &prev,
+            mid,
+            "Moved to another team after waiting",
+            &json!({"event": "overflowed", "actor": system, "team": {"id": team}}),
+            now,
+        )?;
+        out.push(acted(c, ring, prev, m)?);
+    }
+    for (id, text) in &ch.auto_reply {
+        let Some(prev) = conversations::get(c, *id)? else {
+            continue;
+        };
+        let (mid, oid) = (next(), next().0);
+        if prev.auto_replied {
+            continue;
+        }
+        conversations::mark_auto_replied(c, *id)?;
+        let m = auto_message(c, ring, &prev, mid, oid, text, now)?;
+        out.push(acted(c, ring, prev, m)?);
+    }
+    for (id, alert) in &ch.alerts {
+        if conversations::set_alert(c, *id, *alert)? {
+            let prev = conversations::get(c, *id)?;
+            if let Some(prev) = prev {
+                out.push(acted(c, ring, prev, None)?);
+            }
+        }
+    }
+    for (id, reason) in &ch.reroute {
+        let Some(prev) = conversations::get(c, *id)? else {
+            continue;
+        };
+        let mid = next();
+        if prev.assignee_id.is_none() {
+            continue;
+        }
+        conversations::set_assignee(c, *id, None, false, now)?;
+        let m = system_message(
+            c,
+            ring,
+            &prev,
+            mid,
+            "Returned to the queue for re-routing",
+            &json!({"event": "rerouted", "actor": system, "reason": reason}),
+            now,
+        )?;
+        out.push(acted(c, ring, prev, m)?);
+    }
+    for id in &ch.wake {
+        let Some(prev) = conversations::get(c, *id)? else {
+            continue;
+        };
+        let mid = next();
+        conversations::set_status(c, *id, ConversationStatus::Open, None, now)?;
+        let m = system_message(
+            c,
+            ring,
+            &prev,
+            mid,
+            "Snooze ended",
+            &json!({"event": "unsnoozed", "actor": system}),
+            now,
+        )?;
+        out.push(acted(c, ring, prev, m)?);
+    }
+    Ok(out)
+}
+
+fn acted(
+    c: &Connection,
+    ring: &Keyring,
+    prev: conversations::ConvRow,
+    system: Option<messages::MessageRow>,
+) -> store::Result<Acted> {
+    Ok(Acted {
+        summary: conversations::summary(c, ring, prev.id, 0)?,
+        system,
+        previous: Some(prev),
+    })
+}
+
+/// An automatic outgoing message (greeting, offline reply) with its outbox row.
+pub(crate) fn auto_message(
+    c: &Connection,
+    ring: &Keyring,
+    conv: &conversations::ConvRow,
+    id: MessageId,
+    outbox_id: i64,
+    text: &str,
+    now: i64,
+) -> store::Result<Option<messages::MessageRow>> {
+    let Some(inbox) = conv.inbox_id else {
+        return Ok(None);
+    };
+    messages::insert(
+        c,
+        ring,
+        &messages::NewMessage {
+            id,
+            conversation: conv.id,
+            inbox: Some(inbox),
+            direction: Direction::Outgoing,
+            kind: MessageKind::Text,
+            body: text,
+            content: None,
+            external_id: None,
+            sender: None,
+            delivery: Some(Delivery::Queued),
+            mentions: &[],
+            now,
+        },
+    )?;
+    outbox::enqueue(c, outbox_id, id, conv.id, inbox, now)?;
+    conversations::after_internal(c, conv.id, id.0, now)?;
+    messages::get(c, ring, id)
+}

@@ -1,0 +1,316 @@
+//! `ingest`: the one path every channel's inbound message takes.
+//!
+//! 1. validate (pure, before any IO): identities, body length, content shape;
+//! 2. in one writer job: dedupe by (inbox, external id), resolve the contact through its channel
+//!    identities (merging when a verified global identity — unionid, phone, e-mail — already
+//!    belongs to another contact), continue the contact's unresolved conversation in this inbox
+//!    or open a new one, insert the message;
+//! 3. the job's answer arrives only after COMMIT: that is when the channel may acknowledge;
+//! 4. publish realtime events and wake the dispatcher.
+//!
+//! A duplicate delivery returns the stored message's ids and changes nothing.
+
+use std::collections::BTreeSet;
+
+use rusqlite::Connection;
+
+use super::view::MessageView;
+use super::{Engine, Error, Result};
+use crate::audit::{Actor, Entry};
+use crate::crypto::Keyring;
+use crate::domain::message::{MAX_BODY_CHARS, check_content};
+use crate::domain::{
+    ContactDraft, ContactId, ConversationId, Direction, IdentityClaim, InboundMessage, MessageId,
+};
+use crate::store::conversations::{self, NewConversation, Summary};
+use crate::store::{self, audit as audit_log, contacts, identities, messages};
+
+/// What became of an inbound message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingested {
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub contact_id: ContactId,
+    /// The same external id was delivered before; nothing was written.
+    pub duplicate: bool,
+    pub new_conversation: bool,
+}
+
+/// Longest identity value and external message id accepted.
+const MAX_ID_LEN: usize = 256;
+
+/// Check an inbound message before anything is written.
+pub fn validate(m: &InboundMessage) -> Result<()> {
+    if m.identities.is_empty() {
+        return Err(Error::Invalid(
+            "the sender needs at least one identity".into(),
+        ));
+    }
+    for i in &m.identities {
+        if i.value.trim().is_empty() || i.value.len() > MAX_ID_LEN {
+            return Err(Error::Invalid(format!(
+                "{} identity must be 1 to {MAX_ID_LEN} bytes",
+                i.kind
+            )));
+        }
+    }
+    if let Some(x) = &m.external_id
+        && (x.is_empty() || x.len() > MAX_ID_LEN)
+    {
+        return Err(Error::Invalid(format!(
+            "external message id must be 1 to {MAX_ID_LEN} bytes"
+        )));
+    }
+    if m.body.chars().count() > MAX_BODY_CHARS {
+        return Err(Error::Invalid(format!(
+            "message body longer than {MAX_BODY_CHARS} characters"
+        )));
+    }
+    if m.body.trim().is_empty() && m.content.is_none() {
+        return Err(Error::Invalid("the message is empty".into()));
+    }
+    check_content(m.kind, m.content.clone()).map_err(Error::Invalid)?;
+    Ok(())
+}
+
+/// Ids allocated before the job, so ciphertexts can bind them.
+struct Ids {
+    contact: ContactId,
+    conversation: ConversationId,
+    message: MessageId,
+    identities: Vec<i64>,
+    /// Greeting message and its outbox row.
+    greeting: (i64, i64),
+}
+
+/// What the inbox decided before the job: where a new conversation goes and what it says.
+struct Plan {
+    team: Option<i64>,
+    skills: BTreeSet<String>,
+    greeting: String,
+    now: i64,
+}
+
+/// Result of the writer job: the outcome plus what the events need.
+struct Written {
+    out: Ingested,
+    summary: Option<Summary>,
+    message: Option<messages::MessageRow>,
+    /// The inbox's greeting, queued in the outbox for a new conversation.
+    greeting: Option<messages::MessageRow>,
+}
+
+impl Engine {
+    /// Store an inbound message durably; see the module documentation.
+    pub async fn ingest(&self, msg: InboundMessage) -> Result<Ingested> {
+        validate(&msg)?;
+        let inbox = self.inbox(msg.inbox_id).await?;
+        if inbox.disabled {
+            return Err(Error::InboxDisabled(inbox.id));
+        }
+        let plan = Plan {
+            team: inbox.team_id,
+            skills: inbox.settings.routing.skills_for(&msg.body),
+            greeting: inbox.settings.auto_reply.greeting.trim().to_string(),
+            now: self.now(),
+        };
+        let ids = Ids {
+            contact: ContactId(self.store.next_id()),
+            conversation: ConversationId(self.store.next_id()),
+            message: MessageId(self.store.next_id()),
+            identities: msg
+                .identities
+                .iter()
+                .map(|_| self.store.next_id())
+                .collect(),
+            greeting: (self.store.next_id(), self.store.next_id()),
+        };
+        let w = self
+            .store
+            .write(move |c, ring| write(c, ring, &msg, &ids, &plan))
+            .await?;
+        if let (false, Some(s)) = (w.out.duplicate, &w.summary) {
+            let kind = if w.out.new_conversation {
+                "conversation.created"
+            } else {
+                "conversation.updated"
+            };
+            self.publish_summary(s, kind);
+            let aud = super::bus::Audience::conversation(
+                s.row.inbox_id,
+                s.row.team_id,
+                s.row.assignee_id,
+            );
+            for m in w.message.iter().chain(&w.greeting) {
+                self.bus.publish(
+                    "message.created",
+                    aud.clone(),
+                    &MessageView::new(m, Vec::new()),
+                );
+            }
+            if w.greeting.is_some() {
+                self.outbox_wake.notify_one();
+            }
+            if s.row.assignee_id.is_none() {
+                self.dispatch.notify_one();
+            }
+        }
+        Ok(w.out)
+    }
+}
+
+fn write(
+    c: &Connection,
+    ring: &Keyring,
+    msg: &InboundMessage,
+    ids: &Ids,
+    plan: &Plan,
+) -> store::Result<Written> {
+    let now = plan.now;
+    if let Some(x) = &msg.external_id
+        && let Some((m, conv)) = messages::find_external(c, msg.inbox_id, x)?
+    {
+        let contact = conversations::get(c, conv)?.map_or(ids.contact, |r| r.contact_id);
+        return Ok(Written {
+            out: Ingested {
+                message_id: m,
+                conversation_id: conv,
+                contact_id: contact,
+                duplicate: true,
+                new_conversation: false,
+            },
+            summary: None,
+            message: None,
+            greeting: None,
+        });
+    }
+    let contact = resolve_contact(c, ring, msg, ids, now)?;
+    let (conversation, new_conversation) =
+        match conversations::find_unresolved(c, contact, msg.inbox_id)? {
+            Some(row) => (row.id, false),
+            None => {
+                let last_agent = conversations::last_agent_of(c, contact)?;
+                conversations::create(
+                    c,
+                    &NewConversation {
+                        id: ids.conversation,
+                        contact,
+                        inbox: msg.inbox_id,
+                        team: plan.team,
+                        priority: 1,
+                        skills: &plan.skills,
+                        last_agent,
+                        now,
+                    },
+                )?;
+                (ids.conversation, true)
+            }
+        };
+    messages::insert(
+        c,
+        ring,
+        &messages::NewMessage {
+            id: ids.message,
+            conversation,
+            inbox: Some(msg.inbox_id),
+            direction: Direction::Incoming,
+            kind: msg.kind,
+            body: &msg.body,
+            content: msg.content.as_ref(),
+            external_id: msg.external_id.as_deref(),
+            sender: Some(contact.0),
+            delivery: None,
+            mentions: &[],
+            now,
+        },
+    )?;
+    conversations::after_incoming(c, conversation, ids.message.0, now)?;
+    let mut greeting = None;
+    if new_conversation
+        && !plan.greeting.is_empty()
+        && let Some(row) = conversations::get(c, conversation)?
+    {
+        let (mid, oid) = ids.greeting;
+        greeting =
+            super::dispatch::auto_message(c, ring, &row, MessageId(mid), oid, &plan.greeting, now)?;
+    }
+    let summary = conversations::summary(c, ring, conversation, 0)?;
+    let message = messages::get(c, ring, ids.message)?;
+    Ok(Written {
+        out: Ingested {
+            message_id: ids.message,
+            conversation_id: conversation,
+            contact_id: contact,
+            duplicate: false,
+            new_conversation,
+        },
+        summary,
+        message,
+        greeting,
+    })
+}
+
+/// Which claims may be used to find (and be attached to) a contact: the channel's own
+/// per-inbox ids, and global ids (unionid, phone, e-mail) only when verified — an unverified
+/// phone typed into a form must never pull in someone else's history.
+fn trusted(claim: &IdentityClaim) -> bool {
+    claim.kind.per_inbox() || claim.verified
+}
+
+fn resolve_contact(
+    c: &Connection,
+    ring: &Keyring,
+    msg: &InboundMessage,
+    ids: &Ids,
+    now: i64,
+) -> store::Result<ContactId> {
+    // The contact of the channel's own id, and the contact of a verified global id.
+    let mut local: Option<ContactId> = None;
+    let mut global: Option<ContactId> = None;
+    for claim in msg.identities.iter().filter(|c| trusted(c)) {
+        if let Some((_, contact, _)) = identities::find(c, ring, msg.inbox_id, claim)?
+            && let Some(live) = identities::live_contact(c, contact)?
+        {
+            if claim.kind.per_inbox() {
+                local.get_or_insert(live);
+            } else {
+                global.get_or_insert(live);
+            }
+        }
+    }
+    let contact = match (local, global) {
+        (Some(l), Some(g)) if l != g => {
+            // The same person, proven by a verified global identity: one contact, one timeline.
+            identities::merge(c, g, l, now)?;
+            let e = Entry::new(
+                &Actor::system(),
+                "contact.merge",
+                format!("contact:{}", g.0),
+            )
+            .details(serde_json::json!({
+                "merged": l.0, "into": g.0, "reason": "verified_identity",
+                "inbox_id": msg.inbox_id,
+            }));
+            audit_log::append(c, ring, now, &e)?;
+            g
+        }
+        (Some(x), _) | (None, Some(x)) => x,
+        (None, None) => {
+            let profile = ContactDraft {
+                name: msg.profile.name.clone(),
+                phone: msg.profile.phone.clone(),
+                email: msg.profile.email.clone(),
+                id_number: None,
+                address: None,
+            };
+            contacts::insert_contact(c, ring, ids.contact, &profile, now)?;
+            ids.contact
+        }
+    };
+    for (claim, id) in msg.identities.iter().zip(&ids.identities) {
+        if trusted(claim) {
+            identities::attach(c, ring, *id, contact, msg.inbox_id, claim, now)?;
+        }
+    }
+    Ok(contact)
+}

@@ -1,0 +1,160 @@
+//! Use cases of the conversation engine: every channel calls [`Engine::ingest`]; agents act
+//! through [`Engine::reply`] and the actions in [`actions`]; the dispatcher routes queued
+//! conversations; the outbox delivers replies. Each use case commits through the group-commit
+//! writer first and publishes realtime events only after the commit.
+
+pub mod actions;
+pub mod bus;
+pub mod dispatch;
+pub mod ingest;
+pub mod presence;
+pub mod reply;
+pub mod routing;
+pub mod settings;
+pub mod view;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::Notify;
+
+use crate::clock::SharedClock;
+use crate::store::{self, Store};
+use bus::{Audience, Bus};
+use settings::{InboxInfo, InboxSettings};
+use view::{ConversationView, QueueInfo};
+
+/// Engine errors; the HTTP layer maps each to a stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(store::Error),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("inbox {0} does not exist")]
+    UnknownInbox(i64),
+    #[error("inbox {0} is disabled")]
+    InboxDisabled(i64),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<store::Error> for Error {
+    /// An engine error raised inside a write job comes back as itself.
+    fn from(e: store::Error) -> Self {
+        match e {
+            store::Error::Aborted(b) => match b.downcast::<Error>() {
+                Ok(e) => *e,
+                Err(other) => Error::Store(store::Error::Aborted(other)),
+            },
+            e => Error::Store(e),
+        }
+    }
+}
+
+/// Refuse a write job's work from inside the job: its savepoint rolls back and the caller
+/// receives `e`.
+pub(crate) fn abort(e: Error) -> store::Error {
+    store::Error::Aborted(Box::new(e))
+}
+
+/// Realtime events carry at most this many events in the resume ring.
+const BUS_CAPACITY: usize = 100_000;
+
+pub struct Engine {
+    pub store: Arc<Store>,
+    pub clock: SharedClock,
+    pub bus: Bus,
+    pub presence: presence::Presence,
+    inboxes: settings::Cache,
+    /// Wakes the dispatcher (new conversation, capacity freed, presence changed).
+    pub dispatch: Arc<Notify>,
+    /// Wakes the outbox workers (new reply, resend).
+    pub outbox_wake: Arc<Notify>,
+    /// Queue positions from the dispatcher's last plan.
+    queue: RwLock<HashMap<i64, QueueInfo>>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<Store>, clock: SharedClock) -> Engine {
+        Engine {
+            store,
+            clock,
+            bus: Bus::new(BUS_CAPACITY),
+            presence: presence::Presence::default(),
+            inboxes: settings::Cache::default(),
+            dispatch: Arc::new(Notify::new()),
+            outbox_wake: Arc::new(Notify::new()),
+            queue: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// An inbox's configuration, from the cache or the database.
+    pub async fn inbox(&self, id: i64) -> Result<Arc<InboxInfo>> {
+        if let Some(i) = self.inboxes.get(id) {
+            return Ok(i);
+        }
+        let row = self
+            .store
+            .read(move |c, ring| store::inboxes::get(c, ring, id))
+            .await?
+            .ok_or(Error::UnknownInbox(id))?;
+        Ok(self.inboxes.put(InboxInfo {
+            id,
+            settings: InboxSettings::parse_stored(id, &row.settings),
+            name: row.name,
+            channel: row.channel,
+            team_id: row.team_id,
+            disabled: row.disabled,
+        }))
+    }
+
+    /// Drop a cached inbox after its row changed.
+    pub fn inbox_changed(&self, id: i64) {
+        self.inboxes.forget(id);
+        self.dispatch.notify_one();
+    }
+
+    pub fn queue_info(&self, conversation: i64) -> Option<QueueInfo> {
+        self.queue.read().ok()?.get(&conversation).copied()
+    }
+
+    pub(crate) fn set_queue(&self, q: HashMap<i64, QueueInfo>) {
+        if let Ok(mut m) = self.queue.write() {
+            *m = q;
+        }
+    }
+
+    /// Publish `conversation.created`/`conversation.updated` for a conversation, read fresh.
+    pub async fn publish_conversation(&self, id: i64, kind: &'static str) -> Result<()> {
+        let s = self
+            .store
+            .read(move |c, ring| {
+                store::conversations::summary(c, ring, crate::domain::ConversationId(id), 0)
+            })
+            .await?;
+        if let Some(s) = s {
+            self.publish_summary(&s, kind);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn publish_summary(&self, s: &store::conversations::Summary, kind: &'static str) {
+        let v = ConversationView::new(
+            s,
+            self.queue_info(s.row.id.0),
+            store::conversations::Sort::Activity,
+            false,
+        );
+        let aud = Audience::conversation(s.row.inbox_id, s.row.team_id, s.row.assignee_id);
+        self.bus.publish(kind, aud, &v);
+    }
+}

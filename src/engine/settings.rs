@@ -1,0 +1,197 @@
+//! Inbox and team settings: the JSON administrators edit, parsed and validated once, cached
+//! per inbox so the ingest path reads no settings rows.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::routing::{BusinessHours, RoutingSettings};
+
+/// Automatic messages sent on the inbox's behalf.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutoReply {
+    /// Sent when a new conversation starts (empty: none).
+    pub greeting: String,
+    /// Sent once per conversation when nobody can answer: outside business hours or no agent
+    /// online. Invites the customer to leave a message.
+    pub offline: String,
+}
+
+/// Reply-time thresholds that raise an alert (0 = off).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sla {
+    pub first_response_secs: u64,
+    pub next_response_secs: u64,
+    /// Return a conversation to the queue when its agent lets the customer wait this long
+    /// (0 = never).
+    pub reassign_after_secs: u64,
+}
+
+impl Default for Sla {
+    fn default() -> Self {
+        Sla {
+            first_response_secs: 120,
+            next_response_secs: 300,
+            reassign_after_secs: 0,
+        }
+    }
+}
+
+/// Where the API channel delivers agents' replies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Webhook {
+    /// `http(s)://…`; empty: replies stay queued until one is set.
+    pub url: String,
+}
+
+/// `inboxes.settings`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct InboxSettings {
+    #[schema(value_type = Object)]
+    pub routing: RoutingSettings,
+    /// Absent: always open.
+    #[schema(value_type = Option<Object>)]
+    pub hours: Option<BusinessHours>,
+    pub auto_reply: AutoReply,
+    pub sla: Sla,
+    pub webhook: Webhook,
+}
+
+/// `teams.settings`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TeamSettings {
+    #[schema(value_type = Object)]
+    pub routing: RoutingSettings,
+}
+
+const MAX_TEXT: usize = 2000;
+
+impl InboxSettings {
+    /// Every problem, each naming its field.
+    pub fn validate(&self) -> Vec<String> {
+        let mut p: Vec<String> = self
+            .routing
+            .validate()
+            .into_iter()
+            .map(|e| format!("routing: {e}"))
+            .collect();
+        if let Some(h) = &self.hours {
+            p.extend(h.validate().into_iter().map(|e| format!("hours: {e}")));
+        }
+        for (k, v) in [
+            ("auto_reply.greeting", &self.auto_reply.greeting),
+            ("auto_reply.offline", &self.auto_reply.offline),
+        ] {
+            if v.chars().count() > MAX_TEXT {
+                p.push(format!("{k}: at most {MAX_TEXT} characters"));
+            }
+        }
+        for (k, v) in [
+            ("sla.first_response_secs", self.sla.first_response_secs),
+            ("sla.next_response_secs", self.sla.next_response_secs),
+            ("sla.reassign_after_secs", self.sla.reassign_after_secs),
+        ] {
+            if v > 7 * 86_400 {
+                p.push(format!("{k}: at most 7 days"));
+            }
+        }
+        let u = self.webhook.url.trim().to_ascii_lowercase();
+        if !(u.is_empty() || u.starts_with("http://") || u.starts_with("https://")) {
+            p.push("webhook.url: must start with http:// or https://".into());
+        }
+        p
+    }
+
+    /// Parse stored JSON; a row that no longer parses (edited by hand) falls back to defaults
+    /// with a warning rather than stopping the inbox.
+    pub fn parse_stored(inbox: i64, json: &str) -> InboxSettings {
+        serde_json::from_str(json).unwrap_or_else(|e| {
+            tracing::warn!(inbox_id = inbox, error = %e, "inbox settings unreadable; using defaults");
+            InboxSettings::default()
+        })
+    }
+
+    pub fn is_open(&self, now_ms: i64) -> bool {
+        self.hours.as_ref().is_none_or(|h| h.is_open(now_ms))
+    }
+}
+
+impl TeamSettings {
+    pub fn parse_stored(team: i64, json: &str) -> TeamSettings {
+        serde_json::from_str(json).unwrap_or_else(|e| {
+            tracing::warn!(team_id = team, error = %e, "team settings unreadable; using defaults");
+            TeamSettings::default()
+        })
+    }
+}
+
+/// What the engine keeps in memory about an inbox.
+#[derive(Debug, Clone)]
+pub struct InboxInfo {
+    pub id: i64,
+    pub name: String,
+    pub channel: String,
+    pub team_id: Option<i64>,
+    pub disabled: bool,
+    pub settings: InboxSettings,
+}
+
+/// Inbox settings by id, filled on first use and replaced when an administrator saves.
+#[derive(Default)]
+pub struct Cache {
+    inboxes: RwLock<HashMap<i64, Arc<InboxInfo>>>,
+}
+
+impl Cache {
+    pub fn get(&self, id: i64) -> Option<Arc<InboxInfo>> {
+        self.inboxes.read().ok()?.get(&id).cloned()
+    }
+
+    pub fn put(&self, info: InboxInfo) -> Arc<InboxInfo> {
+        let info = Arc::new(info);
+        if let Ok(mut m) = self.inboxes.write() {
+            m.insert(info.id, info.clone());
+        }
+        info
+    }
+
+    pub fn forget(&self, id: i64) {
+        if let Ok(mut m) = self.inboxes.write() {
+            m.remove(&id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_settings_are_the_defaults_and_unknown_fields_are_refused() {
+        let s: InboxSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!(s, InboxSettings::default());
+        assert!(s.validate().is_empty());
+        assert!(serde_json::from_str::<InboxSettings>(r#"{"routng":{}}"#).is_err());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let s: InboxSettings = serde_json::from_str(
+            r#"{"webhook":{"url":"ftp://x"},"sla":{"first_response_secs":9999999,"next_response_secs":1}}"#,
+        )
+        .unwrap();
+        let p = s.validate();
+        assert!(p.iter().any(|e| e.starts_with("webhook.url")), "{p:?}");
+        assert!(
+            p.iter().any(|e| e.starts_with("sla.first_response_secs")),
+            "{p:?}"
+        );
+    }
+}

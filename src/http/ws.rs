@@ -1,0 +1,272 @@
+//! The agent WebSocket `GET /api/v1/ws?since=SEQ&epoch=E`.
+//!
+//! Authenticated by the session cookie; the `Origin` must be this server's own origin (a page on
+//! another site cannot open a socket with the agent's cookie). The first frame is
+//! `{"type":"hello","seq":N,"epoch":E}`; then every bus event the agent may see (scope, assignee,
+//! mentions), in sequence order. A client resuming with `since`/`epoch` first receives every
+//! event it missed, or `{"type":"resync"}` when they are no longer available. The session is
+//! re-checked periodically: a revoked or expired session closes the socket. The client may send
+//! `{"type":"typing","conversation_id":…,"typing":…}` and `{"type":"ping"}`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_ws::{CloseCode, CloseReason, Message};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::caller::Caller;
+use super::error::{ApiError, ErrorCode};
+use crate::app::AppState;
+use crate::audit::{Entry, Outcome};
+use crate::domain::ConversationId;
+use crate::domain::access::{Permission, Scope};
+use crate::engine::Engine;
+use crate::engine::bus::{Audience, Resume};
+use crate::store::{conversations, identity};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct WsParams {
+    /// The last sequence number the client received.
+    pub since: Option<u64>,
+    /// The epoch from the `hello` frame of the previous connection.
+    pub epoch: Option<String>,
+}
+
+/// Frames sent per wake-up at most, so one busy socket does not starve the others.
+const BATCH: usize = 512;
+/// How often the socket pings and the session is re-checked.
+const HEARTBEAT: Duration = Duration::from_secs(25);
+/// A client silent for this long is gone.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(75);
+
+/// This server's own origins, as a browser would send them.
+fn origin_allowed(req: &HttpRequest, state: &AppState) -> bool {
+    let Some(origin) = req
+        .headers()
+        .get(actix_web::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    if let Some(public) = &state.config.http.public_url {
+        let p = public.trim_end_matches('/').to_ascii_lowercase();
+        if p == origin {
+            return true;
+        }
+    }
+    let info = req.connection_info();
+    let own = format!("{}://{}", info.scheme(), info.host()).to_ascii_lowercase();
+    origin == own
+}
+
+/// Realtime events for the signed-in agent.
+#[utoipa::path(params(WsParams), responses((status = 101, description = "WebSocket upgrade"), (status = 403, body = super::error::ErrorBody)), tag = "realtime")]
+#[get("/api/v1/ws")]
+pub async fn connect(
+    state: web::Data<AppState>,
+    c: Caller,
+    req: HttpRequest,
+    body: web::Payload,
+    q: web::Query<WsParams>,
+) -> Result<HttpResponse, ApiError> {
+    c.require(&state, Permission::ConversationsRead, "websocket")
+        .await?;
+    if !origin_allowed(&req, &state) {
+        let e = Entry::new(&c.actor, "access.denied", "websocket")
+            .outcome(Outcome::Denied)
+            .details(serde_json::json!({ "reason": "origin_not_allowed" }));
+        super::caller::audit(&state, e).await?;
+        return Err(ApiError::with_detail(
+            ErrorCode::OriginNotAllowed,
+            "this page's origin may not open the workspace socket",
+        ));
+    }
+    let (resp, session, stream) = actix_ws::handle(&req, body)
+        .map_err(|e| ApiError::with_detail(ErrorCode::BadRequest, e.to_string()))?;
+    let conn = Conn {
+        user: c.user_id(),
+        session_id: c.id(),
+        scope: c.scope().clone(),
+        engine: state.engine.clone(),
+        store_idle_ms: state.config.auth.idle_timeout_ms(),
+        state: state.clone(),
+    };
+    let q = q.into_inner();
+    actix_web::rt::spawn(conn.run(session, stream, q.since, q.epoch));
+    Ok(resp)
+}
+
+struct Conn {
+    user: i64,
+    session_id: i64,
+    scope: Scope,
+    engine: Arc<Engine>,
+    store_idle_ms: i64,
+    state: web::Data<AppState>,
+}
+
+#[derive(Deserialize)]
+struct ClientFrame {
+    #[serde(rename = "type")]
+    kind: String,
+    conversation_id: Option<i64>,
+    typing: Option<bool>,
+}
+
+impl Conn {
+    async fn run(
+        self,
+        mut session: actix_ws::Session,
+        stream: actix_ws::MessageStream,
+        since: Option<u64>,
+        epoch: Option<String>,
+    ) {
+        let mut stream = stream.max_frame_size(16 * 1024);
+        let mut wake = self.engine.bus.subscribe();
+        let hello_seq = self.engine.bus.latest();
+        if self.engine.presence.connect(self.user) {
+            self.presence_changed().await;
+        }
+        // The hello names the sequence this connection continues after: every later event the
+        // agent may see follows, in order. A resume that cannot be served says `resync` right
+        // after the hello (reload, then continue from the hello's sequence).
+        let (mut last, resync) = match self.engine.bus.resume(since, epoch.as_deref()) {
+            Resume::Events(_) => (since.unwrap_or(hello_seq), false),
+            Resume::Resync { seq } => (seq, true),
+        };
+        let hello = format!(
+            r#"{{"type":"hello","seq":{last},"epoch":"{}"}}"#,
+            self.engine.bus.epoch()
+        );
+        let mut alive = session.text(hello).await.is_ok();
+        if resync && alive {
+            alive = session.text(r#"{"type":"resync"}"#).await.is_ok();
+        }
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.tick().await;
+        let mut last_heard = tokio::time::Instant::now();
+        while alive {
+            // Send whatever is newer than `last`.
+            match self.engine.bus.after(last, BATCH) {
+                Resume::Events(evs) => {
+                    let more = evs.len() == BATCH;
+                    for e in &evs {
+                        last = e.seq;
+                        if e.audience.admits(self.user, &self.scope)
+                            && session.text(e.frame.to_string()).await.is_err()
+                        {
+                            alive = false;
+                            break;
+                        }
+                    }
+                    if more {
+                        continue;
+                    }
+                }
+                Resume::Resync { seq } => {
+                    last = seq;
+                    alive = session.text(r#"{"type":"resync"}"#).await.is_ok();
+                    continue;
+                }
+            }
+            tokio::select! {
+                changed = wake.changed() => {
+                    if changed.is_err() { break; }
+                }
+                msg = stream.recv() => match msg {
+                    Some(Ok(Message::Text(t))) => {
+                        last_heard = tokio::time::Instant::now();
+                        alive = self.client_frame(&mut session, &t).await;
+                    }
+                    Some(Ok(Message::Ping(b))) => {
+                        last_heard = tokio::time::Instant::now();
+                        alive = session.pong(&b).await.is_ok();
+                    }
+                    Some(Ok(Message::Pong(_))) => last_heard = tokio::time::Instant::now(),
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                },
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() > CLIENT_TIMEOUT || !self.session_alive().await {
+                        let _ = session.clone().close(Some(CloseReason {
+                            code: CloseCode::Policy,
+                            description: Some("session ended".into()),
+                        })).await;
+                        break;
+                    }
+                    alive = session.ping(b"").await.is_ok();
+                }
+            }
+        }
+        let _ = session.close(None).await;
+        if self
+            .engine
+            .presence
+            .disconnect(self.user, self.engine.now())
+        {
+            // The dispatcher re-routes only after the grace period; it re-checks on its tick.
+            self.presence_changed().await;
+        }
+    }
+
+    async fn presence_changed(&self) {
+        super::agents::publish_presence(&self.state, self.user).await;
+    }
+
+    async fn session_alive(&self) -> bool {
+        let (id, idle, now) = (self.session_id, self.store_idle_ms, self.engine.now());
+        self.state
+            .store
+            .read(move |c, _| identity::session_alive(c, id, now, idle))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Handle a client frame; false when the socket should close.
+    async fn client_frame(&self, session: &mut actix_ws::Session, text: &str) -> bool {
+        let Ok(f) = serde_json::from_str::<ClientFrame>(text) else {
+            return session
+                .text(r#"{"type":"error","code":"bad_request"}"#)
+                .await
+                .is_ok();
+        };
+        match f.kind.as_str() {
+            "ping" => session.text(r#"{"type":"pong"}"#).await.is_ok(),
+            "typing" => {
+                if let Some(id) = f.conversation_id {
+                    self.typing(id, f.typing.unwrap_or(false)).await;
+                }
+                true
+            }
+            _ => session
+                .text(r#"{"type":"error","code":"bad_request"}"#)
+                .await
+                .is_ok(),
+        }
+    }
+
+    /// Relay an agent's typing state to the others who see the conversation (and, through the
+    /// bus, to channels that show it).
+    async fn typing(&self, id: i64, typing: bool) {
+        let conv = self
+            .state
+            .store
+            .read(move |c, _| conversations::get(c, ConversationId(id)))
+            .await
+            .ok()
+            .flatten();
+        let Some(conv) = conv else { return };
+        if !(self.scope.allows(conv.inbox_id, conv.team_id) || conv.assignee_id == Some(self.user))
+        {
+            return;
+        }
+        self.engine.bus.publish(
+            "typing",
+            Audience::conversation(conv.inbox_id, conv.team_id, conv.assignee_id),
+            &serde_json::json!({ "conversation_id": id, "who": self.user, "typing": typing }),
+        );
+    }
+}

@@ -1,0 +1,324 @@
+//! Attachments: the encrypted file under `files/<id>.bin` and its row (encrypted name, type,
+//! size, SHA-256, the conversation it belongs to and, once sent, its message).
+//!
+//! File bytes are sealed with the keyring's file key, bound to `attachments/blob/<id>`, so a
+//! file renamed to another attachment's id fails to decrypt. The file is written (temp file,
+//! fsync, rename, fsync of the directory) *before* the transaction that inserts the row: a crash
+//! in between leaves an orphan file without a row, which nothing reads and a later sweep may
+//! delete; the opposite order could leave a row whose file is missing. There is no sweep yet.
+//!
+//! An upload is first stored with no message (`message_id` NULL); sending a message links it
+//! ([`link_to_message`]), once.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+use super::error::{Error, Result};
+use crate::crypto::{FieldRef, Keyring};
+
+const TABLE: &str = "attachments";
+
+/// The folder of the data directory that holds attachment files.
+pub const FILES_DIR: &str = "files";
+
+/// Where the file bytes are bound: `attachments/blob/<id>`.
+fn blob_ref(id: i64) -> FieldRef {
+    FieldRef::new(TABLE, "blob", id)
+}
+
+fn name_ref(id: i64) -> FieldRef {
+    FieldRef::new(TABLE, "name", id)
+}
+
+/// The path of an attachment's encrypted file.
+pub fn file_path(data_dir: &Path, id: i64) -> PathBuf {
+    data_dir.join(FILES_DIR).join(format!("{id}.bin"))
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Encrypt `bytes` for attachment `id` and write them to `files/<id>.bin` durably: a temp file
+/// (mode 0600) is written and fsynced, renamed into place, then the directory is fsynced.
+/// `files/` is created with mode 0700 when missing. Blocking: call it off the async runtime.
+///
+/// Fails with [`Error::Io`] naming the file; a failed write leaves no `<id>.bin` behind.
+pub fn save_file(data_dir: &Path, ring: &Keyring, id: i64, bytes: &[u8]) -> Result<()> {
+    let dir = data_dir.join(FILES_DIR);
+    if !dir.is_dir() {
+        super::create_private_dir(&dir).map_err(io_error(&dir))?;
+    }
+    let sealed = ring.encrypt_file(blob_ref(id), bytes);
+    let path = file_path(data_dir, id);
+    let tmp = dir.join(format!("{id}.bin.tmp"));
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(&sealed)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_error(&tmp)(e));
+    }
+    std::fs::rename(&tmp, &path).map_err(io_error(&path))?;
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error(&dir))
+}
+
+/// Read and decrypt attachment `id`'s file. Blocking: call it off the async runtime.
+///
+/// A missing or unreadable file is [`Error::Io`]; a file that was altered, truncated or belongs
+/// to another id is [`Error::Crypto`].
+pub fn read_file(data_dir: &Path, ring: &Keyring, id: i64) -> Result<Vec<u8>> {
+    let path = file_path(data_dir, id);
+    let sealed = std::fs::read(&path).map_err(io_error(&path))?;
+    Ok(ring.decrypt_file(blob_ref(id), &sealed)?)
+}
+
+/// An attachment row to insert (its file already saved with [`save_file`]).
+#[derive(Debug, Clone)]
+pub struct NewAttachment<'a> {
+    pub id: i64,
+    pub conversation_id: i64,
+    /// Usually `None`: uploads are linked to their message when it is sent.
+    pub message_id: Option<i64>,
+    /// The agent who uploaded it; `None` for files that arrived from a channel.
+    pub uploader_id: Option<i64>,
+    /// The cleaned file name (stored encrypted).
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub size: i64,
+    pub sha256: &'a [u8],
+    pub now: i64,
+}
+
+pub fn insert(conn: &Connection, ring: &Keyring, row: &NewAttachment<'_>) -> Result<()> {
+    let name = ring.encrypt_str(name_ref(row.id), row.name);
+    conn.prepare_cached(
+        "INSERT INTO attachments (id, conversation_id, message_id, uploader_id, name,
+                                  content_type, size, sha256, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        row.id,
+        row.conversation_id,
+        row.message_id,
+        row.uploader_id,
+        name,
+        row.content_type,
+        row.size,
+        row.sha256,
+        row.now,
+    ])?;
+    Ok(())
+}
+
+/// A stored attachment, its name decrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub message_id: Option<i64>,
+    pub uploader_id: Option<i64>,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    /// SHA-256 of the plaintext bytes.
+    pub sha256: Vec<u8>,
+    pub created_at: i64,
+}
+
+const SELECT: &str = "SELECT id, conversation_id, message_id, uploader_id, name, content_type,
+        size, sha256, created_at FROM attachments";
+
+fn from_row(ring: &Keyring, r: &Row<'_>) -> Result<AttachmentRow> {
+    let id: i64 = r.get(0)?;
+    let name: Vec<u8> = r.get(4)?;
+    Ok(AttachmentRow {
+        id,
+        conversation_id: r.get(1)?,
+        message_id: r.get(2)?,
+        uploader_id: r.get(3)?,
+        name: ring.decrypt_string(name_ref(id), &name)?,
+        content_type: r.get(5)?,
+        size: r.get(6)?,
+        sha256: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
+pub fn get(conn: &Connection, ring: &Keyring, id: i64) -> Result<Option<AttachmentRow>> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE id = ?1"))?;
+    let row = stmt.query_row([id], |r| Ok(from_row(ring, r))).optional()?;
+    row.transpose()
+}
+
+/// Most ids bound in one statement (SQLite allows 32,766; smaller statements cache better).
+const CHUNK: usize = 500;
+
+/// The attachments of these messages, ordered by message then upload.
+pub fn list_for_messages(
+    conn: &Connection,
+    ring: &Keyring,
+    message_ids: &[i64],
+) -> Result<Vec<AttachmentRow>> {
+    let mut out = Vec::new();
+    for chunk in message_ids.chunks(CHUNK) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT} WHERE message_id IN ({marks}) ORDER BY message_id, id"
+        ))?;
+        let mut rows = stmt.query(params_from_iter(chunk))?;
+        while let Some(r) = rows.next()? {
+            out.push(from_row(ring, r)?);
+        }
+    }
+    if message_ids.len() > CHUNK {
+        out.sort_by_key(|a| (a.message_id, a.id));
+    }
+    Ok(out)
+}
+
+/// Link uploads to the message that sends them. Only rows of `conversation_id`, uploaded by
+/// `uploader_id` and not linked yet are linked; the count returned lets the caller refuse (and
+/// roll back) when it is less than `ids.len()`. Duplicate ids count once.
+pub fn link_to_message(
+    conn: &Connection,
+    ids: &[i64],
+    message_id: i64,
+    conversation_id: i64,
+    uploader_id: i64,
+) -> Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE attachments SET message_id = ?1
+         WHERE id = ?2 AND conversation_id = ?3 AND uploader_id = ?4 AND message_id IS NULL",
+    )?;
+    let mut linked = 0;
+    for id in ids {
+        linked += stmt.execute(params![message_id, id, conversation_id, uploader_id])?;
+    }
+    Ok(linked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::keyring::new_wrapped_key;
+    use crate::crypto::{MasterKey, Purpose};
+
+    fn ring() -> Keyring {
+        let kek = MasterKey::generate();
+        let keys = vec![
+            new_wrapped_key(&kek, 1, Purpose::Field),
+            new_wrapped_key(&kek, 2, Purpose::BlindIndex),
+            new_wrapped_key(&kek, 3, Purpose::File),
+        ];
+        Keyring::unlock(&kek, &keys).unwrap()
+    }
+
+    #[test]
+    fn file_round_trip_is_encrypted_private_and_bound_to_its_id() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let ring = ring();
+        let plain = b"%PDF-1.7 secret-marker-7f3a".to_vec();
+        save_file(dir.path(), &ring, 41, &plain).unwrap();
+        let path = file_path(dir.path(), 41);
+        let on_disk = std::fs::read(&path).unwrap();
+        assert!(!on_disk.windows(11).any(|w| w == b"secret-mark"));
+        assert_eq!(read_file(dir.path(), &ring, 41).unwrap(), plain);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join(FILES_DIR)), 0o700);
+        assert!(!dir.path().join(FILES_DIR).join("41.bin.tmp").exists());
+
+        // Moved to another id: refused.
+        std::fs::copy(&path, file_path(dir.path(), 42)).unwrap();
+        assert!(matches!(
+            read_file(dir.path(), &ring, 42),
+            Err(Error::Crypto(_))
+        ));
+        assert!(matches!(
+            read_file(dir.path(), &ring, 43),
+            Err(Error::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn rows_link_once_to_a_message_of_their_conversation_and_uploader() {
+        let mut c = Connection::open_in_memory().unwrap();
+        crate::store::migrations::migrate(&mut c).unwrap();
+        c.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO contacts (id, created_at, updated_at) VALUES (1, 0, 0);
+             INSERT INTO conversations (id, contact_id, created_at, updated_at)
+                 VALUES (10, 1, 0, 0), (20, 1, 0, 0);",
+        )
+        .unwrap();
+        let ring = ring();
+        for (id, conv, uploader) in [(100, 10, 7), (101, 10, 7), (102, 20, 7), (103, 10, 8)] {
+            insert(
+                &c,
+                &ring,
+                &NewAttachment {
+                    id,
+                    conversation_id: conv,
+                    message_id: None,
+                    uploader_id: Some(uploader),
+                    name: "报价单.pdf",
+                    content_type: "application/pdf",
+                    size: 5,
+                    sha256: &[0; 32],
+                    now: 1,
+                },
+            )
+            .unwrap();
+        }
+        let got = get(&c, &ring, 100).unwrap().unwrap();
+        assert_eq!(got.name, "报价单.pdf");
+        assert_eq!((got.conversation_id, got.message_id), (10, None));
+        assert_eq!(get(&c, &ring, 999).unwrap(), None);
+        // The name is stored encrypted.
+        let raw: Vec<u8> = c
+            .query_row("SELECT name FROM attachments WHERE id = 100", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(!raw.windows(3).any(|w| w == "报".as_bytes()));
+
+        c.execute_batch(
+            "INSERT INTO messages (id, conversation_id, direction, body, created_at)
+                 VALUES (500, 10, 'outgoing', x'00', 2), (501, 10, 'outgoing', x'00', 3);",
+        )
+        .unwrap();
+        // 102 is another conversation's, 103 another agent's: only 100 and 101 link.
+        assert_eq!(
+            link_to_message(&c, &[100, 101, 102, 103], 500, 10, 7).unwrap(),
+            2
+        );
+        // Already linked: not again.
+        assert_eq!(link_to_message(&c, &[100], 501, 10, 7).unwrap(), 0);
+        let listed = list_for_messages(&c, &ring, &[500, 501]).unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|a| (a.id, a.message_id))
+                .collect::<Vec<_>>(),
+            vec![(100, Some(500)), (101, Some(500))]
+        );
+        assert!(list_for_messages(&c, &ring, &[]).unwrap().is_empty());
+    }
+}
