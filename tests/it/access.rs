@@ -19,13 +19,20 @@ enum Access {
     Session,
     /// Signed in and holding one of these permissions.
     Any(&'static [&'static str]),
+    /// A channel hook: authenticated by the inbox's own token, never by a session (401 without
+    /// it, whoever calls).
+    Channel,
 }
 
-use Access::{Any, Public, Session};
+use Access::{Any, Channel, Public, Session};
+
+const READ: Access = Any(&["conversations:read"]);
+const REPLY: Access = Any(&["conversations:reply"]);
 
 /// The permission matrix: every route of the API, who may call it, and a request body.
 /// `{user}` is another user (an agent of team B), `{role}` a custom role nobody holds, `{team}`
-/// team B, `{conv}`/`{contact}` a conversation/contact of team A.
+/// team B, `{conv}`/`{contact}`/`{inbox}` a conversation/contact/inbox of team A, `{other}` a
+/// contact of team B, `{id}`/`{mid}` ids that do not exist.
 const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
     ("get", "/healthz", Public, None),
     ("get", "/readyz", Public, None),
@@ -207,6 +214,192 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
         Any(&["pii:reveal"]),
         Some("{}"),
     ),
+    // The conversation engine.
+    ("post", "/api/v1/conversations/{conv}/claim", REPLY, None),
+    (
+        "post",
+        "/api/v1/conversations/{conv}/messages",
+        REPLY,
+        Some(r#"{"body":"您好"}"#),
+    ),
+    (
+        "post",
+        "/api/v1/conversations/{conv}/messages/{mid}/resend",
+        REPLY,
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/conversations/{conv}/messages/{mid}/recall",
+        REPLY,
+        None,
+    ),
+    // No destination: 422 for those allowed (the claim above made the agent the assignee).
+    (
+        "post",
+        "/api/v1/conversations/{conv}/transfer",
+        REPLY,
+        Some(r#"{"note":""}"#),
+    ),
+    (
+        "post",
+        "/api/v1/conversations/{conv}/assign",
+        Any(&["conversations:assign"]),
+        Some(r#"{"assignee_id":null}"#),
+    ),
+    (
+        "post",
+        "/api/v1/conversations/{conv}/status",
+        REPLY,
+        Some(r#"{"status":"pending"}"#),
+    ),
+    (
+        "put",
+        "/api/v1/conversations/{conv}/labels",
+        REPLY,
+        Some(r#"{"labels":["vip"]}"#),
+    ),
+    (
+        "put",
+        "/api/v1/conversations/{conv}/priority",
+        REPLY,
+        Some(r#"{"priority":"high"}"#),
+    ),
+    (
+        "post",
+        "/api/v1/conversations/{conv}/read",
+        READ,
+        Some(r#"{"message_id":1}"#),
+    ),
+    (
+        "put",
+        "/api/v1/conversations/{conv}/pin",
+        READ,
+        Some(r#"{"pinned":true}"#),
+    ),
+    (
+        "post",
+        "/api/v1/conversations/{conv}/render",
+        REPLY,
+        Some(r#"{"text":"{{contact.name}}"}"#),
+    ),
+    (
+        "get",
+        "/api/v1/canned-replies",
+        Any(&["conversations:read", "settings:write"]),
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/canned-replies",
+        REPLY,
+        Some(r#"{"shortcut":"hi","title":"t","body":"您好"}"#),
+    ),
+    (
+        "put",
+        "/api/v1/canned-replies/{id}",
+        Any(&[
+            "conversations:reply",
+            "conversations:assign",
+            "settings:write",
+        ]),
+        Some(r#"{"shortcut":"hi","title":"t","body":"您好"}"#),
+    ),
+    (
+        "delete",
+        "/api/v1/canned-replies/{id}",
+        Any(&[
+            "conversations:reply",
+            "conversations:assign",
+            "settings:write",
+        ]),
+        None,
+    ),
+    ("get", "/api/v1/contacts", Any(&["contacts:read"]), None),
+    ("get", "/api/v1/contacts/{contact}/timeline", READ, None),
+    (
+        "put",
+        "/api/v1/contacts/{contact}",
+        Any(&["contacts:write"]),
+        Some(r#"{"vip":true}"#),
+    ),
+    // The other contact is out of scope: 404 for those allowed.
+    (
+        "post",
+        "/api/v1/contacts/{contact}/merge",
+        Any(&["contacts:write"]),
+        Some(r#"{"other_id":{other}}"#),
+    ),
+    (
+        "post",
+        "/api/v1/contacts/{contact}/split",
+        Any(&["contacts:write"]),
+        Some(r#"{"identity_id":999999999}"#),
+    ),
+    (
+        "post",
+        "/api/v1/attachments?conversation_id={conv}",
+        REPLY,
+        None,
+    ),
+    ("get", "/api/v1/attachments/{id}", READ, None),
+    (
+        "get",
+        "/api/v1/agents",
+        Any(&["conversations:read", "users:read"]),
+        None,
+    ),
+    ("get", "/api/v1/me/agent", REPLY, None),
+    (
+        "put",
+        "/api/v1/me/agent",
+        REPLY,
+        Some(r#"{"status":"away"}"#),
+    ),
+    (
+        "put",
+        "/api/v1/agents/{user}",
+        Any(&["users:write"]),
+        Some(r#"{"capacity":3,"skills":["loans"]}"#),
+    ),
+    (
+        "get",
+        "/api/v1/supervisor/overview",
+        Any(&["conversations:assign"]),
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/inboxes/{inbox}",
+        Any(&["channels:read"]),
+        None,
+    ),
+    (
+        "put",
+        "/api/v1/inboxes/{inbox}",
+        Any(&["channels:write"]),
+        Some(r#"{"name":"Web A","team_id":null,"settings":{}}"#),
+    ),
+    (
+        "post",
+        "/api/v1/inboxes/{inbox}/token",
+        Any(&["channels:write"]),
+        None,
+    ),
+    ("get", "/api/v1/teams/{team}", Any(&["teams:read"]), None),
+    (
+        "put",
+        "/api/v1/teams/{team}/settings",
+        Any(&["teams:write"]),
+        Some(r#"{"settings":{}}"#),
+    ),
+    (
+        "post",
+        "/hooks/api/{inbox_id}/messages",
+        Channel,
+        Some(r#"{"contact":{"id":"c1"},"body":"hi"}"#),
+    ),
+    ("get", "/api/v1/ws", READ, None),
 ];
 
 /// Routes outside `/api/v1` that the OpenAPI document lists but are not API calls.
@@ -220,7 +413,37 @@ fn fill(path: &str, ids: &[(&str, String)]) -> String {
     p
 }
 
+/// Give the conversation back to the queue, open, so each role's walk starts alike.
+fn reset_conversation(app: &TestApp, id: i64) {
+    let now = app.state.store.now_ms();
+    app.state
+        .store
+        .write_blocking(move |c, _| {
+            let id = atrium::domain::ConversationId(id);
+            atrium::store::conversations::set_assignee(c, id, None, false, now)?;
+            atrium::store::conversations::set_status(
+                c,
+                id,
+                atrium::domain::ConversationStatus::Open,
+                None,
+                now,
+            )
+        })
+        .unwrap();
+}
+
 fn call(h: &Http, method: &str, path: &str, body: Option<&str>) -> (StatusCode, String) {
+    if path == "/api/v1/ws" {
+        // A same-origin socket request (without the upgrade headers: 400 once allowed).
+        let r =
+            h.c.get(format!("{}{path}", h.base))
+                .header("Origin", &h.base)
+                .send()
+                .unwrap();
+        let s = r.status();
+        let v: Value = r.json().unwrap_or(Value::Null);
+        return (s, v["code"].as_str().unwrap_or("").to_string());
+    }
     let body: Option<Value> = body.map(|b| serde_json::from_str(b).unwrap());
     let r = h.send(&method.to_uppercase(), path, body.as_ref());
     let s = r.status();
@@ -251,6 +474,8 @@ fn every_route_answers_per_the_permission_matrix_and_scope() {
             .replace("{team}", "{id}")
             .replace("{conv}", "{id}")
             .replace("{contact}", "{id}")
+            .replace("{inbox}", "{id}")
+            .replace("?conversation_id={id}", "")
     };
     let listed: BTreeSet<(String, String)> = MATRIX
         .iter()
@@ -300,17 +525,27 @@ fn every_route_answers_per_the_permission_matrix_and_scope() {
             ("{team}", w.team_b.to_string()),
             ("{conv}", w.conv_a.to_string()),
             ("{contact}", w.contact_a.to_string()),
+            ("{other}", w.contact_b.to_string()),
+            ("{inbox}", w.inbox_a.to_string()),
+            ("{inbox_id}", w.inbox_a.to_string()),
+            ("{mid}", "999999999".to_string()),
             ("{token}", "no-such-token".to_string()),
             ("{id}", "999999999".to_string()),
         ]
     };
     for (m, p, access, body) in MATRIX {
-        let (s, code) = call(&anon, m, &fill(p, &ids(role_id)), *body);
+        let (s, code) = call(
+            &anon,
+            m,
+            &fill(p, &ids(role_id)),
+            body.map(|b| fill(b, &ids(role_id))).as_deref(),
+        );
         match access {
             Public => assert!(
                 code != "unauthorized" && code != "session_expired" && s.as_u16() < 500,
                 "{m} {p}: {s} {code}"
             ),
+            Channel => assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {p}"),
             _ => assert_eq!(
                 (s, code.as_str()),
                 (StatusCode::UNAUTHORIZED, "unauthorized"),
@@ -328,24 +563,28 @@ fn every_route_answers_per_the_permission_matrix_and_scope() {
         );
         let held: BTreeSet<&str> = role.permissions.iter().map(|p| p.as_str()).collect();
         let role_id = custom_role(&app);
+        reset_conversation(&app, w.conv_a);
         // Logout last: it ends the session the walk uses.
         let order = MATRIX
             .iter()
             .filter(|r| r.1 != "/api/v1/auth/logout")
             .chain(MATRIX.iter().filter(|r| r.1 == "/api/v1/auth/logout"));
         for (m, p, access, body) in order {
-            let (s, code) = call(&h, m, &fill(p, &ids(role_id)), *body);
+            let body = body.map(|b| fill(b, &ids(role_id)));
+            let (s, code) = call(&h, m, &fill(p, &ids(role_id)), body.as_deref());
             let ctx = format!("{} {m} {p}: {s} {code}", role.name);
             assert!(s.as_u16() < 500, "{ctx}");
             assert!(
-                !matches!(
-                    code.as_str(),
-                    "unauthorized" | "session_expired" | "csrf_failed"
-                ),
+                matches!(access, Channel)
+                    || !matches!(
+                        code.as_str(),
+                        "unauthorized" | "session_expired" | "csrf_failed"
+                    ),
                 "{ctx}"
             );
             match access {
                 Public | Session => assert_ne!(code, "forbidden", "{ctx}"),
+                Channel => assert_eq!(s, StatusCode::UNAUTHORIZED, "{ctx}"),
                 Any(perms) => {
                     if perms.iter().any(|p| held.contains(p)) {
                         assert_ne!(s, StatusCode::FORBIDDEN, "{ctx}");

@@ -747,17 +747,17 @@ fn pii_reveal_needs_the_permission_and_the_scope_and_is_audited() {
             .iter()
             .any(|r| r.target == format!("contact:{}", w.contact_b))
     );
-    let list: Vec<Value> = agent.get("/api/v1/conversations").json().unwrap();
+    let list: Vec<Value> = agent.get("/api/v1/conversations?view=all").json().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["id"], w.conv_a);
     // Inbox membership scopes as well as team membership.
     seed_user(&app, "inbox.agent", PW, &["agent"], &[], &[w.inbox_b]);
     let ib = Http::new(&app.base);
     ib.login("inbox.agent", PW, None);
-    let list: Vec<Value> = ib.get("/api/v1/conversations").json().unwrap();
+    let list: Vec<Value> = ib.get("/api/v1/conversations?view=all").json().unwrap();
     let ids: Vec<i64> = list.iter().map(|c| c["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, vec![w.conv_b]);
-    assert_eq!(list[0]["inbox_id"], w.inbox_b);
+    assert_eq!(list[0]["inbox"]["id"], w.inbox_b);
     let r = ib.get(&format!("/api/v1/conversations/{}", w.conv_a));
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_ne!(w.inbox_a, w.inbox_b);

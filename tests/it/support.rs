@@ -62,6 +62,13 @@ impl TestApp {
         env: &[(&str, &str)],
         clock: Option<Arc<atrium::clock::FakeClock>>,
     ) -> Self {
+        // ATRIUM_TEST_LOG=debug shows the server's log (5xx causes) in a failing test's output.
+        if let Ok(level) = std::env::var("ATRIUM_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(level)
+                .with_test_writer()
+                .try_init();
+        }
         let cfg = config(dir.path(), env);
         let mut opts = AppOptions {
             extra_routes: extra,
@@ -254,6 +261,19 @@ impl Server {
         }
         let log = self.log.lock().unwrap().clone();
         (status, log)
+    }
+}
+
+impl Server {
+    /// SIGKILL (a crash: nothing is flushed or drained) and wait; returns the log.
+    pub fn kill9(mut self) -> String {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+        let _ = self.child.wait();
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        self.log.lock().unwrap().clone()
     }
 }
 

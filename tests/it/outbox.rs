@@ -1,0 +1,283 @@
+//! Must show 2: agents' replies go through the persistent outbox. The customer system's webhook
+//! is down while agents reply, the server crashes (SIGKILL) and restarts, and when the webhook
+//! comes back every reply arrives exactly once, in order per conversation, signed. A reply that
+//! cannot be delivered is marked failed with its reason and can be sent again.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::desk::{Delivery, Desk, Webhook, agent, api_inbox, customer_says, eventually, team};
+use crate::identity::no_required_totp;
+use crate::support::{Server, TestApp};
+
+const REPLIES_PER_CONVERSATION: usize = 4;
+
+fn verify_signature(secret: &str, d: &Delivery) {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(d.timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(&d.raw);
+    let want = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    assert_eq!(d.signature, want, "signature of {}", d.event_id);
+}
+
+#[test]
+fn replies_survive_a_dead_endpoint_and_a_crash_and_arrive_exactly_once_in_order() {
+    // Seed with the in-process app, then run the real binary on the same data directory.
+    let mut hook = Webhook::down();
+    let app = TestApp::new();
+    no_required_totp(&app);
+    let t = team(&app, "理财");
+    let inbox = api_inbox(
+        &app,
+        "理财 App",
+        Some(t),
+        json!({"webhook": {"url": hook.url()}, "sla": {"first_response_secs": 0, "next_response_secs": 0}}),
+    );
+    agent(&app, "agent.o", &[t], 10);
+    let dir = app.stop();
+    let data = dir.path().join("data");
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let env = [
+        ("ATRIUM_OUTBOX__RETRY_FIRST", "100ms"),
+        ("ATRIUM_OUTBOX__RETRY_MAX", "400ms"),
+    ];
+    let server = Server::spawn(dir.path(), &args, &env);
+    let base = format!("http://{}", server.addr);
+
+    // Three customers write; the agent takes each conversation and replies while the
+    // customer system is down.
+    let desk = Desk::login(&base, "agent.o");
+    let mut sent: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let mut convs = Vec::new();
+    for c in 0..3 {
+        let (s, v) = customer_says(
+            &base,
+            &inbox,
+            &format!("cust-{c}"),
+            &format!("in-{c}"),
+            "请问收益怎么算？",
+        );
+        assert_eq!(s, StatusCode::CREATED);
+        let conv = v["conversation_id"].as_i64().unwrap();
+        desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+        convs.push(conv);
+    }
+    for r in 0..REPLIES_PER_CONVERSATION {
+        for conv in &convs {
+            let m = desk.reply(*conv, &format!("会话 {conv} 的第 {r} 条回复"));
+            assert_eq!(m["delivery"], "queued");
+            sent.entry(*conv)
+                .or_default()
+                .push(m["id"].as_i64().unwrap());
+        }
+    }
+    eventually(Duration::from_secs(20), "a failed delivery attempt", || {
+        server
+            .log
+            .lock()
+            .unwrap()
+            .contains("reply not delivered")
+            .then_some(())
+    });
+    let log = server.kill9();
+    assert!(hook.deliveries().is_empty(), "{log}");
+
+    // Restart after the crash; the customer system comes back.
+    let server = Server::spawn(dir.path(), &args, &env);
+    let base = format!("http://{}", server.addr);
+    hook.up();
+    let total = convs.len() * REPLIES_PER_CONVERSATION;
+    let got = eventually(Duration::from_secs(30), "every reply delivered", || {
+        let d = hook.deliveries();
+        (d.len() >= total).then_some(d)
+    });
+    // Give a duplicate the chance to show up before counting.
+    std::thread::sleep(Duration::from_millis(800));
+    let got_after = hook.deliveries();
+    assert_eq!(got_after.len(), got.len(), "late duplicate deliveries");
+    assert_eq!(got.len(), total, "exactly once");
+    let ids: BTreeSet<&str> = got.iter().map(|d| d.event_id.as_str()).collect();
+    assert_eq!(ids.len(), total, "event ids are unique");
+
+    // In order per conversation, signed, with what the customer system needs.
+    let mut per_conv: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for d in &got {
+        verify_signature(&inbox.webhook_secret, d);
+        assert_eq!(d.body["id"], d.event_id);
+        assert_eq!(d.body["event"], "message.created");
+        let data = &d.body["data"];
+        assert!(
+            data["contact"]["external_id"]
+                .as_str()
+                .unwrap()
+                .starts_with("cust-")
+        );
+        per_conv
+            .entry(data["conversation_id"].as_i64().unwrap())
+            .or_default()
+            .push(data["message"]["id"].as_i64().unwrap());
+    }
+    assert_eq!(
+        per_conv, sent,
+        "each conversation's replies, in the order written"
+    );
+
+    // The workspace shows them delivered.
+    let desk = Desk::login(&base, "agent.o");
+    for conv in &convs {
+        let msgs = desk.get(&format!("/api/v1/conversations/{conv}/messages"));
+        for m in msgs
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["direction"] == "outgoing")
+        {
+            assert_eq!(m["delivery"], "sent", "{m}");
+        }
+    }
+    drop(server);
+}
+
+fn outgoing(desk: &Desk, conv: i64, id: &Value) -> Value {
+    desk.get(&format!("/api/v1/conversations/{conv}/messages"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == *id)
+        .cloned()
+        .unwrap()
+}
+
+#[test]
+fn a_refused_reply_is_marked_failed_with_its_reason_and_a_resend_delivers_it_once() {
+    let mut hook = Webhook::down();
+    hook.up();
+    hook.status.store(400, Ordering::SeqCst);
+    let app = TestApp::with_env(
+        &[
+            ("ATRIUM_OUTBOX__RETRY_FIRST", "50ms"),
+            ("ATRIUM_OUTBOX__RETRY_MAX", "200ms"),
+        ],
+        None,
+    );
+    no_required_totp(&app);
+    let t = team(&app, "T");
+    let inbox = api_inbox(
+        &app,
+        "App",
+        Some(t),
+        json!({"webhook": {"url": hook.url()}}),
+    );
+    agent(&app, "agent.r", &[t], 5);
+    let (_, v) = customer_says(&app.base, &inbox, "c", "m", "在吗");
+    let conv = v["conversation_id"].as_i64().unwrap();
+    let desk = Desk::login(&app.base, "agent.r");
+    let mut sock = desk.socket(None);
+    desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+    let reply = desk.reply(conv, "您好");
+    let id = reply["id"].clone();
+
+    // A 400 cannot be helped by retrying: failed at once, with the reason, on the socket too.
+    let frames = sock.until(Duration::from_secs(10), |f| {
+        f["type"] == "message.updated" && f["data"]["id"] == id && f["data"]["delivery"] == "failed"
+    });
+    let failed = &frames.last().unwrap()["data"];
+    assert_eq!(failed["failure_reason"], "webhook answered HTTP 400");
+    assert_eq!(outgoing(&desk, conv, &id)["delivery"], "failed");
+    assert_eq!(hook.deliveries().len(), 1);
+    let first_key = hook.deliveries()[0].event_id.clone();
+
+    // Only a failed message can be resent.
+    let (s, v) = desk.call(
+        "POST",
+        &format!(
+            "/api/v1/conversations/{conv}/messages/{}/resend",
+            v["message_id"]
+        ),
+        None,
+    );
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+
+    // The customer system is fixed; the agent resends: one more delivery, same event id.
+    hook.status.store(200, Ordering::SeqCst);
+    let again = desk.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/messages/{id}/resend"),
+        None,
+    );
+    assert_eq!(again["delivery"], "queued");
+    eventually(
+        Duration::from_secs(10),
+        "the resent reply delivered",
+        || (outgoing(&desk, conv, &id)["delivery"] == "sent").then_some(()),
+    );
+    let d = hook.deliveries();
+    assert_eq!(d.len(), 2);
+    assert_eq!(
+        d[1].event_id, first_key,
+        "the idempotency key survives a resend"
+    );
+    let (s, _) = desk.call(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/messages/{id}/resend"),
+        None,
+    );
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "a delivered reply is not sent twice"
+    );
+}
+
+#[test]
+fn a_reply_that_cannot_be_delivered_in_time_is_given_up_with_the_reason() {
+    let hook = Webhook::down();
+    let app = TestApp::with_env(
+        &[
+            ("ATRIUM_OUTBOX__RETRY_FIRST", "50ms"),
+            ("ATRIUM_OUTBOX__RETRY_MAX", "100ms"),
+            ("ATRIUM_OUTBOX__GIVE_UP_AFTER", "1s"),
+        ],
+        None,
+    );
+    no_required_totp(&app);
+    let t = team(&app, "T");
+    let inbox = api_inbox(
+        &app,
+        "App",
+        Some(t),
+        json!({"webhook": {"url": hook.url()}}),
+    );
+    agent(&app, "agent.g", &[t], 5);
+    let (_, v) = customer_says(&app.base, &inbox, "c", "m", "在吗");
+    let conv = v["conversation_id"].as_i64().unwrap();
+    let desk = Desk::login(&app.base, "agent.g");
+    desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+    let id = desk.reply(conv, "您好")["id"].clone();
+    let m = eventually(Duration::from_secs(15), "the reply given up", || {
+        let m = outgoing(&desk, conv, &id);
+        (m["delivery"] == "failed").then_some(m)
+    });
+    assert!(
+        m["failure_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("webhook unreachable"),
+        "{m}"
+    );
+}
