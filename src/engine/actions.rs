@@ -86,7 +86,7 @@ pub(crate) fn system_message(
             now,
         },
     )?;
-    conversations::after_internal(c, conv.id, id.0, now)?;
+    conversations::after_event(c, conv.id, now)?;
     messages::get(c, ring, id)
 }
 

@@ -49,7 +49,16 @@ impl Default for DispatchConfig {
 pub struct Dispatcher {
     /// When each agent last received a conversation (round-robin order).
     last_assigned: Mutex<HashMap<i64, i64>>,
+    /// Mean handling time per queue (for wait estimates) and when it was computed.
+    handle_times: Mutex<(i64, BTreeMap<QueueKey, i64>)>,
 }
+
+/// How often the handling-time means behind wait estimates are recomputed, and over how long.
+const HANDLE_TIME_EVERY_MS: i64 = 60_000;
+const HANDLE_TIME_WINDOW_MS: i64 = 7 * 86_400_000;
+
+/// Means shorter than this (a test conversation resolved at once) say nothing about waiting.
+const MIN_HANDLE_MS: i64 = 10_000;
 
 struct Snapshot {
     queued: Vec<conversations::QueuedRow>,
@@ -123,6 +132,7 @@ impl Engine {
             .store
             .read(move |c, ring| snapshot(c, ring, now))
             .await?;
+        self.refresh_handle_times(d, now).await;
         let (changes, queue) = self.decide(d, cfg, &snap, now);
         self.set_queue(queue);
         if changes.is_empty() {
@@ -158,6 +168,41 @@ impl Engine {
             self.outbox_wake.notify_one();
         }
         Ok(())
+    }
+
+    /// Recompute the mean handling time per queue once a minute (a grouped scan of the last
+    /// week's resolved conversations: too much for every pass).
+    async fn refresh_handle_times(&self, d: &Dispatcher, now: i64) {
+        let due = d
+            .handle_times
+            .lock()
+            .map(|h| h.0 == 0 || now - h.0 >= HANDLE_TIME_EVERY_MS)
+            .unwrap_or(false);
+        if !due {
+            return;
+        }
+        let since = now - HANDLE_TIME_WINDOW_MS;
+        match self
+            .store
+            .read(move |c, _| conversations::handle_times(c, since))
+            .await
+        {
+            Ok(rows) => {
+                let map: BTreeMap<QueueKey, i64> = rows
+                    .into_iter()
+                    .filter(|(_, _, ms)| *ms >= MIN_HANDLE_MS)
+                    .filter_map(|(team, inbox, ms)| match (team, inbox) {
+                        (Some(t), _) => Some((QueueKey::Team(t), ms)),
+                        (None, Some(i)) => Some((QueueKey::Inbox(i), ms)),
+                        (None, None) => None,
+                    })
+                    .collect();
+                if let Ok(mut h) = d.handle_times.lock() {
+                    *h = (now, map);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "handling times unavailable; using the default"),
+        }
     }
 
     fn decide(
@@ -226,7 +271,11 @@ impl Engine {
                 last_agent: q.last_agent_id,
             })
             .collect();
-        let avg = BTreeMap::new();
+        let avg = d
+            .handle_times
+            .lock()
+            .map(|h| h.1.clone())
+            .unwrap_or_default();
         let plan = routing::plan(&Input {
             now_ms: now,
             waiting: &waiting,
@@ -285,12 +334,13 @@ impl Engine {
                 ch.auto_reply.push((q.id, s.auto_reply.offline.clone()));
             }
         }
-        // Reply-time alerts and re-routing of waits the assignee lets run too long.
+        // Reply-time alerts and re-routing of waits the assignee lets run too long. An agent
+        // keeps their conversations while their workspace is open, whatever status they chose
+        // (a claim made while "offline" is theirs); they go back to the queue when the agent
+        // is gone (no workspace for the grace period) or no longer an agent.
         let present = |u: i64| {
-            agents
-                .iter()
-                .find(|a| a.id == u)
-                .is_some_and(|a| a.presence != Presence::Offline)
+            agents.iter().any(|a| a.id == u)
+                && self.presence.reachable(u, now, cfg.offline_grace_ms)
         };
         for (id, inbox, assignee, since, answered, alert) in &snap.waiting {
             let Some(s) = inbox.and_then(|i| settings.get(&i)) else {

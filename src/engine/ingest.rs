@@ -235,7 +235,23 @@ fn write(
             super::dispatch::auto_message(c, ring, &row, MessageId(mid), oid, &plan.greeting, now)?;
     }
     let summary = conversations::summary(c, ring, conversation, 0)?;
-    let message = messages::get(c, ring, ids.message)?;
+    // What was just written, without reading it back and decrypting it again.
+    let message = Some(messages::MessageRow {
+        id: ids.message,
+        conversation_id: conversation,
+        direction: Direction::Incoming,
+        kind: msg.kind,
+        body: msg.body.clone(),
+        content: msg.content.clone(),
+        sender_id: Some(contact.0),
+        sender_name: None,
+        delivery: None,
+        failure_reason: None,
+        recalled: false,
+        mentions: Vec::new(),
+        external_id: msg.external_id.clone(),
+        created_at: now,
+    });
     Ok(Written {
         out: Ingested {
             message_id: ids.message,
@@ -264,11 +280,19 @@ fn resolve_contact(
     ids: &Ids,
     now: i64,
 ) -> store::Result<ContactId> {
-    // The contact of the channel's own id, and the contact of a verified global id.
+    // The contact of the channel's own id, and the contact of a verified global id; and what
+    // each claim's identity row says now (its contact and whether it is verified).
     let mut local: Option<ContactId> = None;
     let mut global: Option<ContactId> = None;
-    for claim in msg.identities.iter().filter(|c| trusted(c)) {
-        if let Some((_, contact, _)) = identities::find(c, ring, msg.inbox_id, claim)?
+    let mut stored: Vec<Option<(ContactId, bool)>> = Vec::with_capacity(msg.identities.len());
+    for claim in &msg.identities {
+        let found = if trusted(claim) {
+            identities::find(c, ring, msg.inbox_id, claim)?
+        } else {
+            None
+        };
+        stored.push(found.map(|(_, contact, verified)| (contact, verified)));
+        if let Some((_, contact, _)) = found
             && let Some(live) = identities::live_contact(c, contact)?
         {
             if claim.kind.per_inbox() {
@@ -307,8 +331,11 @@ fn resolve_contact(
             ids.contact
         }
     };
-    for (claim, id) in msg.identities.iter().zip(&ids.identities) {
-        if trusted(claim) {
+    for ((claim, id), row) in msg.identities.iter().zip(&ids.identities).zip(&stored) {
+        // A returning customer's identities are already in place: no write.
+        let in_place = matches!(row, Some((owner, verified))
+            if *owner == contact && (*verified || !claim.verified));
+        if trusted(claim) && !in_place {
             identities::attach(c, ring, *id, contact, msg.inbox_id, claim, now)?;
         }
     }

@@ -53,18 +53,23 @@ impl Presence {
         }
     }
 
-    /// The effective presence of `user` whose chosen status is `chosen`.
-    pub fn effective(&self, user: i64, chosen: &str, now: i64, grace_ms: i64) -> State {
+    /// Whether `user` has a workspace open (or closed it less than `grace_ms` ago), whatever
+    /// status they chose.
+    pub fn reachable(&self, user: i64, now: i64, grace_ms: i64) -> bool {
         let connected = self.conns.lock().ok().and_then(|m| m.get(&user).copied());
-        let reachable = match connected {
+        match connected {
             Some(Conn { sockets, .. }) if sockets > 0 => true,
             Some(Conn {
                 gone_since: Some(t),
                 ..
             }) => now - t < grace_ms,
             _ => false,
-        };
-        if !reachable {
+        }
+    }
+
+    /// The effective presence of `user` whose chosen status is `chosen`.
+    pub fn effective(&self, user: i64, chosen: &str, now: i64, grace_ms: i64) -> State {
+        if !self.reachable(user, now, grace_ms) {
             return State::Offline;
         }
         match chosen {

@@ -177,6 +177,7 @@ pub struct MessageView {
     pub sender: SenderView,
     #[schema(value_type = Option<String>)]
     pub delivery: Option<Delivery>,
+    /// `failed`: why; `queued`: the last attempt's error while it is retried; else `null`.
     pub failure_reason: Option<String>,
     pub recalled: bool,
     pub mentions: Vec<i64>,

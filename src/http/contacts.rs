@@ -36,6 +36,8 @@ pub struct ContactConversation {
     pub inbox: Option<InboxRef>,
     pub status: String,
     pub assignee_id: Option<i64>,
+    pub last_activity_at: i64,
+    pub created_at: i64,
 }
 
 /// The contact panel: masked PII, identities, custom attributes, every conversation.
@@ -251,6 +253,8 @@ pub async fn get_contact(
                 }),
                 status: r.status.as_str().into(),
                 assignee_id: r.assignee_id,
+                last_activity_at: r.last_activity_at,
+                created_at: r.created_at,
             })
             .collect(),
     };

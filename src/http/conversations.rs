@@ -136,6 +136,23 @@ pub async fn list(
     ))
 }
 
+/// The labels in use on conversations the caller may see (for the list's label filter).
+#[utoipa::path(responses((status = 200, body = [String])), tag = "conversations")]
+#[get("/api/v1/labels")]
+pub async fn labels_in_use(
+    state: web::Data<AppState>,
+    c: Caller,
+) -> Result<HttpResponse, ApiError> {
+    c.require(&state, Permission::ConversationsRead, "labels")
+        .await?;
+    let (scope, me) = (c.scope().clone(), c.user_id());
+    let v = state
+        .store
+        .read(move |conn, _| conversations::labels(conn, &scope, me, 500))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
 async fn summary(state: &AppState, c: &Caller, id: i64) -> Result<Summary, ApiError> {
     let me = c.user_id();
     state

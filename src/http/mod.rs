@@ -92,6 +92,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(conversations::set_priority)
         .service(conversations::read)
         .service(conversations::pin)
+        .service(conversations::labels_in_use)
         .service(canned::render_for)
         .service(canned::search)
         .service(canned::create)

@@ -34,6 +34,7 @@ use super::{
         conversations::resend, conversations::recall, conversations::claim, conversations::assign,
         conversations::transfer, conversations::set_status, conversations::labels,
         conversations::set_priority, conversations::read, conversations::pin,
+        conversations::labels_in_use,
         canned::render_for, canned::search, canned::create, canned::update, canned::remove,
         contacts::directory, contacts::get_contact, contacts::timeline, contacts::update,
         contacts::merge,

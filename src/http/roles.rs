@@ -445,14 +445,23 @@ pub struct InboxView {
     pub webhook_secret: Option<String>,
 }
 
+/// Every inbox (`channels:read`), or for agents (`conversations:read`) the inboxes of their
+/// data scope (for the workspace's filters).
 #[utoipa::path(responses((status = 200, body = [InboxView])), tag = "inboxes")]
 #[get("/api/v1/inboxes")]
 pub async fn list_inboxes(state: web::Data<AppState>, c: Caller) -> Result<HttpResponse, ApiError> {
-    c.require(&state, Permission::ChannelsRead, "inboxes")
-        .await?;
+    c.require_any(
+        &state,
+        &[Permission::ChannelsRead, Permission::ConversationsRead],
+        "inboxes",
+    )
+    .await?;
+    let all = c.has(Permission::ChannelsRead);
+    let scope = c.scope().clone();
     let rows = state.store.read(|c, _| identity::list_inboxes(c)).await?;
     let v: Vec<InboxView> = rows
         .into_iter()
+        .filter(|i| all || scope.allows(Some(i.id), i.team_id))
         .map(|i| InboxView {
             id: i.id,
             name: i.name,

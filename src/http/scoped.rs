@@ -71,7 +71,14 @@ pub struct RevealRequest {
     /// Why the PII is needed (kept in the audit record).
     #[serde(default)]
     pub reason: Option<String>,
+    /// Which fields to show in full (`name`, `phone`, `email`, `id_number`, `address`);
+    /// absent or empty: every field. The others stay masked.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
 }
+
+/// The contact fields a reveal can show.
+const REVEALABLE: [&str; 5] = ["name", "phone", "email", "id_number", "address"];
 
 /// A contact with PII in full (`pii:reveal`); every reveal is audited.
 #[utoipa::path(
@@ -88,16 +95,19 @@ pub async fn reveal(
     body: Option<web::Json<RevealRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let reason: String = body
-        .and_then(|b| b.into_inner().reason)
-        .unwrap_or_default()
-        .chars()
-        .take(500)
-        .collect();
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let reason: String = body.reason.unwrap_or_default().chars().take(500).collect();
+    let asked: Vec<String> = body.fields.unwrap_or_default();
+    if let Some(bad) = asked.iter().find(|f| !REVEALABLE.contains(&f.as_str())) {
+        return Err(ApiError::validation(format!(
+            "fields: {bad:?} is not one of name, phone, email, id_number, address"
+        )));
+    }
     c.require(&state, Permission::ContactsRead, &format!("contact:{id}"))
         .await?;
     let contact = visible_contact(&state, &c, id, Permission::PiiReveal).await?;
     let f = &contact.fields;
+    let wanted = |n: &str| asked.is_empty() || asked.iter().any(|a| a == n);
     let fields: Vec<&str> = [
         ("name", f.name.is_some()),
         ("phone", f.phone.is_some()),
@@ -106,7 +116,7 @@ pub async fn reveal(
         ("address", f.address.is_some()),
     ]
     .iter()
-    .filter(|(_, present)| *present)
+    .filter(|(n, present)| *present && wanted(n))
     .map(|(n, _)| *n)
     .collect();
     let e = Entry::new(&c.actor, "pii.reveal", format!("contact:{id}"))
@@ -117,5 +127,18 @@ pub async fn reveal(
         .store
         .write(move |conn, ring| audit_log::append(conn, ring, now, &e))
         .await?;
-    Ok(HttpResponse::Ok().json(ContactView::new(&contact, Reveal::Full)))
+    let full = ContactView::new(&contact, Reveal::Full);
+    let masked = ContactView::new(&contact, Reveal::Masked);
+    let pick = |n: &str, f: &Option<String>, m: &Option<String>| {
+        if wanted(n) { f.clone() } else { m.clone() }
+    };
+    Ok(HttpResponse::Ok().json(ContactView {
+        name: pick("name", &full.name, &masked.name),
+        phone: pick("phone", &full.phone, &masked.phone),
+        email: pick("email", &full.email, &masked.email),
+        id_number: pick("id_number", &full.id_number, &masked.id_number),
+        address: pick("address", &full.address, &masked.address),
+        masked: !asked.is_empty() && REVEALABLE.iter().any(|n| !wanted(n)),
+        ..full
+    }))
 }

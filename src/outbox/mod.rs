@@ -169,9 +169,10 @@ async fn deliver(
                 (_, Some(e)) => outbox::mark_attempt_failed(c, oid, e, retry_at, now)?,
                 _ => {}
             }
-            let changed = match delivery {
-                Some(d) => messages::set_delivery(c, mid, d, r2.as_deref())?,
-                None => false,
+            let changed = match (delivery, &r2) {
+                (Some(d), _) => messages::set_delivery(c, mid, d, r2.as_deref())?,
+                (None, Some(e)) => messages::set_retry_reason(c, mid, e)?,
+                (None, None) => false,
             };
             let m = if changed {
                 messages::get(c, ring, mid)?

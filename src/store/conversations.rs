@@ -3,6 +3,7 @@
 //! summary rows the workspace lists.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -29,11 +30,13 @@ pub struct ConvRow {
     pub alert: Option<String>,
     pub snoozed_until: Option<i64>,
     pub auto_replied: bool,
+    pub last_activity_at: i64,
+    pub created_at: i64,
 }
 
 const ROW_COLUMNS: &str = "id, contact_id, inbox_id, team_id, assignee_id, status, priority, \
      labels, waiting_since, first_response_at, queued_at, last_agent_id, alert, snoozed_until, \
-     auto_replied";
+     auto_replied, last_activity_at, created_at";
 
 fn conv_row(r: &Row<'_>) -> rusqlite::Result<ConvRow> {
     Ok(ConvRow {
@@ -53,6 +56,8 @@ fn conv_row(r: &Row<'_>) -> rusqlite::Result<ConvRow> {
         alert: r.get(12)?,
         snoozed_until: r.get(13)?,
         auto_replied: r.get(14)?,
+        last_activity_at: r.get(15)?,
+        created_at: r.get(16)?,
     })
 }
 
@@ -167,6 +172,15 @@ pub fn after_internal(conn: &Connection, id: ConversationId, msg: i64, now: i64)
          WHERE id = ?1",
     )?
     .execute(params![id.0, msg, now])?;
+    Ok(())
+}
+
+/// After a system event (assignment, transfer, status change): only `updated_at`. Events are
+/// not what the customer or the agent said, so they neither become the list's last message nor
+/// count as activity.
+pub fn after_event(conn: &Connection, id: ConversationId, now: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE conversations SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![id.0, now])?;
     Ok(())
 }
 
@@ -299,57 +313,71 @@ pub struct Summary {
     pub updated_at: i64,
 }
 
-const SUMMARY_SELECT: &str = "SELECT c.id, c.contact_id, c.inbox_id, c.team_id, c.assignee_id,
+/// The summary columns. `personal`: with the viewer's unread count and pin (a count of the
+/// messages after their read mark); without, both are 0 (engine events need neither, and the
+/// count would grow with the conversation).
+fn summary_select(personal: bool) -> String {
+    let (pinned, unread, marks) = if personal {
+        (
+            "coalesce(mk.pinned, 0)",
+            "(SELECT count(*) FROM messages um WHERE um.conversation_id = c.id
+                AND um.direction = 'incoming' AND um.id > coalesce(mk.last_read_id, 0))",
+            "LEFT JOIN conversation_marks mk ON mk.conversation_id = c.id AND mk.user_id = :viewer",
+        )
+    } else {
+        ("0", "0", "")
+    };
+    format!(
+        "SELECT c.id, c.contact_id, c.inbox_id, c.team_id, c.assignee_id,
         c.status, c.priority, c.labels, c.waiting_since, c.first_response_at, c.queued_at,
-        c.last_agent_id, c.alert, c.snoozed_until, c.auto_replied,
-        ct.name, ct.vip, i.name, i.channel,
+        c.last_agent_id, c.alert, c.snoozed_until, c.auto_replied, c.last_activity_at,
+        c.created_at, ct.name, ct.vip, i.name, i.channel,
         CASE WHEN u.display_name != '' THEN u.display_name ELSE u.username END,
-        c.last_activity_at, c.last_message_id, m.direction, m.kind, m.body,
-        coalesce(mk.pinned, 0),
-        (SELECT count(*) FROM messages um WHERE um.conversation_id = c.id
-            AND um.direction = 'incoming' AND um.id > coalesce(mk.last_read_id, 0)),
-        c.created_at, c.updated_at
+        c.last_message_id, m.direction, m.kind, m.body, {pinned}, {unread}, c.updated_at
     FROM conversations c
     JOIN contacts ct ON ct.id = c.contact_id
     LEFT JOIN inboxes i ON i.id = c.inbox_id
     LEFT JOIN users u ON u.id = c.assignee_id
     LEFT JOIN messages m ON m.id = c.last_message_id
-    LEFT JOIN conversation_marks mk ON mk.conversation_id = c.id AND mk.user_id = :viewer";
+    {marks}"
+    )
+}
 
 fn summary_row(ring: &Keyring, r: &Row<'_>) -> Result<Summary> {
+    // Columns 0..=16 are the conversation row (see `summary_select`).
     let row = conv_row(r)?;
-    let contact_ct: Option<Vec<u8>> = r.get(15)?;
+    let contact_ct: Option<Vec<u8>> = r.get(17)?;
     let contact_name = match contact_ct {
         Some(ct) => {
             Some(ring.decrypt_string(FieldRef::new("contacts", "name", row.contact_id.0), &ct)?)
         }
         None => None,
     };
-    let last_id: Option<i64> = r.get(21)?;
-    let last_message = match (last_id, r.get::<_, Option<Vec<u8>>>(24)?) {
+    let last_id: Option<i64> = r.get(22)?;
+    let last_message = match (last_id, r.get::<_, Option<Vec<u8>>>(25)?) {
         (Some(mid), Some(ct)) => {
             let body = ring.decrypt_string(FieldRef::new("messages", "body", mid), &ct)?;
             Some((
-                Direction::parse(&r.get::<_, String>(22)?).unwrap_or(Direction::System),
-                MessageKind::parse(&r.get::<_, String>(23)?).unwrap_or(MessageKind::Text),
+                Direction::parse(&r.get::<_, String>(23)?).unwrap_or(Direction::System),
+                MessageKind::parse(&r.get::<_, String>(24)?).unwrap_or(MessageKind::Text),
                 body,
             ))
         }
         _ => None,
     };
     Ok(Summary {
-        row,
         contact_name,
-        vip: r.get(16)?,
-        inbox_name: r.get(17)?,
-        channel: r.get(18)?,
-        assignee_name: r.get(19)?,
-        last_activity_at: r.get(20)?,
+        vip: r.get(18)?,
+        inbox_name: r.get(19)?,
+        channel: r.get(20)?,
+        assignee_name: r.get(21)?,
+        last_activity_at: row.last_activity_at,
         last_message,
-        pinned: r.get(25)?,
-        unread: r.get(26)?,
-        created_at: r.get(27)?,
+        pinned: r.get(26)?,
+        unread: r.get(27)?,
+        created_at: row.created_at,
         updated_at: r.get(28)?,
+        row,
     })
 }
 
@@ -360,8 +388,17 @@ pub fn summary(
     id: ConversationId,
     viewer: i64,
 ) -> Result<Option<Summary>> {
-    let mut stmt = conn.prepare_cached(&format!("{SUMMARY_SELECT} WHERE c.id = :id"))?;
-    let mut rows = stmt.query(rusqlite::named_params! {":viewer": viewer, ":id": id.0})?;
+    static PERSONAL: LazyLock<String> =
+        LazyLock::new(|| format!("{} WHERE c.id = :id", summary_select(true)));
+    static SHARED: LazyLock<String> =
+        LazyLock::new(|| format!("{} WHERE c.id = :id", summary_select(false)));
+    let personal = viewer != 0;
+    let mut stmt = conn.prepare_cached(if personal { &PERSONAL } else { &SHARED })?;
+    let mut rows = if personal {
+        stmt.query(rusqlite::named_params! {":viewer": viewer, ":id": id.0})?
+    } else {
+        stmt.query(rusqlite::named_params! {":id": id.0})?
+    };
     match rows.next()? {
         Some(r) => Ok(Some(summary_row(ring, r)?)),
         None => Ok(None),
@@ -428,8 +465,9 @@ pub fn list(
         Sort::Waiting => ("coalesce(c.waiting_since, 9223372036854775807)", "ASC"),
     };
     let cmp = if order == "DESC" { "<" } else { ">" };
+    let select = summary_select(true);
     let sql = format!(
-        "{SUMMARY_SELECT}
+        "{select}
          WHERE (c.assignee_id = :viewer OR :all OR c.inbox_id IN (SELECT value FROM json_each(:inboxes))
                 OR c.team_id IN (SELECT value FROM json_each(:teams)))
            AND {view_cond}
@@ -475,6 +513,39 @@ pub fn list(
         out.push(summary_row(ring, r)?);
     }
     Ok(out)
+}
+
+/// The labels in use on conversations in `scope` (or assigned to `viewer`), sorted, at most
+/// `limit`.
+pub fn labels(conn: &Connection, scope: &Scope, viewer: i64, limit: u32) -> Result<Vec<String>> {
+    let (all, inboxes, teams) = super::contacts::scope_args(scope);
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT j.value FROM conversations c, json_each(c.labels) j
+         WHERE c.labels != '[]'
+           AND (c.assignee_id = ?4 OR ?1 OR c.inbox_id IN (SELECT value FROM json_each(?2))
+                OR c.team_id IN (SELECT value FROM json_each(?3)))
+         ORDER BY j.value LIMIT ?5",
+    )?;
+    let rows = stmt.query_map(params![all, inboxes, teams, viewer, limit], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// `(team id, inbox id, mean handling ms)` of one queue.
+pub type HandleTime = (Option<i64>, Option<i64>, i64);
+
+/// Mean handling time in ms (from the first answer, or the start, to resolution) of the
+/// conversations resolved since `since`, per queue: `(team id, inbox id, ms)` where a
+/// conversation with a team counts for its team (inbox id `None`), else for its inbox.
+pub fn handle_times(conn: &Connection, since: i64) -> Result<Vec<HandleTime>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT team_id, CASE WHEN team_id IS NULL THEN inbox_id END AS inbox,
+                CAST(avg(resolved_at - coalesce(first_response_at, created_at)) AS INTEGER)
+         FROM conversations
+         WHERE status = 'resolved' AND resolved_at >= ?1
+         GROUP BY team_id, inbox",
+    )?;
+    let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Open, unassigned conversations waiting for routing, with what routing needs.

@@ -182,6 +182,18 @@ pub fn timeline(
 
 /// Set the delivery state (and failure reason). A state never moves backwards except to
 /// `queued` on resend; returns whether the row changed.
+/// While a reply is still queued for another attempt: the last attempt's error (shown as
+/// "retrying"). Returns whether the row changed.
+pub fn set_retry_reason(conn: &Connection, id: MessageId, reason: &str) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE messages SET failure_reason = ?2
+             WHERE id = ?1 AND delivery = 'queued' AND failure_reason IS NOT ?2",
+        )?
+        .execute(params![id.0, reason])?;
+    Ok(n > 0)
+}
+
 pub fn set_delivery(
     conn: &Connection,
     id: MessageId,

@@ -156,7 +156,13 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
         Any(&["teams:write"]),
         Some(r#"{"name":"Team B"}"#),
     ),
-    ("get", "/api/v1/inboxes", Any(&["channels:read"]), None),
+    (
+        "get",
+        "/api/v1/inboxes",
+        Any(&["channels:read", "conversations:read"]),
+        None,
+    ),
+    ("get", "/api/v1/labels", READ, None),
     (
         "post",
         "/api/v1/inboxes",

@@ -281,3 +281,77 @@ fn a_reply_that_cannot_be_delivered_in_time_is_given_up_with_the_reason() {
         "{m}"
     );
 }
+
+/// Inbound messages through the open API channel are acknowledged only after their commit:
+/// kill -9 the real server in the middle of a burst, three times; every message answered
+/// 201 or 200 is stored, once.
+#[test]
+fn every_acknowledged_inbound_message_survives_sigkill_during_a_burst() {
+    let app = TestApp::new();
+    let inbox = api_inbox(&app, "App", None, json!({}));
+    let dir = app.stop();
+    let data = dir.path().join("data");
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let acked: std::sync::Arc<std::sync::Mutex<BTreeSet<i64>>> = Default::default();
+    for round in 0..3 {
+        let server = Server::spawn(dir.path(), &args, &[]);
+        let base = format!("http://{}", server.addr);
+        let before = acked.lock().unwrap().len();
+        let senders: Vec<_> = (0..4)
+            .map(|w| {
+                let (base, inbox, acked) = (base.clone(), inbox.clone(), acked.clone());
+                std::thread::spawn(move || {
+                    for i in 0.. {
+                        let r = reqwest::blocking::Client::new()
+                            .post(format!("{base}/hooks/api/{}/messages", inbox.id))
+                            .bearer_auth(&inbox.token)
+                            .json(&json!({"message_id": format!("r{round}-w{w}-{i}"),
+                                          "contact": {"id": format!("c{w}")}, "body": "在吗"}))
+                            .send();
+                        match r {
+                            Ok(r) if r.status().is_success() => {
+                                let v: Value = r.json().unwrap();
+                                acked
+                                    .lock()
+                                    .unwrap()
+                                    .insert(v["message_id"].as_i64().unwrap());
+                            }
+                            _ => return,
+                        }
+                    }
+                })
+            })
+            .collect();
+        eventually(Duration::from_secs(30), "a burst under way", || {
+            (acked.lock().unwrap().len() >= before + 40 + 13 * round).then_some(())
+        });
+        server.kill9();
+        for s in senders {
+            s.join().unwrap();
+        }
+        let db = rusqlite::Connection::open(data.join("atrium.db")).unwrap();
+        let stored: BTreeSet<i64> = db
+            .prepare("SELECT id FROM messages")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let acked = acked.lock().unwrap();
+        let lost = acked.difference(&stored).count();
+        assert_eq!(lost, 0, "round {round}: {lost} acknowledged messages lost");
+        let distinct: i64 = db
+            .query_row(
+                "SELECT count(DISTINCT external_id) - count(*) FROM messages",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(distinct, 0, "a message stored twice");
+    }
+}
