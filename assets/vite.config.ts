@@ -20,7 +20,12 @@ export default defineConfig({
     // precompiler is only used for dev and build.
     process.env.VITEST === undefined &&
       VueI18nPlugin({
-        include: [src('./src/i18n/zh-CN.ts'), src('./src/i18n/en.ts')],
+        include: [
+          src('./src/i18n/zh-CN.ts'),
+          src('./src/i18n/en.ts'),
+          src('./src/i18n/settings2/*.ts'),
+          src('./src/i18n/workspace/*.ts'),
+        ],
         runtimeOnly: true,
         compositionOnly: true,
         fullInstall: false,
@@ -57,8 +62,10 @@ export default defineConfig({
   },
   server: {
     host: '127.0.0.1',
+    // `npm run dev` against a running `atrium serve` (ATRIUM_DEV_API, default port 18080); the
+    // agent WebSocket goes through the same proxy.
     proxy: {
-      '/api': 'http://127.0.0.1:18080',
+      '/api': { target: process.env.ATRIUM_DEV_API ?? 'http://127.0.0.1:18080', ws: true },
     },
   },
   test: {

@@ -24,7 +24,12 @@ import {
 import LoginView from './views/LoginView.vue'
 import WorkspaceLayout from './views/WorkspaceLayout.vue'
 import EmptyArea from './views/EmptyArea.vue'
-import { SETTINGS_PAGES, SETTINGS_PERMISSIONS, WORKSPACE_AREAS } from './workspace-areas'
+import {
+  SETTINGS_PAGES,
+  SETTINGS_PERMISSIONS,
+  WORKSPACE_AREAS,
+  type WorkspaceAreaName,
+} from './workspace-areas'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -44,7 +49,17 @@ const settingsViews: Record<(typeof SETTINGS_PAGES)[number]['name'], () => Promi
   'settings-users': () => import('./views/admin/UsersView.vue'),
   'settings-roles': () => import('./views/admin/RolesView.vue'),
   'settings-teams': () => import('./views/admin/TeamsView.vue'),
+  'settings-inboxes': () => import('./views/settings2/InboxesView.vue'),
+  'settings-agents': () => import('./views/settings2/AgentsView.vue'),
+  'settings-canned': () => import('./views/settings2/CannedRepliesView.vue'),
   'settings-audit': () => import('./views/admin/AuditView.vue'),
+}
+
+/** Areas with a view of their own; the others show {@link EmptyArea} until they exist. */
+const areaViews: Partial<Record<WorkspaceAreaName, () => Promise<unknown>>> = {
+  conversations: () => import('./views/conversations/ConversationsView.vue'),
+  contacts: () => import('./views/contacts/ContactsView.vue'),
+  supervisor: () => import('./views/supervisor/SupervisorView.vue'),
 }
 
 const routes: RouteRecordRaw[] = [
@@ -78,15 +93,13 @@ const routes: RouteRecordRaw[] = [
     meta: { requiresSession: true },
     children: [
       { path: '', name: HOME_ROUTE, component: Redirecting },
-      ...WORKSPACE_AREAS.map(
-        (area): RouteRecordRaw => ({
-          path: area.path,
-          name: area.name,
-          component: EmptyArea,
-          props: { area: area.name },
-          meta: { requiresSession: true, titleKey: area.titleKey, permissions: area.permissions },
-        }),
-      ),
+      ...WORKSPACE_AREAS.map((area): RouteRecordRaw => {
+        const meta = { requiresSession: true, titleKey: area.titleKey, permissions: area.permissions }
+        const view = areaViews[area.name]
+        return view === undefined
+          ? { path: area.path, name: area.name, component: EmptyArea, props: { area: area.name }, meta }
+          : { path: area.path, name: area.name, component: view, meta }
+      }),
       {
         path: 'profile',
         name: 'profile',

@@ -40,19 +40,25 @@ describe('permission-based navigation', () => {
     expect(landingRouteName(AUDITOR)).toBe('settings-audit')
   })
 
-  it('shows an agent the working areas and only the team list under settings', () => {
+  it('shows an agent the working areas, the team list and canned replies under settings', () => {
     expect(names(allowedEntries(WORKSPACE_AREAS, AGENT))).toEqual([
       'conversations',
       'contacts',
       'knowledge',
     ])
-    expect(names(allowedEntries(SETTINGS_PAGES, AGENT))).toEqual(['settings-teams'])
+    expect(names(allowedEntries(SETTINGS_PAGES, AGENT))).toEqual(['settings-teams', 'settings-canned'])
     expect(landingRouteName(AGENT)).toBe('conversations')
   })
 
-  it('shows a supervisor reports and users', () => {
+  it('shows a supervisor the supervisor view, reports and users', () => {
     expect(names(allowedEntries(WORKSPACE_AREAS, SUPERVISOR))).toContain('reports')
-    expect(names(allowedEntries(SETTINGS_PAGES, SUPERVISOR))).toEqual(['settings-users', 'settings-teams'])
+    expect(names(allowedEntries(WORKSPACE_AREAS, SUPERVISOR))).toContain('supervisor')
+    expect(names(allowedEntries(WORKSPACE_AREAS, AGENT))).not.toContain('supervisor')
+    expect(names(allowedEntries(SETTINGS_PAGES, SUPERVISOR))).toEqual([
+      'settings-users',
+      'settings-teams',
+      'settings-canned',
+    ])
   })
 
   it('shows administrators no customer data', () => {
@@ -64,6 +70,9 @@ describe('permission-based navigation', () => {
       'settings-users',
       'settings-roles',
       'settings-teams',
+      'settings-inboxes',
+      'settings-agents',
+      'settings-canned',
     ])
     expect(landingRouteName(SYSADMIN)).toBe('settings-users')
     expect(landingRouteName(SECADMIN)).toBe('settings-roles')
@@ -76,6 +85,16 @@ describe('permission-based navigation', () => {
   })
 
   it('opens the settings area with any settings page permission', () => {
-    expect([...SETTINGS_PERMISSIONS].sort()).toEqual(['audit:read', 'roles:read', 'teams:read', 'users:read'])
+    expect([...SETTINGS_PERMISSIONS].sort()).toEqual([
+      'audit:read',
+      'channels:read',
+      'conversations:assign',
+      'conversations:reply',
+      'roles:read',
+      'settings:write',
+      'teams:read',
+      'users:read',
+      'users:write',
+    ])
   })
 })

@@ -9,11 +9,22 @@
 export const WORKSPACE_AREAS = [
   {
     name: 'conversations',
-    path: 'conversations',
+    path: 'conversations/:id(\\d+)?',
     titleKey: 'nav.conversations',
     permissions: ['conversations:read'],
   },
-  { name: 'contacts', path: 'contacts', titleKey: 'nav.contacts', permissions: ['contacts:read'] },
+  {
+    name: 'contacts',
+    path: 'contacts/:id(\\d+)?',
+    titleKey: 'nav.contacts',
+    permissions: ['contacts:read'],
+  },
+  {
+    name: 'supervisor',
+    path: 'supervisor',
+    titleKey: 'nav.supervisor',
+    permissions: ['conversations:assign'],
+  },
   // There is no knowledge-base permission yet: the articles are an agent's tool.
   {
     name: 'knowledge',
@@ -29,6 +40,20 @@ export const SETTINGS_PAGES = [
   { name: 'settings-users', path: 'users', titleKey: 'nav.users', permissions: ['users:read'] },
   { name: 'settings-roles', path: 'roles', titleKey: 'nav.roles', permissions: ['roles:read'] },
   { name: 'settings-teams', path: 'teams', titleKey: 'nav.teams', permissions: ['teams:read'] },
+  {
+    name: 'settings-inboxes',
+    path: 'inboxes',
+    titleKey: 'nav.inboxes',
+    permissions: ['channels:read'],
+  },
+  { name: 'settings-agents', path: 'agents', titleKey: 'nav.agents', permissions: ['users:write'] },
+  {
+    name: 'settings-canned',
+    path: 'canned-replies',
+    titleKey: 'nav.canned',
+    // Agents keep their own; supervisors and system administrators keep the shared ones.
+    permissions: ['conversations:reply', 'conversations:assign', 'settings:write'],
+  },
   { name: 'settings-audit', path: 'audit', titleKey: 'nav.audit', permissions: ['audit:read'] },
 ] as const satisfies readonly NavEntry[]
 

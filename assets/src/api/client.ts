@@ -221,6 +221,54 @@ export async function requestFile(
   return { blob, filename }
 }
 
+/**
+ * Sends one multipart upload (`FormData`) and returns the parsed JSON answer. Uses
+ * XMLHttpRequest because `fetch` cannot report upload progress; `onProgress` gets 0…1. The
+ * CSRF header, error mapping and session-end reporting are the same as {@link request}. Abort
+ * with `signal` (rejects with `ApiError('aborted', 0)`).
+ */
+export function requestUpload<T>(
+  path: string,
+  form: FormData,
+  onProgress?: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', path)
+    xhr.setRequestHeader('Accept', 'application/json')
+    if (csrfToken !== null) xhr.setRequestHeader('X-CSRF-Token', csrfToken)
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress?.(event.loaded / event.total)
+    }
+    xhr.onerror = () => reject(new ApiError('network_error', 0, 'upload failed'))
+    xhr.onabort = () => reject(new ApiError('aborted', 0, 'upload aborted'))
+    xhr.onload = () => {
+      const payload = parseJson(xhr.responseText)
+      if (xhr.status >= 200 && xhr.status < 300) {
+        observer.onAnswered?.()
+        resolve(payload as T)
+        return
+      }
+      const headerRequestId = xhr.getResponseHeader('X-Request-Id') ?? undefined
+      const error = isErrorBody(payload)
+        ? new ApiError(
+            payload.code,
+            xhr.status,
+            payload.message ?? payload.code,
+            payload.request_id ?? headerRequestId,
+            payload.details,
+          )
+        : new ApiError(`http_${xhr.status}`, xhr.status, xhr.statusText, headerRequestId)
+      if (isSessionEnd(error)) observer.onSessionEnded?.(error)
+      else if (xhr.status !== 401) observer.onAnswered?.()
+      reject(error)
+    }
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true })
+    xhr.send(form)
+  })
+}
+
 function isSessionResponse(value: unknown): value is SessionResponse {
   if (typeof value !== 'object' || value === null) return false
   const v = value as { user?: unknown; csrf_token?: unknown }
@@ -386,8 +434,9 @@ export const api = {
     return request('POST', '/api/v1/teams', { name })
   },
 
-  renameTeam(id: Id, name: string): Promise<Team> {
-    return request('PATCH', `/api/v1/teams/${id}`, { name })
+  /** `PATCH /api/v1/teams/{id}`: answers 204 without a body. */
+  async renameTeam(id: Id, name: string): Promise<void> {
+    await request<unknown>('PATCH', `/api/v1/teams/${id}`, { name })
   },
 
   inboxes(): Promise<Inbox[]> {

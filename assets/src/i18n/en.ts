@@ -1,6 +1,9 @@
 // English. Must have exactly the same keys as zh-CN.ts (checked by messages.test.ts).
 // Precompiled at build time by @intlify/unplugin-vue-i18n (no message compiler in the browser).
 // Note: { } @ $ | are special in vue-i18n message syntax; write literals as {'@'} etc.
+import settings2 from './settings2/en'
+import ws from './workspace/en'
+
 export default {
   app: {
     name: 'Atrium',
@@ -287,6 +290,9 @@ export default {
     rename: 'Rename',
     renameTitle: 'Rename team {team}',
     none: 'No teams',
+    nameTooLong: 'At most {max} characters',
+    members: 'Members',
+    routing: 'Routing',
   },
   audit: {
     range: 'Time range',
@@ -400,6 +406,10 @@ export default {
     roles: 'Roles',
     teams: 'Teams',
     audit: 'Audit log',
+    supervisor: 'Supervisor',
+    inboxes: 'Inboxes',
+    agents: 'Agents',
+    canned: 'Canned replies',
   },
   workspace: {
     userMenu: 'User menu',
@@ -412,6 +422,7 @@ export default {
       contacts: 'No contacts yet',
       knowledge: 'No knowledge base articles yet',
       reports: 'No reports yet',
+      supervisor: 'Nothing queued',
     },
     emptyHint: 'This area has no items yet. They will appear here once the feature is enabled.',
   },
@@ -468,4 +479,6 @@ export default {
       default: 'Default',
     },
   },
+  settings2,
+  ws,
 }

@@ -1,6 +1,9 @@
 // 简体中文（默认语言）。en.ts 必须与本文件拥有完全相同的键集合（见 messages.test.ts）。
 // 本文件在构建时由 @intlify/unplugin-vue-i18n 预编译，浏览器端不运行消息编译器（符合 CSP）。
 // 注意：vue-i18n 的消息语法中 { } @ $ | 为特殊字符，字面量需写成 {'@'} 等形式。
+import settings2 from './settings2/zh-CN'
+import ws from './workspace/zh-CN'
+
 export default {
   app: {
     name: 'Atrium',
@@ -273,6 +276,9 @@ export default {
     rename: '重命名',
     renameTitle: '重命名团队 {team}',
     none: '没有团队',
+    nameTooLong: '团队名称最多 {max} 个字',
+    members: '成员数',
+    routing: '分配规则',
   },
   audit: {
     range: '时间范围',
@@ -379,6 +385,10 @@ export default {
     roles: '角色与权限',
     teams: '团队',
     audit: '审计日志',
+    supervisor: '主管看板',
+    inboxes: '渠道接入',
+    agents: '坐席',
+    canned: '快捷回复',
   },
   workspace: {
     userMenu: '用户菜单',
@@ -391,6 +401,7 @@ export default {
       contacts: '暂无联系人',
       knowledge: '知识库中暂无文章',
       reports: '暂无报表',
+      supervisor: '暂无排队',
     },
     emptyHint: '此区域暂无内容，相关功能开通后将在此显示。',
   },
@@ -447,4 +458,6 @@ export default {
       default: '默认值',
     },
   },
+  settings2,
+  ws,
 }

@@ -1,0 +1,292 @@
+/**
+ * Wire types of the supervisor view and the conversation-engine settings pages (inboxes, team
+ * routing, agents, canned replies). Field names follow the server's JSON (snake_case); times are
+ * Unix milliseconds, durations say their unit.
+ *
+ * Checked against the handlers, which are what the server really does: `src/http/inboxes.rs`,
+ * `src/http/roles.rs` (inbox list and create), `src/http/agents.rs`, `src/http/canned.rs`,
+ * `src/engine/settings.rs`, `src/engine/routing/{policy,hours}.rs` and `src/engine/view.rs`.
+ * The settings objects are parsed with `deny_unknown_fields`: a request must carry exactly
+ * these keys, never one more.
+ */
+import type { Id, Millis } from './types'
+
+// ---------------------------------------------------------------------------------------------
+// Routing (inbox and team settings) — `RoutingSettings` of `engine/routing/policy.rs`
+// ---------------------------------------------------------------------------------------------
+
+export const ROUTING_MODES = ['round_robin', 'least_load'] as const
+export type RoutingMode = (typeof ROUTING_MODES)[number]
+
+/** A conversation whose first message contains any keyword (ignoring case) requires `skill`. */
+export interface SkillRule {
+  keywords: string[]
+  skill: string
+}
+
+/** `settings.routing` of an inbox or a team. The server fills every missing key with its default. */
+export interface RoutingSettings {
+  /** Default `round_robin`. */
+  mode: RoutingMode
+  /** Give a returning contact to the agent who last handled them, when eligible. Default off. */
+  sticky: boolean
+  skills: SkillRule[]
+  /** Team that takes conversations no agent here could take in time (`null`: no overflow). */
+  overflow_team_id: Id | null
+  /** Wait before overflowing (`null`: as soon as no agent is free). */
+  overflow_after_secs: number | null
+  /** Wait after which required skills are ignored (`null`: skills are always required). */
+  skill_fallback_after_secs: number | null
+}
+
+// ---------------------------------------------------------------------------------------------
+// Business hours — `BusinessHours` of `engine/routing/hours.rs`
+// ---------------------------------------------------------------------------------------------
+
+/** `[start, end)` in minutes after local midnight, `0 ≤ start < end ≤ 1440`. */
+export type TimeRange = [number, number]
+
+/** `settings.hours` of an inbox. `null`: always open. */
+export interface BusinessHours {
+  /** Local time minus UTC in minutes (Beijing time: 480), at most ±840. */
+  utc_offset_minutes: number
+  /** Seven days, Monday first; each day a list of ranges (empty: closed all day). */
+  weekly: TimeRange[][]
+  /** `YYYY-MM-DD` local dates closed all day. */
+  holidays: string[]
+  /** `YYYY-MM-DD` Saturdays or Sundays (调休) worked with the first non-empty Monday–Friday hours. */
+  workdays: string[]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inboxes — `InboxSettings` of `engine/settings.rs`, handlers in `http/inboxes.rs`, `http/roles.rs`
+// ---------------------------------------------------------------------------------------------
+
+/** Automatic messages sent on the inbox's behalf (empty: none). At most 2000 characters each. */
+export interface AutoReplySettings {
+  /** Sent when a new conversation starts. */
+  greeting: string
+  /** Sent once per conversation when nobody can answer (closed, or no agent online). */
+  offline: string
+}
+
+/** Reply-time thresholds in seconds, at most 7 days (0 = off). */
+export interface SlaSettings {
+  first_response_secs: number
+  next_response_secs: number
+  /** Return a conversation to the queue when its agent lets the customer wait this long. */
+  reassign_after_secs: number
+}
+
+/** Where the API channel delivers agents' replies (`http(s)://…`; empty: they stay queued). */
+export interface WebhookSettings {
+  url: string
+}
+
+/** `settings` of an inbox: exactly these keys (`deny_unknown_fields`). */
+export interface InboxSettings {
+  routing: RoutingSettings
+  hours: BusinessHours | null
+  auto_reply: AutoReplySettings
+  sla: SlaSettings
+  webhook: WebhookSettings
+}
+
+/** Channel kinds an inbox can be (`CHANNELS` of `http/roles.rs`). */
+export const CHANNEL_KINDS = [
+  'web',
+  'api',
+  'wechat_mp',
+  'miniprogram',
+  'wecom_kf',
+  'email',
+  'sms',
+  'phone',
+] as const
+export type ChannelKind = (typeof CHANNEL_KINDS)[number]
+
+/**
+ * Channel kinds this page creates. The others have connector settings (credentials, accounts)
+ * that arrive with their connectors; the server accepts them already, but such an inbox could
+ * not receive anything yet.
+ */
+export const CREATABLE_CHANNELS = ['web', 'api'] as const satisfies readonly ChannelKind[]
+export type CreatableChannel = (typeof CREATABLE_CHANNELS)[number]
+
+/** One row of `GET /api/v1/inboxes` (`InboxView`). */
+export interface InboxSummary {
+  id: Id
+  name: string
+  /** A {@link ChannelKind}; shown as sent when unknown. */
+  channel: string
+  team_id: Id | null
+  created_at: Millis
+}
+
+/** `POST /api/v1/inboxes`. Name 1–100 characters (trimmed); the team must exist. */
+export interface CreateInboxRequest {
+  name: string
+  channel: CreatableChannel
+  team_id: Id | null
+}
+
+/** `POST /api/v1/inboxes` (201): the new row, and for `api` inboxes its secrets, shown once. */
+export interface CreatedInbox extends InboxSummary {
+  token?: string
+  webhook_secret?: string
+}
+
+/** `POST /api/v1/inboxes/{id}/token` (200): a new token and webhook secret, shown once. */
+export interface InboxSecrets {
+  token: string
+  webhook_secret: string
+}
+
+/** `GET /api/v1/inboxes/{id}` (`InboxDetail`). */
+export interface InboxDetail {
+  id: Id
+  name: string
+  channel: string
+  team_id: Id | null
+  /** A disabled inbox refuses inbound messages and is not routed. */
+  disabled: boolean
+  settings: InboxSettings
+  /** Where customer systems post messages (`/hooks/api/{id}/messages`; API inboxes only). */
+  hook_path: string | null
+  created_at: Millis
+  updated_at: Millis
+}
+
+/**
+ * `PUT /api/v1/inboxes/{id}` (204). Name 1–60 characters (trimmed). `disabled` defaults to
+ * `false` on the server, so it is always sent (leaving it out would re-enable the inbox).
+ */
+export interface UpdateInboxRequest {
+  name: string
+  team_id: Id | null
+  disabled: boolean
+  settings: InboxSettings
+}
+
+// ---------------------------------------------------------------------------------------------
+// Teams — `GET /api/v1/teams/{id}`, `PUT /api/v1/teams/{id}/settings`
+// ---------------------------------------------------------------------------------------------
+
+/** `teams.settings`: exactly this key. */
+export interface TeamSettings {
+  routing: RoutingSettings
+}
+
+/** `GET /api/v1/teams/{id}` (`TeamDetail`). */
+export interface TeamDetail {
+  id: Id
+  name: string
+  settings: TeamSettings
+}
+
+/** `PUT /api/v1/teams/{id}/settings` (204). Renaming stays `PATCH /teams/{id}` `{name}`. */
+export interface UpdateTeamSettingsRequest {
+  settings: TeamSettings
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agents — `http/agents.rs`
+// ---------------------------------------------------------------------------------------------
+
+export const AGENT_STATUSES = ['online', 'busy', 'away', 'offline'] as const
+export type AgentStatus = (typeof AGENT_STATUSES)[number]
+
+/**
+ * One row of `GET /api/v1/agents` (`AgentView`): every enabled user holding
+ * `conversations:reply`. Users who never set a profile have capacity 5 and no skills.
+ */
+export interface AgentProfile {
+  id: Id
+  name: string
+  /** Effective presence: the chosen status while connected, else `offline`. */
+  status: AgentStatus
+  /** The status the agent chose. */
+  chosen_status: AgentStatus
+  /** Open conversations assigned now. */
+  load: number
+  capacity: number
+  skills: string[]
+  /** Team ids. */
+  teams: Id[]
+}
+
+/** `PUT /api/v1/agents/{user_id}` (204). Capacity 0–1000; at most 50 skills of 1–40 characters. */
+export interface UpdateAgentRequest {
+  capacity: number
+  skills: string[]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canned replies — `http/canned.rs`
+// ---------------------------------------------------------------------------------------------
+
+/** `GET /api/v1/canned-replies` row: the caller's own (`shared: false`) and the shared ones. */
+export interface CannedReply {
+  id: Id
+  shortcut: string
+  title: string
+  body: string
+  shared: boolean
+}
+
+/**
+ * `POST /api/v1/canned-replies` (201) and `PUT /api/v1/canned-replies/{id}` (200), answering the
+ * reply. `PUT` ignores `shared`: a reply stays personal or shared for its life.
+ */
+export interface CannedReplyRequest {
+  shortcut: string
+  title: string
+  body: string
+  shared: boolean
+}
+
+// ---------------------------------------------------------------------------------------------
+// Supervisor — `GET /api/v1/supervisor/overview`
+// ---------------------------------------------------------------------------------------------
+
+/** The queue of one team; `id: null` (and an empty name) for inboxes without a team. */
+export interface TeamQueue {
+  id: Id | null
+  name: string
+  queued: number
+  /** How long the longest-queued customer had waited when the overview was made. */
+  longest_wait_ms: number
+  /** Online members of the team (for the `null` queue: every online agent). */
+  online_agents: number
+}
+
+/** An agent as the overview lists them (the same `AgentView` as `GET /agents`). */
+export type SupervisorAgent = AgentProfile
+
+/**
+ * The fields of a `ConversationView` (`engine/view.rs`) the supervisor view shows; the full type
+ * belongs to the workspace module. `contact.name` is always masked and may be `null`.
+ */
+export interface WaitingConversation {
+  id: Id
+  contact: { id: Id; name: string | null; vip: boolean }
+  inbox: { id: Id; name: string; channel: string } | null
+  team_id: Id | null
+  assignee: { id: Id; name: string } | null
+  status: string
+  priority: string
+  /** Since when the customer waits for a reply (`null` when not waiting). */
+  waiting_since: Millis | null
+  alert: string | null
+  queue: { position: number; estimated_wait_ms: number } | null
+  last_message: { direction: string; kind: string; preview: string } | null
+  created_at: Millis
+}
+
+/** `GET /api/v1/supervisor/overview` */
+export interface SupervisorOverview {
+  teams: TeamQueue[]
+  agents: SupervisorAgent[]
+  /** Unassigned open conversations of the caller's scope, longest waiting first (at most 100). */
+  waiting: WaitingConversation[]
+}

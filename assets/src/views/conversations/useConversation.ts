@@ -1,0 +1,144 @@
+/**
+ * The open conversation: its row (header), its history (paged, oldest first), who is typing,
+ * kept current by the realtime socket. Like the list, loading waits briefly for the socket so no
+ * event falls between the answer and the subscription, and events arriving during a load are
+ * merged into what it answers ({@link mergeMessages} and {@link mergeEvent} drop stale copies).
+ * A resync reloads.
+ */
+import { computed, onBeforeUnmount, ref, shallowRef, watch, type Ref } from 'vue'
+import type { Id } from '../../api/types'
+import type { ConversationView, MessageView } from '../../api/workspace-types'
+import { workspaceApi } from '../../api/workspace'
+import { liveSocket } from '../../realtime/live'
+import { useNow } from '../../composables/useNow'
+import { mergeEvent } from './list-model'
+import { mergeMessages } from './messages-model'
+import { applyTyping, pruneTyping, typingIn, type TypingState } from './conversation-model'
+
+export const HISTORY_PAGE = 50
+
+export function useConversation(id: Ref<Id | null>, me: () => Id) {
+  const conversation = ref<ConversationView | null>(null)
+  const messages = shallowRef<MessageView[]>([])
+  const loading = ref(false)
+  const loadingOlder = ref(false)
+  const hasOlder = ref(false)
+  const error = ref<unknown>(null)
+  const busyIds = ref<ReadonlySet<Id>>(new Set())
+  const typingState = shallowRef<TypingState>(new Map())
+  const now = useNow(2_000)
+  let generation = 0
+
+  const typing = computed(() => (id.value === null ? [] : typingIn(typingState.value, id.value, now.value)))
+
+  async function load(): Promise<void> {
+    const gen = ++generation
+    const current = id.value
+    conversation.value = null
+    messages.value = []
+    hasOlder.value = false
+    error.value = null
+    if (current === null) return
+    loading.value = true
+    try {
+      await liveSocket().ready()
+      const [conv, page] = await Promise.all([
+        workspaceApi.conversation(current),
+        workspaceApi.messages(current, undefined, HISTORY_PAGE),
+      ])
+      if (gen !== generation) return
+      conversation.value = conv
+      // Messages that arrived by event while loading are newer than or equal to the page's.
+      messages.value = mergeMessages(page, messages.value)
+      hasOlder.value = page.length >= HISTORY_PAGE
+    } catch (e) {
+      if (gen === generation) error.value = e
+    } finally {
+      if (gen === generation) loading.value = false
+    }
+  }
+
+  async function loadOlder(): Promise<void> {
+    const current = id.value
+    const first = messages.value[0]
+    if (current === null || first === undefined || loadingOlder.value || !hasOlder.value) return
+    const gen = generation
+    loadingOlder.value = true
+    try {
+      const page = await workspaceApi.messages(current, first.id, HISTORY_PAGE)
+      if (gen !== generation) return
+      messages.value = mergeMessages(messages.value, page)
+      hasOlder.value = page.length >= HISTORY_PAGE
+    } catch (e) {
+      if (gen === generation) error.value = e
+    } finally {
+      loadingOlder.value = false
+    }
+  }
+
+  /** A message answered by send/resend/recall, or from an event. */
+  function putMessage(message: MessageView): void {
+    if (message.conversation_id !== id.value) return
+    messages.value = mergeMessages(messages.value, [message])
+  }
+
+  /** The answer of an action on the conversation. */
+  function putConversation(row: ConversationView): void {
+    if (row.id !== id.value) return
+    const merged = mergeEvent(conversation.value ?? undefined, row)
+    if (merged !== null) conversation.value = { ...merged, unread: row.unread, pinned: row.pinned }
+  }
+
+  async function withBusy<T>(messageId: Id, work: () => Promise<T>): Promise<T> {
+    busyIds.value = new Set([...busyIds.value, messageId])
+    try {
+      return await work()
+    } finally {
+      const next = new Set(busyIds.value)
+      next.delete(messageId)
+      busyIds.value = next
+    }
+  }
+
+  const socket = liveSocket()
+  const offs = [
+    socket.on('message.created', putMessage),
+    socket.on('message.updated', putMessage),
+    socket.on('conversation.updated', (data) => {
+      if (data.id !== id.value || conversation.value === null) return
+      const merged = mergeEvent(conversation.value, data)
+      if (merged !== null) conversation.value = merged
+    }),
+    socket.on('alert', (data) => {
+      if (data.conversation_id === id.value && conversation.value !== null) {
+        conversation.value = { ...conversation.value, alert: data.alert }
+      }
+    }),
+    socket.on('typing', (data) => {
+      typingState.value = applyTyping(pruneTyping(typingState.value, Date.now()), data, Date.now(), me())
+    }),
+    socket.onResync(() => void load()),
+  ]
+  onBeforeUnmount(() => {
+    generation += 1
+    for (const off of offs) off()
+  })
+
+  watch(id, () => void load(), { immediate: true })
+
+  return {
+    conversation,
+    messages,
+    loading,
+    loadingOlder,
+    hasOlder,
+    error,
+    busyIds,
+    typing,
+    reload: load,
+    loadOlder,
+    putMessage,
+    putConversation,
+    withBusy,
+  }
+}

@@ -1,0 +1,186 @@
+// The inbox form ⇄ PUT /inboxes/{id} (exactly the server's keys), its checks, and where server
+// details are shown.
+import { describe, expect, it } from 'vitest'
+import type { InboxDetail, InboxSettings } from '../../api/settings2-types'
+import { apiInboxHookPath } from '../../api/settings2'
+import {
+  detailFieldKey,
+  firstTabWithProblems,
+  formToInboxRequest,
+  inboxToForm,
+  isValid,
+  MAX_SLA_SECS,
+  placeServerDetails,
+  validateInboxForm,
+} from './inbox-form'
+
+// What `GET /inboxes/{id}` answers: every key of `InboxSettings` present.
+const storedSettings: InboxSettings = {
+  routing: {
+    mode: 'round_robin',
+    sticky: true,
+    skills: [{ keywords: ['贷款'], skill: 'loans' }],
+    overflow_team_id: 4,
+    overflow_after_secs: 300,
+    skill_fallback_after_secs: null,
+  },
+  hours: {
+    utc_offset_minutes: 480,
+    weekly: [[[540, 1080]], [[540, 1080]], [[540, 1080]], [[540, 1080]], [[540, 1080]], [], []],
+    holidays: ['2026-10-01'],
+    workdays: ['2026-10-11'],
+  },
+  auto_reply: { greeting: '您好', offline: '现在是非工作时间' },
+  sla: { first_response_secs: 120, next_response_secs: 300, reassign_after_secs: 0 },
+  webhook: { url: 'https://crm.example/hook' },
+}
+
+const inbox = (over: Partial<InboxDetail> = {}): InboxDetail => ({
+  id: 2,
+  name: '官网',
+  channel: 'api',
+  team_id: 3,
+  disabled: false,
+  settings: storedSettings,
+  hook_path: '/hooks/api/2/messages',
+  created_at: 1,
+  updated_at: 1,
+  ...over,
+})
+
+// The server's defaults, as `GET` answers them for an inbox never saved.
+const defaults: InboxSettings = {
+  routing: {
+    mode: 'round_robin',
+    sticky: false,
+    skills: [],
+    overflow_team_id: null,
+    overflow_after_secs: null,
+    skill_fallback_after_secs: null,
+  },
+  hours: null,
+  auto_reply: { greeting: '', offline: '' },
+  sla: { first_response_secs: 120, next_response_secs: 300, reassign_after_secs: 0 },
+  webhook: { url: '' },
+}
+
+describe('inbox ⇄ form', () => {
+  it('writes back what it read, unchanged', () => {
+    const body = formToInboxRequest(inboxToForm(inbox()))
+    expect(body).toEqual({ name: '官网', team_id: 3, disabled: false, settings: storedSettings })
+  })
+
+  it('writes back the server defaults unchanged, with exactly the server keys', () => {
+    const body = formToInboxRequest(inboxToForm(inbox({ channel: 'web', settings: defaults, team_id: null })))
+    expect(body.settings).toEqual(defaults)
+    expect(Object.keys(body).sort()).toEqual(['disabled', 'name', 'settings', 'team_id'])
+    expect(Object.keys(body.settings).sort()).toEqual(['auto_reply', 'hours', 'routing', 'sla', 'webhook'])
+  })
+
+  it('keeps a disabled inbox disabled (the server would re-enable one sent without the flag)', () => {
+    const form = inboxToForm(inbox({ disabled: true }))
+    expect(form.disabled).toBe(true)
+    expect(formToInboxRequest(form).disabled).toBe(true)
+  })
+
+  it('drops keys the server would refuse, and trims the name and webhook', () => {
+    const odd = { ...storedSettings, bot: { enabled: true } } as InboxSettings
+    const form = inboxToForm(inbox({ settings: odd }))
+    const body = formToInboxRequest({ ...form, name: ' 官网 ', webhookUrl: ' https://crm.example/new ' })
+    expect(body.settings).not.toHaveProperty('bot')
+    expect(body.name).toBe('官网')
+    expect(body.settings.webhook).toEqual({ url: 'https://crm.example/new' })
+  })
+
+  it('fills defaults for missing sections', () => {
+    const form = inboxToForm(inbox({ settings: {} as InboxSettings }))
+    expect(form.hours.alwaysOpen).toBe(true)
+    expect(form.firstResponseSecs).toBe(120)
+    expect(form.nextResponseSecs).toBe(300)
+    expect(form.reassignAfterSecs).toBe(0)
+    expect(formToInboxRequest(form).settings).toEqual(defaults)
+  })
+
+  it('names the hook path of an API inbox like the server', () => {
+    expect(apiInboxHookPath(2)).toBe(inbox().hook_path)
+  })
+})
+
+describe('validateInboxForm', () => {
+  it('accepts the stored settings', () => {
+    expect(isValid(validateInboxForm(inboxToForm(inbox())))).toBe(true)
+  })
+
+  it('reports problems by tab, and the first tab to show', () => {
+    const form = inboxToForm(inbox())
+    form.name = '  '
+    form.webhookUrl = 'ftp://x'
+    form.offline = 'x'.repeat(2001)
+    form.firstResponseSecs = MAX_SLA_SECS + 1
+    form.reassignAfterSecs = -1
+    form.hours.weekly[0] = [{ start: 600, end: 500 }]
+    const problems = validateInboxForm(form)
+    expect(problems.general.map((p) => p.code)).toEqual(['name_required', 'webhook_scheme'])
+    expect(problems.replies).toEqual([{ code: 'text_too_long', field: 'offline' }])
+    expect(problems.sla).toEqual([
+      { code: 'sla_range', field: 'first_response' },
+      { code: 'sla_range', field: 'reassign_after' },
+    ])
+    expect(problems.hours[0]?.code).toBe('order')
+    expect(firstTabWithProblems(problems)).toBe('general')
+    expect(firstTabWithProblems({ ...problems, general: [] })).toBe('hours')
+  })
+
+  it('takes names of 1 to 60 characters, counted like the server', () => {
+    const form = inboxToForm(inbox())
+    expect(validateInboxForm({ ...form, name: '网'.repeat(60) }).general).toEqual([])
+    expect(validateInboxForm({ ...form, name: 'n'.repeat(61) }).general).toEqual([
+      { code: 'name_too_long', field: 'name' },
+    ])
+  })
+
+  it('checks the webhook scheme like the server (any case, empty allowed)', () => {
+    const form = inboxToForm(inbox())
+    for (const url of ['', 'HTTPS://crm.example', ' http://10.0.0.5:8080/hook ']) {
+      expect(validateInboxForm({ ...form, webhookUrl: url }).general, url).toEqual([])
+    }
+  })
+})
+
+describe('server details', () => {
+  it('puts each detail the server writes on its tab with the field it names', () => {
+    const placed = placeServerDetails([
+      'routing: skills[0].skill: must not be empty',
+      'hours: weekly[2][0]: need 0 <= start < end <= 1440 (found [600,500])',
+      'hours: workdays[0]: 2026-10-12 is not a Saturday or Sunday',
+      'sla.first_response_secs: at most 7 days',
+      'auto_reply.greeting: at most 2000 characters',
+      'webhook.url: must start with http:// or https://',
+      'name: 1 to 60 characters',
+      'something odd happened',
+      'colour: not known',
+      42,
+    ])
+    expect(placed).toEqual([
+      { tab: 'routing', path: 'routing.skills[0].skill', text: 'must not be empty' },
+      { tab: 'hours', path: 'hours.weekly[2][0]', text: 'need 0 <= start < end <= 1440 (found [600,500])' },
+      { tab: 'hours', path: 'hours.workdays[0]', text: '2026-10-12 is not a Saturday or Sunday' },
+      { tab: 'sla', path: 'sla.first_response_secs', text: 'at most 7 days' },
+      { tab: 'replies', path: 'auto_reply.greeting', text: 'at most 2000 characters' },
+      { tab: 'general', path: 'webhook.url', text: 'must start with http:// or https://' },
+      { tab: 'general', path: 'name', text: '1 to 60 characters' },
+      { tab: 'general', path: '', text: 'something odd happened' },
+      { tab: 'general', path: '', text: 'colour: not known' },
+    ])
+    expect(placeServerDetails(undefined)).toEqual([])
+  })
+
+  it('names the fields it knows', () => {
+    expect(detailFieldKey('sla.first_response_secs')).toBe('settings2.inboxes.firstResponse')
+    expect(detailFieldKey('sla.reassign_after_secs')).toBe('settings2.inboxes.reassignAfter')
+    expect(detailFieldKey('routing.skill_fallback_after_secs')).toBe('settings2.routing.skillFallback')
+    expect(detailFieldKey('routing.skills[0].skill')).toBe('settings2.routing.skills')
+    expect(detailFieldKey('routing.mode')).toBe('settings2.inboxes.tabs.routing')
+    expect(detailFieldKey('colour')).toBeNull()
+  })
+})

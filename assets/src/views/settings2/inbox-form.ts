@@ -1,0 +1,244 @@
+/**
+ * The inbox form (general, routing, business hours, automatic replies, reply-time thresholds)
+ * and its mapping to and from `PUT /inboxes/{id}`; plus where a server `validation_failed`
+ * detail belongs, so it is shown on the right tab next to the right field.
+ *
+ * The server parses `settings` with `deny_unknown_fields` and fills what is missing with its
+ * defaults, so the request carries exactly the server's keys. The checks mirror the handler
+ * (`src/http/inboxes.rs`) and `InboxSettings::validate` (`src/engine/settings.rs`).
+ */
+import type { Id } from '../../api/types'
+import type { InboxDetail, InboxSettings, UpdateInboxRequest } from '../../api/settings2-types'
+import { formToHours, hoursToForm, validateHours, type HoursForm, type HoursProblem } from './hours'
+import {
+  charCount,
+  formToRouting,
+  routingToForm,
+  validateRouting,
+  type RoutingForm,
+  type RoutingProblem,
+} from './routing-form'
+
+export const INBOX_TABS = ['general', 'routing', 'hours', 'replies', 'sla'] as const
+export type InboxTab = (typeof INBOX_TABS)[number]
+
+/**
+ * Longest inbox name when saving (`PUT /inboxes/{id}`: 1–60 characters). Creating accepts up to
+ * 100 (the team-name rule of `POST /inboxes`), but such a name could not be saved again, so the
+ * page keeps to 60 everywhere.
+ */
+export const MAX_NAME_LENGTH = 60
+/** Automatic reply texts (server: 2000 characters). */
+export const MAX_AUTO_REPLY_LENGTH = 2000
+/** Thresholds: up to 7 days (server), in seconds. */
+export const MAX_SLA_SECS = 7 * 86_400
+/** The server's defaults for thresholds it has never stored. */
+export const DEFAULT_FIRST_RESPONSE_SECS = 120
+export const DEFAULT_NEXT_RESPONSE_SECS = 300
+
+export interface InboxForm {
+  name: string
+  teamId: Id | null
+  channel: string
+  disabled: boolean
+  webhookUrl: string
+  routing: RoutingForm
+  hours: HoursForm
+  greeting: string
+  offline: string
+  /** 0 = no alert. */
+  firstResponseSecs: number
+  nextResponseSecs: number
+  /** 0 = never return to the queue. */
+  reassignAfterSecs: number
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : ''
+}
+
+function secs(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback
+}
+
+export function inboxToForm(inbox: InboxDetail): InboxForm {
+  const s: Partial<InboxSettings> = inbox.settings ?? {}
+  return {
+    name: inbox.name,
+    teamId: inbox.team_id ?? null,
+    channel: inbox.channel,
+    disabled: inbox.disabled === true,
+    webhookUrl: text(s.webhook?.url),
+    routing: routingToForm(s.routing),
+    hours: hoursToForm(s.hours),
+    greeting: text(s.auto_reply?.greeting),
+    offline: text(s.auto_reply?.offline),
+    firstResponseSecs: secs(s.sla?.first_response_secs, DEFAULT_FIRST_RESPONSE_SECS),
+    nextResponseSecs: secs(s.sla?.next_response_secs, DEFAULT_NEXT_RESPONSE_SECS),
+    reassignAfterSecs: secs(s.sla?.reassign_after_secs, 0),
+  }
+}
+
+/** The `PUT /inboxes/{id}` body: exactly the server's keys. */
+export function formToInboxRequest(form: InboxForm): UpdateInboxRequest {
+  const settings: InboxSettings = {
+    routing: formToRouting(form.routing),
+    hours: formToHours(form.hours),
+    auto_reply: { greeting: form.greeting, offline: form.offline },
+    sla: {
+      first_response_secs: form.firstResponseSecs,
+      next_response_secs: form.nextResponseSecs,
+      reassign_after_secs: form.reassignAfterSecs,
+    },
+    webhook: { url: form.webhookUrl.trim() },
+  }
+  return { name: form.name.trim(), team_id: form.teamId, disabled: form.disabled, settings }
+}
+
+export type GeneralProblemCode =
+  | 'name_required'
+  | 'name_too_long'
+  | 'webhook_scheme'
+  | 'text_too_long'
+  | 'sla_range'
+
+export interface GeneralProblem {
+  code: GeneralProblemCode
+  field:
+    | 'name'
+    | 'webhook'
+    | 'greeting'
+    | 'offline'
+    | 'first_response'
+    | 'next_response'
+    | 'reassign_after'
+}
+
+export interface InboxProblems {
+  general: GeneralProblem[]
+  routing: RoutingProblem[]
+  hours: HoursProblem[]
+  replies: GeneralProblem[]
+  sla: GeneralProblem[]
+}
+
+/** The name check of `PUT /inboxes/{id}` (and, stricter than needed, of creation). */
+export function nameProblem(name: string): GeneralProblemCode | null {
+  const n = name.trim()
+  if (n.length === 0) return 'name_required'
+  if (charCount(n) > MAX_NAME_LENGTH) return 'name_too_long'
+  return null
+}
+
+/** The server's webhook check: empty, or starting with `http://` or `https://`. */
+export function webhookOk(url: string): boolean {
+  const u = url.trim().toLowerCase()
+  return u.length === 0 || u.startsWith('http://') || u.startsWith('https://')
+}
+
+function slaOk(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= MAX_SLA_SECS
+}
+
+/** Every problem of the form, by tab. */
+export function validateInboxForm(form: InboxForm): InboxProblems {
+  const general: GeneralProblem[] = []
+  const name = nameProblem(form.name)
+  if (name !== null) general.push({ code: name, field: 'name' })
+  if (!webhookOk(form.webhookUrl)) general.push({ code: 'webhook_scheme', field: 'webhook' })
+  const replies: GeneralProblem[] = []
+  if (charCount(form.greeting) > MAX_AUTO_REPLY_LENGTH) {
+    replies.push({ code: 'text_too_long', field: 'greeting' })
+  }
+  if (charCount(form.offline) > MAX_AUTO_REPLY_LENGTH) {
+    replies.push({ code: 'text_too_long', field: 'offline' })
+  }
+  const sla: GeneralProblem[] = []
+  if (!slaOk(form.firstResponseSecs)) sla.push({ code: 'sla_range', field: 'first_response' })
+  if (!slaOk(form.nextResponseSecs)) sla.push({ code: 'sla_range', field: 'next_response' })
+  if (!slaOk(form.reassignAfterSecs)) sla.push({ code: 'sla_range', field: 'reassign_after' })
+  return {
+    general,
+    routing: validateRouting(form.routing),
+    hours: validateHours(form.hours),
+    replies,
+    sla,
+  }
+}
+
+/** True when no tab has a problem. */
+export function isValid(problems: InboxProblems): boolean {
+  return INBOX_TABS.every((tab) => problems[tab].length === 0)
+}
+
+/** The first tab with a problem, to switch to on save. */
+export function firstTabWithProblems(problems: InboxProblems): InboxTab | null {
+  return INBOX_TABS.find((tab) => problems[tab].length > 0) ?? null
+}
+
+/** One line of a server `validation_failed`, placed on its tab. */
+export interface ServerDetail {
+  tab: InboxTab
+  /** The field path the server named (`sla.first_response_secs`), or `''` when it named none. */
+  path: string
+  /** The server's (English) explanation after the path. */
+  text: string
+}
+
+const TAB_OF_SECTION: Record<string, InboxTab> = {
+  name: 'general',
+  team_id: 'general',
+  disabled: 'general',
+  webhook: 'general',
+  routing: 'routing',
+  hours: 'hours',
+  auto_reply: 'replies',
+  sla: 'sla',
+}
+
+/**
+ * Places the server's `details` (`"routing: skills[0].skill: must not be empty"`,
+ * `"sla.first_response_secs: at most 7 days"`, `"name: 1 to 60 characters"`) on their tabs;
+ * anything unrecognised goes to General with no path.
+ */
+export function placeServerDetails(details: unknown): ServerDetail[] {
+  if (!Array.isArray(details)) return []
+  return details
+    .filter((d): d is string => typeof d === 'string' && d.trim().length > 0)
+    .map((line) => {
+      const match = /^([A-Za-z_][\w.[\]]*(?::\s*[A-Za-z_][\w.[\]]*)*):\s*(.*)$/.exec(line.trim())
+      const path = (match?.[1] ?? '').replace(/:\s*/g, '.').replace(/^settings\./, '')
+      const section = path.split(/[.[]/)[0] ?? ''
+      const tab = TAB_OF_SECTION[section]
+      if (match === null || tab === undefined) return { tab: 'general' as const, path: '', text: line.trim() }
+      return { tab, path, text: match[2] ?? '' }
+    })
+}
+
+/** Message keys naming the fields a server detail can point at (most specific path first). */
+const FIELD_LABEL_KEYS: ReadonlyArray<readonly [string, string]> = [
+  ['name', 'settings2.inboxes.name'],
+  ['team_id', 'settings2.inboxes.team'],
+  ['webhook', 'settings2.inboxes.webhook'],
+  ['routing.skills', 'settings2.routing.skills'],
+  ['routing.overflow', 'settings2.routing.overflow'],
+  ['routing.skill_fallback', 'settings2.routing.skillFallback'],
+  ['routing', 'settings2.inboxes.tabs.routing'],
+  ['hours.weekly', 'settings2.hours.weekly'],
+  ['hours.holidays', 'settings2.hours.holidays'],
+  ['hours.workdays', 'settings2.hours.workdays'],
+  ['hours.utc_offset', 'settings2.hours.utcOffset'],
+  ['hours', 'settings2.inboxes.tabs.hours'],
+  ['auto_reply.greeting', 'settings2.inboxes.greeting'],
+  ['auto_reply.offline', 'settings2.inboxes.offline'],
+  ['auto_reply', 'settings2.inboxes.tabs.replies'],
+  ['sla.first_response', 'settings2.inboxes.firstResponse'],
+  ['sla.next_response', 'settings2.inboxes.nextResponse'],
+  ['sla.reassign_after', 'settings2.inboxes.reassignAfter'],
+  ['sla', 'settings2.inboxes.tabs.sla'],
+]
+
+/** The message key of the field a server detail names, or `null` when unknown. */
+export function detailFieldKey(path: string): string | null {
+  return FIELD_LABEL_KEYS.find(([prefix]) => path.startsWith(prefix))?.[1] ?? null
+}

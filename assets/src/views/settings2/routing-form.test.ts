@@ -1,0 +1,177 @@
+// The routing form ⇄ settings.routing (exactly the server's keys), and its checks.
+import { describe, expect, it } from 'vitest'
+import type { RoutingSettings } from '../../api/settings2-types'
+import {
+  DEFAULT_OVERFLOW_AFTER_SECS,
+  DEFAULT_SKILL_FALLBACK_SECS,
+  MAX_ROUTING_SECS,
+  formToRouting,
+  normaliseKeywords,
+  routingToForm,
+  skillsOfRules,
+  validateRouting,
+  type RoutingForm,
+} from './routing-form'
+
+// The documented example of `RoutingSettings` (src/engine/routing/policy.rs).
+const serverExample: RoutingSettings = {
+  mode: 'round_robin',
+  sticky: true,
+  skills: [{ keywords: ['贷款'], skill: 'loans' }],
+  overflow_team_id: null,
+  overflow_after_secs: 300,
+  skill_fallback_after_secs: 120,
+}
+
+// What the server answers for `{}`: its defaults, every key present.
+const serverDefaults: RoutingSettings = {
+  mode: 'round_robin',
+  sticky: false,
+  skills: [],
+  overflow_team_id: null,
+  overflow_after_secs: null,
+  skill_fallback_after_secs: null,
+}
+
+const SERVER_KEYS = [
+  'mode',
+  'sticky',
+  'skills',
+  'overflow_team_id',
+  'overflow_after_secs',
+  'skill_fallback_after_secs',
+]
+
+describe('routing ⇄ form', () => {
+  it('reads the server defaults and writes them back unchanged', () => {
+    const form = routingToForm(serverDefaults)
+    expect(form).toMatchObject({
+      mode: 'round_robin',
+      sticky: false,
+      overflowEnabled: false,
+      skillFallbackEnabled: false,
+    })
+    expect(formToRouting(form)).toEqual(serverDefaults)
+  })
+
+  it('sends exactly the keys the server accepts', () => {
+    expect(Object.keys(formToRouting(routingToForm(serverExample))).sort()).toEqual([...SERVER_KEYS].sort())
+    const withStranger = { ...serverExample, future_option: 7 } as Partial<RoutingSettings>
+    expect(Object.keys(formToRouting(routingToForm(withStranger)))).not.toContain('future_option')
+  })
+
+  it('keeps the skill fallback on, and sends the overflow wait only with an overflow team', () => {
+    const form = routingToForm(serverExample)
+    expect(form.skillFallbackEnabled).toBe(true)
+    expect(form.skillFallbackSecs).toBe(120)
+    expect(formToRouting(form)).toEqual({ ...serverExample, overflow_after_secs: null })
+  })
+
+  it('gives the server defaults for empty or broken JSON', () => {
+    for (const json of [null, undefined, {}, { mode: 'random', sticky: 'yes', skills: 'x' }]) {
+      const form = routingToForm(json as Partial<RoutingSettings>)
+      expect(form.mode).toBe('round_robin')
+      expect(form.sticky).toBe(false)
+      expect(form.skills).toEqual([])
+      expect(form.overflowAfterSecs).toBe(DEFAULT_OVERFLOW_AFTER_SECS)
+      expect(form.skillFallbackEnabled).toBe(false)
+      expect(form.skillFallbackSecs).toBe(DEFAULT_SKILL_FALLBACK_SECS)
+    }
+  })
+
+  it('maps overflow on and off; an overflow without a wait overflows at once', () => {
+    const form = routingToForm({ ...serverExample, overflow_team_id: 4, overflow_after_secs: 60 })
+    expect(form.overflowEnabled).toBe(true)
+    expect(form.overflowTeamId).toBe(4)
+    expect(formToRouting(form)).toMatchObject({ overflow_team_id: 4, overflow_after_secs: 60 })
+    expect(formToRouting({ ...form, overflowEnabled: false })).toMatchObject({
+      overflow_team_id: null,
+      overflow_after_secs: null,
+    })
+    const immediate = routingToForm({ ...serverExample, overflow_team_id: 4, overflow_after_secs: null })
+    expect(immediate.overflowAfterSecs).toBe(0)
+    expect(formToRouting({ ...form, skillFallbackEnabled: false }).skill_fallback_after_secs).toBeNull()
+  })
+
+  it('drops empty rule rows and tidies keywords and skills', () => {
+    const form: RoutingForm = {
+      ...routingToForm(serverExample),
+      skills: [
+        { keywords: [' 贷款 ', '贷款', '', '房贷'], skill: ' loans ' },
+        { keywords: [], skill: '  ' },
+      ],
+    }
+    expect(formToRouting(form).skills).toEqual([{ keywords: ['贷款', '房贷'], skill: 'loans' }])
+  })
+
+  it('normalises keywords case-insensitively in typed order', () => {
+    expect(normaliseKeywords(['VIP', 'vip', ' card ', ''])).toEqual(['VIP', 'card'])
+    expect(
+      skillsOfRules([
+        { keywords: [], skill: 'b' },
+        { keywords: [], skill: 'a' },
+        { keywords: [], skill: 'b' },
+      ]),
+    ).toEqual(['a', 'b'])
+  })
+})
+
+describe('validateRouting (mirrors RoutingSettings::validate)', () => {
+  const base = routingToForm(serverExample)
+
+  it('accepts the example and the defaults', () => {
+    expect(validateRouting(base)).toEqual([])
+    expect(validateRouting(routingToForm({}))).toEqual([])
+  })
+
+  it('needs both keywords and a skill in a started rule', () => {
+    const form = {
+      ...base,
+      skills: [
+        { keywords: ['a'], skill: '' },
+        { keywords: [], skill: 'x' },
+        { keywords: [], skill: '' },
+      ],
+    }
+    expect(validateRouting(form)).toEqual([
+      { code: 'skill_required', field: 'skills', index: 0 },
+      { code: 'keywords_required', field: 'skills', index: 1 },
+    ])
+  })
+
+  it('counts characters as the server does (100 Chinese characters fit)', () => {
+    const ok = { ...base, skills: [{ keywords: ['贷'.repeat(100)], skill: '信'.repeat(100) }] }
+    expect(validateRouting(ok)).toEqual([])
+    const long = { ...base, skills: [{ keywords: ['k'.repeat(101)], skill: 's' }] }
+    expect(validateRouting(long)).toEqual([{ code: 'too_long', field: 'skills', index: 0 }])
+    const emoji = { ...base, skills: [{ keywords: ['😀'.repeat(100)], skill: 's' }] }
+    expect(validateRouting(emoji)).toEqual([])
+  })
+
+  it('limits keywords per rule and rules per settings', () => {
+    const many = Array.from({ length: 101 }, (_, i) => `k${i}`)
+    expect(validateRouting({ ...base, skills: [{ keywords: many, skill: 's' }] })).toEqual([
+      { code: 'too_many_keywords', field: 'skills', index: 0 },
+    ])
+    const rules = Array.from({ length: 201 }, (_, i) => ({ keywords: [`k${i}`], skill: 's' }))
+    expect(validateRouting({ ...base, skills: rules })).toEqual([{ code: 'too_many_rules', field: 'skills' }])
+  })
+
+  it('needs an overflow team other than the team itself, and waits within 7 days', () => {
+    const on = { ...base, overflowEnabled: true, overflowTeamId: null }
+    expect(validateRouting(on)).toEqual([{ code: 'overflow_team_required', field: 'overflow_team_id' }])
+    expect(validateRouting({ ...on, overflowTeamId: 3 }, 3)).toEqual([
+      { code: 'overflow_self', field: 'overflow_team_id' },
+    ])
+    expect(validateRouting({ ...on, overflowTeamId: 4, overflowAfterSecs: MAX_ROUTING_SECS }, 3)).toEqual([])
+    expect(validateRouting({ ...on, overflowTeamId: 4, overflowAfterSecs: MAX_ROUTING_SECS + 1 }, 3)).toEqual([
+      { code: 'secs_range', field: 'overflow_after_secs' },
+    ])
+    // Waits of switched-off options are not checked (they are not sent).
+    expect(validateRouting({ ...base, overflowAfterSecs: -1 })).toEqual([])
+    expect(validateRouting({ ...base, skillFallbackEnabled: false, skillFallbackSecs: -1 })).toEqual([])
+    expect(validateRouting({ ...base, skillFallbackSecs: 1.5 })).toEqual([
+      { code: 'secs_range', field: 'skill_fallback_after_secs' },
+    ])
+  })
+})

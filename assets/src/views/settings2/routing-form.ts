@@ -1,0 +1,191 @@
+/**
+ * The routing form shared by inboxes and teams, and its mapping to and from `settings.routing`
+ * (`RoutingSettings` of `src/engine/routing/policy.rs`, parsed with `deny_unknown_fields`).
+ *
+ * - `mode`: `round_robin` (the agent assigned longest ago) or `least_load` (the smallest share of
+ *   capacity in use).
+ * - `sticky`: a returning contact goes to the agent who last handled them, when eligible.
+ * - skill rules: a conversation whose first message contains a keyword (ignoring case) requires
+ *   an agent holding the skill (skills compare exactly, case included); with the fallback on,
+ *   after `skill_fallback_after_secs` any agent may take it (`null`: skills always required).
+ * - overflow: a conversation no agent here could take within `overflow_after_secs` moves to the
+ *   overflow team (`null` wait: as soon as no agent is free).
+ *
+ * The checks mirror `RoutingSettings::validate` so problems show next to the field before saving.
+ */
+import type { Id } from '../../api/types'
+import {
+  ROUTING_MODES,
+  type RoutingMode,
+  type RoutingSettings,
+  type SkillRule,
+} from '../../api/settings2-types'
+
+/** Longest configurable wait before overflow or skill fallback (server: 7 days). */
+export const MAX_ROUTING_SECS = 7 * 86_400
+/** Most skill rules in one settings object (server). */
+export const MAX_SKILL_RULES = 200
+/** Most keywords in one rule (server). */
+export const MAX_KEYWORDS = 100
+/** Longest keyword or skill name, in characters (server). */
+export const MAX_NAME_CHARS = 100
+/** The waits a switched-on option starts with. */
+export const DEFAULT_OVERFLOW_AFTER_SECS = 300
+export const DEFAULT_SKILL_FALLBACK_SECS = 120
+
+export interface SkillRuleRow {
+  keywords: string[]
+  skill: string
+}
+
+export interface RoutingForm {
+  mode: RoutingMode
+  sticky: boolean
+  skills: SkillRuleRow[]
+  overflowEnabled: boolean
+  overflowTeamId: Id | null
+  /** 0: overflow as soon as no agent is free. */
+  overflowAfterSecs: number
+  skillFallbackEnabled: boolean
+  skillFallbackSecs: number
+}
+
+/** Characters as the server counts them (code points, not UTF-16 units). */
+export function charCount(text: string): number {
+  return [...text].length
+}
+
+function isMode(value: unknown): value is RoutingMode {
+  return typeof value === 'string' && (ROUTING_MODES as readonly string[]).includes(value)
+}
+
+function seconds(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null
+}
+
+function rule(value: unknown): SkillRuleRow | null {
+  if (typeof value !== 'object' || value === null) return null
+  const v = value as Partial<SkillRule>
+  const keywords = Array.isArray(v.keywords)
+    ? v.keywords.filter((k): k is string => typeof k === 'string')
+    : []
+  return { keywords, skill: typeof v.skill === 'string' ? v.skill : '' }
+}
+
+/** The form for stored routing settings; missing values are the server's defaults. */
+export function routingToForm(json: Partial<RoutingSettings> | null | undefined): RoutingForm {
+  const r: Partial<RoutingSettings> = typeof json === 'object' && json !== null ? json : {}
+  const overflowTeam = typeof r.overflow_team_id === 'number' ? r.overflow_team_id : null
+  const overflowAfter = seconds(r.overflow_after_secs)
+  const fallback = seconds(r.skill_fallback_after_secs)
+  return {
+    mode: isMode(r.mode) ? r.mode : 'round_robin',
+    sticky: r.sticky === true,
+    skills: Array.isArray(r.skills)
+      ? r.skills.map(rule).filter((x): x is SkillRuleRow => x !== null)
+      : [],
+    overflowEnabled: overflowTeam !== null,
+    overflowTeamId: overflowTeam,
+    overflowAfterSecs: overflowAfter ?? (overflowTeam !== null ? 0 : DEFAULT_OVERFLOW_AFTER_SECS),
+    skillFallbackEnabled: fallback !== null,
+    skillFallbackSecs: fallback ?? DEFAULT_SKILL_FALLBACK_SECS,
+  }
+}
+
+/** Trimmed keywords without empties or repeats (case-insensitive, as matching is), in typed order. */
+export function normaliseKeywords(keywords: readonly string[]): string[] {
+  const seen = new Set<string>()
+  const out: string[] = []
+  for (const raw of keywords) {
+    const k = raw.trim()
+    const folded = k.toLowerCase()
+    if (k.length === 0 || seen.has(folded)) continue
+    seen.add(folded)
+    out.push(k)
+  }
+  return out
+}
+
+/**
+ * `settings.routing` for the form: exactly the server's keys. Rules with neither keywords nor a
+ * skill are dropped (empty rows left in the editor); switched-off options are sent as `null`.
+ */
+export function formToRouting(form: RoutingForm): RoutingSettings {
+  const skills: SkillRule[] = form.skills
+    .map((r) => ({ keywords: normaliseKeywords(r.keywords), skill: r.skill.trim() }))
+    .filter((r) => r.keywords.length > 0 || r.skill.length > 0)
+  const overflow = form.overflowEnabled && form.overflowTeamId !== null
+  return {
+    mode: form.mode,
+    sticky: form.sticky,
+    skills,
+    overflow_team_id: overflow ? form.overflowTeamId : null,
+    overflow_after_secs: overflow ? form.overflowAfterSecs : null,
+    skill_fallback_after_secs: form.skillFallbackEnabled ? form.skillFallbackSecs : null,
+  }
+}
+
+export type RoutingProblemCode =
+  | 'keywords_required'
+  | 'skill_required'
+  | 'too_long'
+  | 'too_many_keywords'
+  | 'too_many_rules'
+  | 'overflow_team_required'
+  | 'overflow_self'
+  | 'secs_range'
+
+export interface RoutingProblem {
+  code: RoutingProblemCode
+  field: 'skills' | 'overflow_team_id' | 'overflow_after_secs' | 'skill_fallback_after_secs'
+  /** The rule's row for `skills` (absent: the list as a whole). */
+  index?: number
+}
+
+export function secsOk(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= MAX_ROUTING_SECS
+}
+
+/**
+ * Every problem of the routing form. `ownTeamId` is the team being edited: a team's own
+ * conversations never overflow into itself, so choosing it would do nothing.
+ */
+export function validateRouting(form: RoutingForm, ownTeamId: Id | null = null): RoutingProblem[] {
+  const problems: RoutingProblem[] = []
+  const started = form.skills.filter(
+    (r) => normaliseKeywords(r.keywords).length > 0 || r.skill.trim().length > 0,
+  )
+  if (started.length > MAX_SKILL_RULES) problems.push({ code: 'too_many_rules', field: 'skills' })
+  form.skills.forEach((r, index) => {
+    const keywords = normaliseKeywords(r.keywords)
+    const skill = r.skill.trim()
+    if (keywords.length === 0 && skill.length === 0) return
+    if (keywords.length === 0) problems.push({ code: 'keywords_required', field: 'skills', index })
+    if (skill.length === 0) problems.push({ code: 'skill_required', field: 'skills', index })
+    if (keywords.length > MAX_KEYWORDS) {
+      problems.push({ code: 'too_many_keywords', field: 'skills', index })
+    }
+    if (charCount(skill) > MAX_NAME_CHARS || keywords.some((k) => charCount(k) > MAX_NAME_CHARS)) {
+      problems.push({ code: 'too_long', field: 'skills', index })
+    }
+  })
+  if (form.overflowEnabled) {
+    if (form.overflowTeamId === null) {
+      problems.push({ code: 'overflow_team_required', field: 'overflow_team_id' })
+    } else if (ownTeamId !== null && form.overflowTeamId === ownTeamId) {
+      problems.push({ code: 'overflow_self', field: 'overflow_team_id' })
+    }
+    if (!secsOk(form.overflowAfterSecs)) {
+      problems.push({ code: 'secs_range', field: 'overflow_after_secs' })
+    }
+  }
+  if (form.skillFallbackEnabled && !secsOk(form.skillFallbackSecs)) {
+    problems.push({ code: 'secs_range', field: 'skill_fallback_after_secs' })
+  }
+  return problems
+}
+
+/** Every skill named by the rules, for suggestions. */
+export function skillsOfRules(rules: readonly SkillRuleRow[]): string[] {
+  return [...new Set(rules.map((r) => r.skill.trim()).filter((s) => s.length > 0))].sort()
+}
