@@ -162,3 +162,107 @@ fn sign_in_with_totp_enrol_sign_out_and_idle_timeout_in_chromium() {
     );
     assert_eq!(code, 0, "{out}");
 }
+
+/// Must show 1 of the conversation engine: in Chromium, two agents, three customers through
+/// the open API channel; routing within capacity, a canned reply that reaches the customer
+/// system, a transfer that keeps the history, the queued customer routed to the freed agent,
+/// resolve. Screenshots in `target/browser/workspace-*.png`.
+#[test]
+fn two_agents_route_reply_with_a_canned_reply_transfer_and_resolve_in_chromium() {
+    use crate::desk::{Webhook, agent, api_inbox, team};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if let Err(why) = browser_ready(root) {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the browser test: {why}"
+        );
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let mut hook = Webhook::down();
+    hook.up();
+    let app = crate::support::TestApp::new();
+    crate::identity::no_required_totp(&app);
+    let t = team(&app, "信用卡中心");
+    let inbox = api_inbox(
+        &app,
+        "手机银行 App",
+        Some(t),
+        serde_json::json!({"routing": {"mode": "round_robin"}, "webhook": {"url": hook.url()}}),
+    );
+    let a = agent(&app, "li.lei", &[t], 1);
+    let b = agent(&app, "han.meimei", &[t], 1);
+    let now = app.state.store.now_ms();
+    let canned_id = app.state.store.next_id();
+    app.state
+        .store
+        .write_blocking(move |c, _| {
+            for (id, name) in [(a, "李雷"), (b, "韩梅梅")] {
+                atrium::store::identity::update_user(c, id, Some(name), None, now)?;
+            }
+            atrium::store::canned::insert(
+                c,
+                &atrium::store::canned::Canned {
+                    id: canned_id,
+                    owner_id: None,
+                    shortcut: "hello".into(),
+                    title: "问候".into(),
+                    body: "{{contact.name}}您好，我是{{agent.name}}，很高兴为您服务。".into(),
+                    updated_at: now,
+                },
+                now,
+            )
+        })
+        .unwrap();
+    let dir = app.stop();
+    let data = dir.path().join("data");
+    let s = Server::spawn(
+        dir.path(),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        &[("ATRIUM_ROUTING__TICK", "200ms")],
+    );
+    let passed = run_node(
+        root,
+        "tests/browser/workspace.test.mjs",
+        &[
+            ("ATRIUM_URL", format!("http://{}", s.addr)),
+            ("ATRIUM_AGENT_A", "li.lei".into()),
+            ("ATRIUM_AGENT_A_ID", a.to_string()),
+            ("ATRIUM_AGENT_B", "han.meimei".into()),
+            ("ATRIUM_AGENT_B_ID", b.to_string()),
+            ("ATRIUM_AGENT_PASSWORD", crate::desk::PW.into()),
+            ("ATRIUM_INBOX_ID", inbox.id.to_string()),
+            ("ATRIUM_INBOX_TOKEN", inbox.token.clone()),
+        ],
+    );
+    assert!(passed >= 1, "the workspace browser test did not run");
+    // The customer system received the canned reply once, for the first customer.
+    let replies: Vec<_> = hook
+        .deliveries()
+        .into_iter()
+        .filter(|d| {
+            d.body["data"]["message"]["body"]
+                .as_str()
+                .is_some_and(|b| b.contains("很高兴为您服务"))
+        })
+        .collect();
+    assert_eq!(replies.len(), 1, "{:?}", hook.deliveries());
+    assert_eq!(
+        replies[0].body["data"]["message"]["body"],
+        "张*您好，我是李雷，很高兴为您服务。"
+    );
+    let shots = root.join("target/browser");
+    for shot in [
+        "workspace-queue-zh.png",
+        "workspace-agent-a-reply-zh.png",
+        "workspace-agent-b-transferred-zh.png",
+        "workspace-resolved-zh.png",
+    ] {
+        assert!(shots.join(shot).is_file(), "{shot} missing");
+    }
+}
