@@ -10,8 +10,11 @@
 //! handler vs Atrium's `/healthz` through its full middleware, same client), `footprint` (cold
 //! start to /readyz, idle RSS, binary size), `signin` (20 concurrent password sign-ins against
 //! a real server vs its `/healthz` under the same clients), `audit` (the writer workload with a
-//! chained audit record per job vs without, interleaved). Pending until their capability
-//! exists: durable ingest, end-to-end latency, connections, WeChat, knowledge base.
+//! chained audit record per job vs without, interleaved), `ingest` (inbound messages through
+//! the open API channel, acknowledged after commit, vs a minimal actix-web JSON handler),
+//! `e2e-latency` (a paced 5,000 messages/s with 2,000 agent sockets: request start to the first
+//! socket receiving it), `connections` (resident memory per idle agent socket). Pending until
+//! their capability exists: WeChat, knowledge base.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -21,19 +24,29 @@
 
 #[path = "load/accounts.rs"]
 mod accounts;
+#[path = "load/engine.rs"]
+mod engine;
 #[path = "load/support.rs"]
 mod load_support;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use load_support::{Row, Runner, http_load, http_load_with, rss_kib, wait_ready};
 
-const SCENARIOS: [&str; 5] = ["writer", "http", "footprint", "signin", "audit"];
-const PENDING: [&str; 5] = [
-    "ingest (needs the open API channel)",
-    "e2e-latency (needs agent WebSockets)",
-    "connections (needs WebSockets)",
+const SCENARIOS: [&str; 8] = [
+    "writer",
+    "http",
+    "footprint",
+    "signin",
+    "audit",
+    "ingest",
+    "e2e-latency",
+    "connections",
+];
+const PENDING: [&str; 3] = [
+    "connections of widget visitors (needs the website widget)",
     "wechat (needs the WeChat channel)",
     "kb-search (needs the knowledge base)",
 ];
@@ -92,6 +105,15 @@ fn main() {
     }
     if wanted("audit") {
         audit(&mut r, o.quick);
+    }
+    if wanted("ingest") {
+        ingest(&mut r, o.quick);
+    }
+    if wanted("e2e-latency") {
+        e2e_latency(&mut r, o.quick);
+    }
+    if wanted("connections") {
+        connections(&mut r, o.quick);
     }
     for p in PENDING {
         println!("pending: {p}");
@@ -238,4 +260,219 @@ fn audit(r: &mut Runner, quick: bool) {
     r.push(
         Row::new("audit.ratio_to_plain.batch64", audited / plain, "ratio").target_min(Some(0.90)),
     );
+}
+
+/// Inbound messages through the open API channel of a real server: 64 keep-alive connections
+/// post back to back, 2,000 customers over 8 inboxes, each answer after the commit. Baseline:
+/// the same client posting the same JSON to a minimal actix-web handler. Afterwards the stored
+/// messages are counted: acknowledged (201) = stored.
+fn ingest(r: &mut Runner, quick: bool) {
+    let conns = std::env::var("ATRIUM_BENCH_CONNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let secs = if quick { 4.0 } else { 10.0 };
+    let base = load_support::minimal_server();
+    let body = engine::inbound_request_json();
+    let baseline_req = Arc::new(move |_: usize, _: u64| {
+        format!(
+            "POST /json HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    });
+    let baseline = load_support::http_load_seq(base, conns, secs, 201, baseline_req);
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = Arc::new(engine::seed(dir.path(), 8, 0, false));
+    let child = load_support::spawn_atrium(dir.path());
+    let s2 = seeded.clone();
+    let load = load_support::http_load_seq(
+        child.addr,
+        conns,
+        secs,
+        201,
+        Arc::new(move |c, n| engine::inbound_request(&s2, c, n, None)),
+    );
+    let rss = rss_kib(child.pid()) / 1024.0;
+    let m = |n: &str| load_support::metric(child.addr, n).unwrap_or(0.0);
+    let (jobs, commits) = (m("atrium_store_writer_batch_size_sum"), m("atrium_store_writer_batch_size_count"));
+    let commit_s = m("atrium_store_writer_commit_seconds_sum");
+    child.stop();
+    let acknowledged = load.ok as f64;
+    let stored = engine::stored_incoming(dir.path()) as f64;
+    println!("  acknowledged {acknowledged:.0}, stored {stored:.0}");
+    assert_eq!(acknowledged, stored, "acknowledged = stored");
+    r.push(Row::new(
+        "ingest.baseline_minimal_json_handler",
+        baseline.rps,
+        "req/s",
+    ));
+    r.push(
+        Row::new("ingest.messages_per_s", load.ok_rps, "msg/s")
+            .target_min(Some(20_000.0))
+            .baseline(baseline.rps),
+    );
+    r.push(Row::new("ingest.p50", load.p50_ms, "ms"));
+    r.push(Row::new("ingest.p99", load.p99_ms, "ms"));
+    r.push(Row::new("ingest.rss_after", rss, "MiB"));
+    r.push(Row::new("ingest.writer_mean_batch", jobs / commits.max(1.0), "jobs/commit"));
+    r.push(Row::new("ingest.writer_mean_commit", 1000.0 * commit_s / commits.max(1.0), "ms"));
+    r.push(
+        Row::new("ingest.answers_not_201", load.non_200 as f64, "answers").target_max(Some(0.0)),
+    );
+}
+
+/// 2,000 agents (200 teams of 10, one API inbox per team, all online) each with a workspace
+/// socket; inbound messages at a fixed 5,000/s from 64 connections, spread over the inboxes.
+/// Latency: from the start of the inbound request to the first agent socket receiving the
+/// message (each message reaches its team's 10 agents). Correctness: every message sent is
+/// acknowledged, stored and received by a socket.
+fn e2e_latency(r: &mut Runner, quick: bool) {
+    let (agents, teams, rate) = (2000, 200, 5000.0);
+    let secs = if quick { 4.0 } else { 15.0 };
+    engine::raise_fd_limit(20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = Arc::new(engine::seed(dir.path(), teams, agents, true));
+    let child = load_support::spawn_atrium(dir.path());
+    let addr = child.addr;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let timing = engine::Timing::new((rate * secs) as usize + 10);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (sent, bad, rss_loaded) = rt.block_on(async {
+        let mut readers = Vec::new();
+        let t = Instant::now();
+        for (i, cookie) in seeded.cookies.iter().enumerate() {
+            let ws = engine::open_socket(addr, cookie, i).await;
+            readers.push(tokio::spawn(engine::read_frames(
+                ws,
+                timing.clone(),
+                stop.clone(),
+            )));
+        }
+        println!(
+            "  {} agent sockets open in {:.1} s",
+            agents,
+            t.elapsed().as_secs_f64()
+        );
+        let (sent, bad) =
+            engine::paced_inbound(addr, seeded.clone(), timing.clone(), rate, secs, 64).await;
+        let rss = rss_kib(child.pid()) / 1024.0;
+        // Let the last frames arrive.
+        let end = Instant::now() + Duration::from_secs(5);
+        while timing.received.load(std::sync::atomic::Ordering::Relaxed) < sent
+            && Instant::now() < end
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for h in readers {
+            let _ = h.await;
+        }
+        (sent, bad, rss)
+    });
+    child.stop();
+    let stored = engine::stored_incoming(dir.path()) as usize;
+    let received = timing.received.load(std::sync::atomic::Ordering::Relaxed);
+    println!("  sent {sent}, not 201 {bad}, stored {stored}, received by a socket {received}");
+    let mut lat = timing.latencies_us.lock().unwrap().clone();
+    lat.sort_unstable();
+    r.push(Row::new(
+        "e2e.p50.5000_msg_s.2000_sockets",
+        engine::pct_ms(&lat, 50.0),
+        "ms",
+    ));
+    r.push(
+        Row::new(
+            "e2e.p99.5000_msg_s.2000_sockets",
+            engine::pct_ms(&lat, 99.0),
+            "ms",
+        )
+        .target_max(Some(25.0)),
+    );
+    r.push(Row::new(
+        "e2e.p99_9.5000_msg_s.2000_sockets",
+        engine::pct_ms(&lat, 99.9),
+        "ms",
+    ));
+    r.push(Row::new("e2e.rss_under_load", rss_loaded, "MiB"));
+    r.push(
+        Row::new(
+            "e2e.lost_messages",
+            (sent - received.min(sent)) as f64 + (sent - stored.min(sent)) as f64 + bad as f64,
+            "messages",
+        )
+        .target_max(Some(0.0)),
+    );
+}
+
+/// Resident memory of the server per idle agent socket: RSS after opening N sockets (100
+/// agents' sessions, from 200 loopback source addresses) minus RSS before, divided by N.
+fn connections(r: &mut Runner, quick: bool) {
+    let want = if quick { 5_000 } else { 50_000 };
+    let limit = engine::raise_fd_limit(2 * want as u64 + 1000);
+    let n = want.min((limit as usize).saturating_sub(1000) / 2);
+    if n < want {
+        println!("  open-file limit {limit}: measuring {n} sockets instead of {want}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = engine::seed(dir.path(), 1, 100, false);
+    let child = load_support::spawn_atrium(dir.path());
+    let addr = child.addr;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    // Warm up (thread pools, caches) with a few sockets, then measure from there.
+    let (before, after, open) = rt.block_on(async {
+        let mut socks = Vec::with_capacity(n);
+        for i in 0..100 {
+            socks.push(engine::open_socket(addr, &seeded.cookies[i % 100], i).await);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = rss_kib(child.pid());
+        let t = Instant::now();
+        let mut pending = Vec::new();
+        for i in 100..n {
+            let cookie = seeded.cookies[i % 100].clone();
+            pending.push(tokio::spawn(async move {
+                engine::open_socket(addr, &cookie, i).await
+            }));
+            if pending.len() == 500 {
+                for p in pending.drain(..) {
+                    socks.push(p.await.unwrap());
+                }
+            }
+        }
+        for p in pending {
+            socks.push(p.await.unwrap());
+        }
+        println!(
+            "  {} sockets open in {:.1} s",
+            socks.len(),
+            t.elapsed().as_secs_f64()
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = rss_kib(child.pid());
+        let open = socks.len();
+        drop(socks);
+        (before, after, open)
+    });
+    let per = (after - before) / (open - 100) as f64;
+    r.push(Row::new(
+        "connections.agent_sockets",
+        open as f64,
+        "sockets",
+    ));
+    r.push(Row::new(
+        "connections.rss_with_sockets",
+        after / 1024.0,
+        "MiB",
+    ));
+    r.push(Row::new("connections.kib_per_idle_agent_socket", per, "KiB").target_max(Some(30.0)));
+    drop(child);
 }

@@ -129,12 +129,16 @@ pub fn create_app(config: Config, opts: AppOptions) -> anyhow::Result<App> {
         config.auth.address_window_ms(),
     );
     let store = Arc::new(store);
-    let engine = Arc::new(Engine::new(store.clone(), opts.clock.clone()));
-    let channels = Arc::new(Channels::new().context("while preparing outbound HTTP")?);
     let dispatch_config = DispatchConfig {
         offline_grace_ms: i64::try_from(config.routing.offline_grace.as_millis()).unwrap_or(60_000),
         tick: config.routing.tick,
     };
+    let engine = Arc::new(Engine::new(
+        store.clone(),
+        opts.clock.clone(),
+        dispatch_config.offline_grace_ms,
+    ));
+    let channels = Arc::new(Channels::new().context("while preparing outbound HTTP")?);
     let outbox_config = OutboxConfig {
         concurrency: config.outbox.concurrency,
         backoff_base: config.outbox.retry_first,
@@ -198,6 +202,7 @@ impl App {
         let reload = cert.map(|c| actix_web::rt::spawn(reload_on_sighup(c)));
         let workers = [
             actix_web::rt::spawn(state.engine.clone().run_dispatcher(state.dispatch_config)),
+            actix_web::rt::spawn(state.engine.clone().run_presence()),
             actix_web::rt::spawn(crate::outbox::run(
                 state.engine.clone(),
                 state.channels.clone(),

@@ -107,7 +107,7 @@ impl Runner {
     }
 }
 
-fn bench_config(dir: &Path, max_batch: usize) -> Config {
+pub fn bench_config(dir: &Path, max_batch: usize) -> Config {
     let env = vec![("ATRIUM_STORE__MAX_BATCH".to_string(), max_batch.to_string())];
     let cli = CliOverrides {
         data_dir: Some(dir.join("data")),
@@ -286,7 +286,20 @@ pub fn minimal_server() -> SocketAddr {
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             actix_web::HttpServer::new(|| {
-                actix_web::App::new().route("/", actix_web::web::get().to(|| async { "ok" }))
+                actix_web::App::new()
+                    .route("/", actix_web::web::get().to(|| async { "ok" }))
+                    // The same JSON body an inbound message carries, parsed and answered 201.
+                    .route(
+                        "/json",
+                        actix_web::web::post().to(
+                            |v: actix_web::web::Json<serde_json::Value>| async move {
+                                actix_web::HttpResponse::Created().json(serde_json::json!({
+                                    "message_id": 1, "conversation_id": 2, "contact_id": 3,
+                                    "duplicate": v.get("x").is_some(),
+                                }))
+                            },
+                        ),
+                    )
             })
             .workers(2)
             .listen(listener)
@@ -305,8 +318,11 @@ pub struct LoadResult {
     pub rps: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
-    /// Answers other than `200`.
+    /// Answers other than the expected status (`200` unless said otherwise).
     pub non_200: u64,
+    /// Answers with the expected status, and their rate over the run.
+    pub ok: u64,
+    pub ok_rps: f64,
 }
 
 /// Keep-alive HTTP/1.1 GETs from `conns` connections for `secs` seconds; panics on a non-200.
@@ -326,6 +342,29 @@ pub fn http_load_with(
     secs: f64,
     request: impl Fn(usize) -> Vec<u8>,
 ) -> LoadResult {
+    let fixed: Vec<Vec<u8>> = (0..conns).map(request).collect();
+    let fixed = Arc::new(fixed);
+    http_load_seq(
+        addr,
+        conns,
+        secs,
+        200,
+        Arc::new(move |i, _| fixed[i].clone()),
+    )
+}
+
+/// A request built per send: `request(connection index, n-th request of that connection)`.
+pub type RequestFn = Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync>;
+
+/// [`http_load_with`] with a new request each time (unique ids) and `ok` as the expected
+/// status; `non_200` then counts answers other than `ok`.
+pub fn http_load_seq(
+    addr: SocketAddr,
+    conns: usize,
+    secs: f64,
+    ok: u16,
+    request: RequestFn,
+) -> LoadResult {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -336,22 +375,25 @@ pub fn http_load_with(
     let per_conn: Vec<(Vec<f64>, u64)> = rt.block_on(async {
         let tasks: Vec<_> = (0..conns)
             .map(|i| {
-                let request = request(i);
+                let request = request.clone();
                 tokio::spawn(async move {
                     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
                     s.set_nodelay(true).unwrap();
                     let mut lat = Vec::new();
-                    let mut non_200 = 0;
+                    let mut non_ok = 0;
                     let mut buf = vec![0u8; 16 * 1024];
+                    let mut n = 0u64;
                     while Instant::now() < deadline {
+                        let req = request(i, n);
+                        n += 1;
                         let t = Instant::now();
-                        s.write_all(&request).await.unwrap();
-                        if read_response(&mut s, &mut buf).await != 200 {
-                            non_200 += 1;
+                        s.write_all(&req).await.unwrap();
+                        if read_response(&mut s, &mut buf).await != ok {
+                            non_ok += 1;
                         }
                         lat.push(t.elapsed().as_secs_f64() * 1000.0);
                     }
-                    (lat, non_200)
+                    (lat, non_ok)
                 })
             })
             .collect();
@@ -362,15 +404,18 @@ pub fn http_load_with(
         all
     });
     let elapsed = start.elapsed().as_secs_f64();
-    let non_200 = per_conn.iter().map(|(_, n)| n).sum();
+    let non_200: u64 = per_conn.iter().map(|(_, n)| n).sum();
     let mut all: Vec<f64> = per_conn.into_iter().flat_map(|(l, _)| l).collect();
     all.sort_by(f64::total_cmp);
     let pct = |p: usize| all.get(all.len() * p / 100).copied().unwrap_or(0.0);
+    let ok = all.len() as u64 - non_200;
     LoadResult {
         rps: all.len() as f64 / elapsed,
         p50_ms: pct(50),
         p99_ms: pct(99),
         non_200,
+        ok,
+        ok_rps: ok as f64 / elapsed,
     }
 }
 
@@ -426,6 +471,13 @@ impl AtriumChild {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// SIGTERM and wait: requests drained, the writer flushed, the database closed.
+    pub fn stop(mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for AtriumChild {
@@ -447,20 +499,27 @@ pub fn data_dir(dir: &Path) -> PathBuf {
     dir.join("data")
 }
 
-fn start_child(dir: &Path, addr: SocketAddr) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_atrium"))
-        .args(["serve", "--listen", &addr.to_string(), "--data-dir"])
+fn start_child(dir: &Path, addr: SocketAddr, env: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atrium"));
+    cmd.args(["serve", "--listen", &addr.to_string(), "--data-dir"])
         .arg(data_dir(dir))
         .env("ATRIUM_LOG__LEVEL", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
 }
 
 pub fn spawn_atrium(dir: &Path) -> AtriumChild {
+    spawn_atrium_env(dir, &[])
+}
+
+/// [`spawn_atrium`] with extra environment (configuration overrides).
+pub fn spawn_atrium_env(dir: &Path, env: &[(&str, &str)]) -> AtriumChild {
     let addr = free_port();
-    let child = start_child(dir, addr);
+    let child = start_child(dir, addr, env);
     wait_ready(addr, Duration::from_secs(30));
     AtriumChild { child, addr }
 }
@@ -469,7 +528,7 @@ pub fn spawn_atrium(dir: &Path) -> AtriumChild {
 pub fn time_to_ready(dir: &Path) -> (f64, AtriumChild) {
     let addr = free_port();
     let t = Instant::now();
-    let child = start_child(dir, addr);
+    let child = start_child(dir, addr, &[]);
     wait_ready(addr, Duration::from_secs(30));
     let ms = t.elapsed().as_secs_f64() * 1000.0;
     (ms, AtriumChild { child, addr })
@@ -515,4 +574,18 @@ pub fn stripped_size_mib(bin: &Path) -> f64 {
     std::fs::copy(bin, &copy).unwrap();
     let _ = Command::new("strip").arg(&copy).status();
     std::fs::metadata(&copy).unwrap().len() as f64 / (1024.0 * 1024.0)
+}
+
+/// One value of a Prometheus text exposition (`name` with its labels, exactly), from a server's
+/// `/metrics` (loopback needs no token).
+pub fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.lines().find_map(|l| {
+        let (k, v) = l.rsplit_once(' ')?;
+        (k == name).then(|| v.parse().ok())?
+    })
 }

@@ -90,14 +90,15 @@ pub(crate) fn system_message(
     messages::get(c, ring, id)
 }
 
-fn user_name(c: &Connection, id: i64) -> store::Result<Option<String>> {
-    Ok(store::identity::user(c, id)?.map(|u| {
-        if u.display_name.is_empty() {
-            u.username
-        } else {
-            u.display_name
-        }
-    }))
+/// The name of an agent who may be given conversations (an enabled user holding
+/// `conversations:reply`); anyone else is refused.
+fn agent_name(c: &Connection, id: i64) -> store::Result<String> {
+    match store::agents::agent(c, id)? {
+        Some(a) => Ok(a.name),
+        None => Err(abort(Error::Invalid(format!(
+            "user {id} is not an agent who can take conversations"
+        )))),
+    }
 }
 
 fn team_name(c: &Connection, id: i64) -> store::Result<Option<String>> {
@@ -162,6 +163,12 @@ impl Engine {
             false,
         );
         self.bus.publish("conversation.updated", aud, &v);
+        // Loads change with the assignee or the status.
+        if let Some(prev) = &a.previous
+            && (prev.assignee_id != s.row.assignee_id || prev.status != s.row.status)
+        {
+            self.presence_changed(prev.assignee_id.into_iter().chain(s.row.assignee_id));
+        }
         self.dispatch.notify_one();
     }
 
@@ -176,13 +183,15 @@ impl Engine {
         let a = self
             .act(id, move |c, ring, conv, mid, now| {
                 if conv.status == ConversationStatus::Resolved {
-                    return Err(abort(Error::Conflict("the conversation is resolved".into())));
+                    return Err(abort(Error::Conflict(
+                        "the conversation is resolved".into(),
+                    )));
                 }
                 let to = match assignee {
-                    Some(u) => Some(json!({"id": u, "name": user_name(c, u)?
-                        .ok_or_else(|| abort(Error::Invalid(format!("user {u} does not exist"))))?})),
+                    Some(u) => Some(json!({"id": u, "name": agent_name(c, u)?})),
                     None => None,
                 };
+
                 if conv.assignee_id == assignee {
                     return Ok(None);
                 }
@@ -258,12 +267,7 @@ impl Engine {
                     )));
                 }
                 let to = match t.assignee {
-                    Some(u) => {
-                        let n = user_name(c, u)?.ok_or_else(|| {
-                            abort(Error::Invalid(format!("user {u} does not exist")))
-                        })?;
-                        Some(json!({"id": u, "name": n}))
-                    }
+                    Some(u) => Some(json!({"id": u, "name": agent_name(c, u)?})),
                     None => None,
                 };
                 let team = match t.team {

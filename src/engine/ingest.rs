@@ -20,7 +20,8 @@ use crate::audit::{Actor, Entry};
 use crate::crypto::Keyring;
 use crate::domain::message::{MAX_BODY_CHARS, check_content};
 use crate::domain::{
-    ContactDraft, ContactId, ConversationId, Direction, IdentityClaim, InboundMessage, MessageId,
+    ContactDraft, ContactId, ConversationId, ConversationStatus, Direction, IdentityClaim,
+    InboundMessage, MessageId,
 };
 use crate::store::conversations::{self, NewConversation, Summary};
 use crate::store::{self, audit as audit_log, contacts, identities, messages};
@@ -98,6 +99,8 @@ struct Written {
     message: Option<messages::MessageRow>,
     /// The inbox's greeting, queued in the outbox for a new conversation.
     greeting: Option<messages::MessageRow>,
+    /// Routing has something new: a new conversation, or one that woke up (pending, snoozed).
+    route: bool,
 }
 
 impl Engine {
@@ -108,9 +111,14 @@ impl Engine {
         if inbox.disabled {
             return Err(Error::InboxDisabled(inbox.id));
         }
+        // Keyword rules of the inbox and, for a team's inbox, of the team both apply.
+        let mut skills = inbox.settings.routing.skills_for(&msg.body);
+        if let Some(t) = inbox.team_id {
+            skills.extend(self.team(t).await?.routing.skills_for(&msg.body));
+        }
         let plan = Plan {
             team: inbox.team_id,
-            skills: inbox.settings.routing.skills_for(&msg.body),
+            skills,
             greeting: inbox.settings.auto_reply.greeting.trim().to_string(),
             now: self.now(),
         };
@@ -151,7 +159,9 @@ impl Engine {
             if w.greeting.is_some() {
                 self.outbox_wake.notify_one();
             }
-            if s.row.assignee_id.is_none() {
+            // A customer writing on in a queued conversation changes nothing for routing (its
+            // timers run on the dispatcher's tick); a new or woken one does.
+            if w.route {
                 self.dispatch.notify_one();
             }
         }
@@ -182,12 +192,13 @@ fn write(
             summary: None,
             message: None,
             greeting: None,
+            route: false,
         });
     }
     let contact = resolve_contact(c, ring, msg, ids, now)?;
-    let (conversation, new_conversation) =
+    let (conversation, new_conversation, woke) =
         match conversations::find_unresolved(c, contact, msg.inbox_id)? {
-            Some(row) => (row.id, false),
+            Some(row) => (row.id, false, row.status != ConversationStatus::Open),
             None => {
                 let last_agent = conversations::last_agent_of(c, contact)?;
                 conversations::create(
@@ -203,7 +214,7 @@ fn write(
                         now,
                     },
                 )?;
-                (ids.conversation, true)
+                (ids.conversation, true, false)
             }
         };
     messages::insert(
@@ -263,6 +274,7 @@ fn write(
         summary,
         message,
         greeting,
+        route: new_conversation || woke,
     })
 }
 

@@ -4,6 +4,7 @@
 //! writer first and publishes realtime events only after the commit.
 
 pub mod actions;
+pub mod agents;
 pub mod bus;
 pub mod dispatch;
 pub mod ingest;
@@ -21,7 +22,7 @@ use tokio::sync::Notify;
 use crate::clock::SharedClock;
 use crate::store::{self, Store};
 use bus::{Audience, Bus};
-use settings::{InboxInfo, InboxSettings};
+use settings::{InboxInfo, InboxSettings, TeamSettings};
 use view::{ConversationView, QueueInfo};
 
 /// Engine errors; the HTTP layer maps each to a stable code.
@@ -77,10 +78,16 @@ pub struct Engine {
     pub outbox_wake: Arc<Notify>,
     /// Queue positions from the dispatcher's last plan.
     queue: RwLock<HashMap<i64, QueueInfo>>,
+    /// Agents whose `presence` event is due.
+    presence_queue: agents::PresenceQueue,
+    /// How long an agent whose last socket closed still counts as present.
+    offline_grace_ms: i64,
 }
 
 impl Engine {
-    pub fn new(store: Arc<Store>, clock: SharedClock) -> Engine {
+    /// `offline_grace_ms`: how long an agent whose last workspace socket closed still counts
+    /// as present (`routing.offline_grace`).
+    pub fn new(store: Arc<Store>, clock: SharedClock, offline_grace_ms: i64) -> Engine {
         Engine {
             store,
             clock,
@@ -90,7 +97,13 @@ impl Engine {
             dispatch: Arc::new(Notify::new()),
             outbox_wake: Arc::new(Notify::new()),
             queue: RwLock::new(HashMap::new()),
+            presence_queue: agents::PresenceQueue::default(),
+            offline_grace_ms,
         }
+    }
+
+    pub fn offline_grace_ms(&self) -> i64 {
+        self.offline_grace_ms
     }
 
     pub fn now(&self) -> i64 {
@@ -115,6 +128,44 @@ impl Engine {
             team_id: row.team_id,
             disabled: row.disabled,
         }))
+    }
+
+    /// The inbox whose API token has this keyed digest (cached after the first lookup; the
+    /// cache forgets an inbox when it changes, so a rotated token stops working at once).
+    pub async fn inbox_by_token(&self, digest: Vec<u8>) -> Result<Option<i64>> {
+        if let Some(id) = self.inboxes.token(&digest) {
+            return Ok(Some(id));
+        }
+        let d = digest.clone();
+        let found = self
+            .store
+            .read(move |c, _| store::inboxes::by_token(c, &d))
+            .await?;
+        if let Some(id) = found {
+            self.inboxes.put_token(digest, id);
+        }
+        Ok(found)
+    }
+
+    /// A team's settings, from the cache or the database (defaults for a missing team).
+    pub async fn team(&self, id: i64) -> Result<Arc<TeamSettings>> {
+        if let Some(t) = self.inboxes.team(id) {
+            return Ok(t);
+        }
+        let json = self
+            .store
+            .read(move |c, _| store::inboxes::team_settings_of(c, id))
+            .await?;
+        let parsed = json.map_or_else(TeamSettings::default, |j| {
+            TeamSettings::parse_stored(id, &j)
+        });
+        Ok(self.inboxes.put_team(id, parsed))
+    }
+
+    /// Drop a cached team after its settings changed.
+    pub fn team_changed(&self, id: i64) {
+        self.inboxes.forget_team(id);
+        self.dispatch.notify_one();
     }
 
     /// Drop a cached inbox after its row changed.

@@ -76,7 +76,7 @@ impl Engine {
         let id = MessageId(self.store.next_id());
         let outbox_id = self.store.next_id();
         let now = self.now();
-        let private = r.private;
+        let (private, r_author) = (r.private, r.author);
         let w = self
             .store
             .write(move |c, ring| write(c, ring, &r, id, outbox_id, now))
@@ -98,6 +98,8 @@ impl Engine {
         }
         if !private {
             self.outbox_wake.notify_one();
+            // Replying to an unassigned conversation takes it.
+            self.presence_changed([r_author]);
         }
         self.dispatch.notify_one();
         Ok(view)

@@ -147,6 +147,9 @@ pub struct InboxInfo {
 #[derive(Default)]
 pub struct Cache {
     inboxes: RwLock<HashMap<i64, Arc<InboxInfo>>>,
+    /// API token digest → inbox id (only tokens seen valid; a rotation forgets the inbox's).
+    tokens: RwLock<HashMap<Vec<u8>, i64>>,
+    teams: RwLock<HashMap<i64, Arc<TeamSettings>>>,
 }
 
 impl Cache {
@@ -165,6 +168,37 @@ impl Cache {
     pub fn forget(&self, id: i64) {
         if let Ok(mut m) = self.inboxes.write() {
             m.remove(&id);
+        }
+        if let Ok(mut t) = self.tokens.write() {
+            t.retain(|_, inbox| *inbox != id);
+        }
+    }
+
+    pub fn team(&self, id: i64) -> Option<Arc<TeamSettings>> {
+        self.teams.read().ok()?.get(&id).cloned()
+    }
+
+    pub fn put_team(&self, id: i64, settings: TeamSettings) -> Arc<TeamSettings> {
+        let s = Arc::new(settings);
+        if let Ok(mut m) = self.teams.write() {
+            m.insert(id, s.clone());
+        }
+        s
+    }
+
+    pub fn forget_team(&self, id: i64) {
+        if let Ok(mut m) = self.teams.write() {
+            m.remove(&id);
+        }
+    }
+
+    pub fn token(&self, digest: &[u8]) -> Option<i64> {
+        self.tokens.read().ok()?.get(digest).copied()
+    }
+
+    pub fn put_token(&self, digest: Vec<u8>, inbox: i64) {
+        if let Ok(mut t) = self.tokens.write() {
+            t.insert(digest, inbox);
         }
     }
 }

@@ -74,6 +74,8 @@ pub struct ConversationView {
     /// `first_response` or `next_response` when the wait exceeds the inbox's threshold.
     pub alert: Option<String>,
     pub queue: Option<QueueInfo>,
+    /// Since when it waits in the queue for an agent (`null` once assigned).
+    pub queued_at: Option<i64>,
     pub snoozed_until: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -130,6 +132,11 @@ impl ConversationView {
             pinned: personal.then_some(s.pinned),
             alert: r.alert.clone(),
             queue: if r.assignee_id.is_none() { queue } else { None },
+            queued_at: if r.assignee_id.is_none() {
+                r.queued_at
+            } else {
+                None
+            },
             snoozed_until: r.snoozed_until,
             created_at: s.created_at,
             updated_at: s.updated_at,

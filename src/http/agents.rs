@@ -1,7 +1,7 @@
 //! Agents' status and load, their routing profile (capacity and skills), and the supervisor's
 //! live overview of queues and agents.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::{HttpResponse, get, put, web};
 use serde::{Deserialize, Serialize};
@@ -12,61 +12,13 @@ use super::error::{ApiError, ErrorCode};
 use crate::app::AppState;
 use crate::audit::Entry;
 use crate::domain::access::Permission;
-use crate::engine::routing::Presence;
+use crate::engine::agents::AgentView;
 use crate::engine::view::ConversationView;
 use crate::store::conversations::{self, ListQuery, Sort, View};
 use crate::store::{agents, audit as audit_log, identity};
 
-fn presence_str(p: Presence) -> &'static str {
-    match p {
-        Presence::Online => "online",
-        Presence::Busy => "busy",
-        Presence::Away => "away",
-        Presence::Offline => "offline",
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AgentView {
-    pub id: i64,
-    pub name: String,
-    /// Effective presence: the chosen status while connected, else `offline`.
-    pub status: String,
-    /// The status the agent chose.
-    pub chosen_status: String,
-    pub load: i64,
-    pub capacity: u32,
-    pub skills: BTreeSet<String>,
-    pub teams: BTreeSet<i64>,
-}
-
 async fn agent_views(state: &AppState) -> Result<Vec<AgentView>, ApiError> {
-    let (list, loads) = state
-        .store
-        .read(|c, _| Ok((agents::agents(c)?, conversations::loads(c)?)))
-        .await?;
-    let loads: HashMap<i64, i64> = loads.into_iter().collect();
-    let now = state.clock.now_ms();
-    let grace = state.dispatch_config.offline_grace_ms;
-    Ok(list
-        .into_iter()
-        .map(|a| AgentView {
-            status: presence_str(state.engine.presence.effective(
-                a.id,
-                &a.profile.status,
-                now,
-                grace,
-            ))
-            .into(),
-            chosen_status: a.profile.status.clone(),
-            load: loads.get(&a.id).copied().unwrap_or(0),
-            capacity: a.profile.capacity,
-            skills: a.profile.skills,
-            teams: a.teams,
-            id: a.id,
-            name: a.name,
-        })
-        .collect())
+    Ok(state.engine.agent_views().await?)
 }
 
 /// Everyone who can take conversations (for assignment, transfer and @mentions; and for the
@@ -145,7 +97,7 @@ pub async fn set_status(
         .store
         .write(move |conn, _| agents::set_status(conn, me, &s, now))
         .await?;
-    publish_presence(&state, me).await;
+    state.engine.presence_changed([me]);
     Ok(HttpResponse::Ok().json(agent_view(&state, me).await?))
 }
 
@@ -216,6 +168,9 @@ pub struct Overview {
     pub agents: Vec<AgentView>,
     /// Unassigned conversations, longest waiting first (at most 100).
     pub waiting: Vec<ConversationView>,
+    /// Assigned conversations whose customer has waited past the reply-time threshold,
+    /// longest waiting first (at most 100): candidates for taking over.
+    pub overdue: Vec<ConversationView>,
 }
 
 /// Live queues per team, agents' states and loads, the longest waits.
@@ -236,11 +191,16 @@ pub async fn overview(state: web::Data<AppState>, c: Caller) -> Result<HttpRespo
         limit: 1000,
         after: None,
     };
-    let (rows, teams) = state
+    let all = ListQuery {
+        view: View::All,
+        ..q.clone()
+    };
+    let (rows, assigned, teams) = state
         .store
         .read(move |conn, ring| {
             Ok((
                 conversations::list(conn, ring, me, &BTreeSet::new(), &scope, &q)?,
+                conversations::list(conn, ring, me, &BTreeSet::new(), &scope, &all)?,
                 identity::list_teams(conn)?,
             ))
         })
@@ -270,12 +230,21 @@ pub async fn overview(state: web::Data<AppState>, c: Caller) -> Result<HttpRespo
         })
         .collect();
     if let Some((queued, longest)) = per.get(&None) {
+        // The team-less queue is served by the members of its inboxes.
+        let inboxes: BTreeSet<i64> = rows
+            .iter()
+            .filter(|s| s.row.team_id.is_none())
+            .filter_map(|s| s.row.inbox_id)
+            .collect();
         out.push(TeamQueue {
             id: None,
             name: String::new(),
             queued: *queued,
             longest_wait_ms: *longest,
-            online_agents: agents.iter().filter(|a| a.status == "online").count(),
+            online_agents: agents
+                .iter()
+                .filter(|a| a.status == "online" && !a.inboxes.is_disjoint(&inboxes))
+                .count(),
         });
     }
     let waiting = rows
@@ -283,9 +252,16 @@ pub async fn overview(state: web::Data<AppState>, c: Caller) -> Result<HttpRespo
         .take(100)
         .map(|s| ConversationView::new(s, state.engine.queue_info(s.row.id.0), Sort::Waiting, true))
         .collect();
+    let overdue = assigned
+        .iter()
+        .filter(|s| s.row.assignee_id.is_some() && s.row.alert.is_some())
+        .take(100)
+        .map(|s| ConversationView::new(s, None, Sort::Waiting, true))
+        .collect();
     Ok(HttpResponse::Ok().json(Overview {
         teams: out,
         agents,
         waiting,
+        overdue,
     }))
 }

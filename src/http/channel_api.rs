@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorCode};
 use crate::app::AppState;
 use crate::domain::{ContactDraft, IdentityClaim, IdentityKind, InboundMessage, MessageKind};
-use crate::store::inboxes;
 
 /// Domain separator of inbox-token digests.
 pub const TOKEN_DOMAIN: &str = "inbox-token";
@@ -88,10 +87,7 @@ pub async fn inbound(
         .store
         .keyring()
         .secret_digest(TOKEN_DOMAIN, token.as_bytes());
-    let found = state
-        .store
-        .read(move |c, _| inboxes::by_token(c, &digest))
-        .await?;
+    let found = state.engine.inbox_by_token(digest).await?;
     if found != Some(inbox_id) {
         return Err(ApiError::with_detail(
             ErrorCode::Unauthorized,

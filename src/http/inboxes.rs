@@ -82,18 +82,29 @@ pub async fn update(
     let b = body.into_inner();
     let name = b.name.trim().to_string();
     let mut problems = b.settings.validate();
-    if name.is_empty() || name.chars().count() > 60 {
-        problems.push("name: 1 to 60 characters".into());
+    if name.is_empty() || name.chars().count() > super::roles::MAX_INBOX_NAME {
+        problems.push(format!(
+            "name: 1 to {} characters",
+            super::roles::MAX_INBOX_NAME
+        ));
     }
     if !problems.is_empty() {
         return Err(ApiError::validation("invalid inbox settings").with_details(problems));
     }
+    let overflow = b.settings.routing.overflow_team_id;
     let settings = serde_json::to_string(&b.settings).map_err(ApiError::internal)?;
     let (now, actor, team, disabled) =
         (state.clock.now_ms(), c.actor.clone(), b.team_id, b.disabled);
     let found = state
         .store
         .write(move |conn, ring| {
+            if let Some(t) = overflow
+                && !identity::missing_ids(conn, "teams", &[t])?.is_empty()
+            {
+                return Err(crate::engine::abort(crate::engine::Error::Invalid(
+                    format!("routing: overflow_team_id: team {t} does not exist"),
+                )));
+            }
             if let Some(t) = team
                 && !identity::missing_ids(conn, "teams", &[t])?.is_empty()
             {
@@ -107,7 +118,8 @@ pub async fn update(
             audit_log::append(conn, ring, now, &e)?;
             Ok(Some(true))
         })
-        .await?;
+        .await
+        .map_err(crate::engine::Error::from)?;
     match found {
         None => return Err(ApiError::new(ErrorCode::NotFound)),
         Some(false) => return Err(ApiError::validation("unknown team id")),
@@ -229,20 +241,31 @@ pub async fn update_team(
     c.require(&state, Permission::TeamsWrite, &format!("team:{id}"))
         .await?;
     let s = body.into_inner().settings;
-    let problems: Vec<String> = s
+    let mut problems: Vec<String> = s
         .routing
         .validate()
         .into_iter()
         .map(|e| format!("routing: {e}"))
         .collect();
+    if s.routing.overflow_team_id == Some(id) {
+        problems.push("routing: overflow_team_id: a team cannot overflow into itself".into());
+    }
     if !problems.is_empty() {
         return Err(ApiError::validation("invalid team settings").with_details(problems));
     }
+    let overflow = s.routing.overflow_team_id;
     let json = serde_json::to_string(&s).map_err(ApiError::internal)?;
     let (now, actor) = (state.clock.now_ms(), c.actor.clone());
     let found = state
         .store
         .write(move |conn, ring| {
+            if let Some(t) = overflow
+                && !identity::missing_ids(conn, "teams", &[t])?.is_empty()
+            {
+                return Err(crate::engine::abort(crate::engine::Error::Invalid(
+                    format!("routing: overflow_team_id: team {t} does not exist"),
+                )));
+            }
             if !inboxes::set_team_settings(conn, id, &json)? {
                 return Ok(false);
             }
@@ -251,10 +274,11 @@ pub async fn update_team(
             audit_log::append(conn, ring, now, &e)?;
             Ok(true)
         })
-        .await?;
+        .await
+        .map_err(crate::engine::Error::from)?;
     if !found {
         return Err(ApiError::new(ErrorCode::NotFound));
     }
-    state.engine.dispatch.notify_one();
+    state.engine.team_changed(id);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -37,7 +37,9 @@ pub type ExtraRoutes = fn(&mut web::ServiceConfig);
 
 /// The routes every Atrium server has.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz)
+    // Channel hooks first: they carry the inbound load, and actix matches routes in order.
+    cfg.service(channel_api::inbound)
+        .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
         .service(openapi::openapi_json)
@@ -117,7 +119,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(inboxes::rotate_token)
         .service(inboxes::get_team)
         .service(inboxes::update_team)
-        .service(channel_api::inbound)
         .service(ws::connect)
         .route("/assets/{path:.*}", web::get().to(assets::hashed));
 }

@@ -437,6 +437,8 @@ pub struct InboxView {
     pub channel: String,
     pub team_id: Option<i64>,
     pub created_at: i64,
+    /// A disabled inbox accepts no messages.
+    pub disabled: bool,
     /// API inboxes, on creation only: the bearer token for `/hooks/api/{id}/messages`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
@@ -468,12 +470,16 @@ pub async fn list_inboxes(state: web::Data<AppState>, c: Caller) -> Result<HttpR
             channel: i.channel,
             team_id: i.team_id,
             created_at: i.created_at,
+            disabled: i.disabled,
             token: None,
             webhook_secret: None,
         })
         .collect();
     Ok(HttpResponse::Ok().json(v))
 }
+
+/// Longest inbox name, in characters (creating and editing alike).
+pub const MAX_INBOX_NAME: usize = 60;
 
 /// Channel kinds an inbox can be.
 pub const CHANNELS: [&str; 8] = [
@@ -507,7 +513,12 @@ pub async fn create_inbox(
     c.require(&state, Permission::ChannelsWrite, "inboxes")
         .await?;
     let body = body.into_inner();
-    let name = team_name(&body.name)?;
+    let name = body.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > MAX_INBOX_NAME {
+        return Err(ApiError::validation(format!(
+            "name: 1 to {MAX_INBOX_NAME} characters"
+        )));
+    }
     if !CHANNELS.contains(&body.channel.as_str()) {
         return Err(ApiError::validation(format!(
             "channel must be one of {}",
@@ -548,6 +559,7 @@ pub async fn create_inbox(
         channel: body.channel,
         team_id: body.team_id,
         created_at: now,
+        disabled: false,
         token: secrets.as_ref().map(|s| s.token.clone()),
         webhook_secret: secrets.map(|s| s.webhook_secret),
     }))

@@ -128,7 +128,7 @@ impl Conn {
         let mut wake = self.engine.bus.subscribe();
         let hello_seq = self.engine.bus.latest();
         if self.engine.presence.connect(self.user) {
-            self.presence_changed().await;
+            self.presence_changed();
         }
         // The hello names the sequence this connection continues after: every later event the
         // agent may see follows, in order. A resume that cannot be served says `resync` right
@@ -208,12 +208,12 @@ impl Conn {
             .disconnect(self.user, self.engine.now())
         {
             // The dispatcher re-routes only after the grace period; it re-checks on its tick.
-            self.presence_changed().await;
+            self.presence_changed();
         }
     }
 
-    async fn presence_changed(&self) {
-        super::agents::publish_presence(&self.state, self.user).await;
+    fn presence_changed(&self) {
+        self.engine.presence_changed([self.user]);
     }
 
     async fn session_alive(&self) -> bool {

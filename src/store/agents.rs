@@ -75,17 +75,26 @@ pub struct AgentRow {
 }
 
 pub fn agents(conn: &Connection) -> Result<Vec<AgentRow>> {
+    agents_where(conn, None)
+}
+
+/// One agent (`None` when the user is disabled or holds no `conversations:reply`).
+pub fn agent(conn: &Connection, id: i64) -> Result<Option<AgentRow>> {
+    Ok(agents_where(conn, Some(id))?.pop())
+}
+
+fn agents_where(conn: &Connection, only: Option<i64>) -> Result<Vec<AgentRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT u.id, CASE WHEN u.display_name != '' THEN u.display_name ELSE u.username END,
                 coalesce(p.status, 'offline'), coalesce(p.capacity, 5), coalesce(p.skills, '[]')
          FROM users u LEFT JOIN agent_profiles p ON p.user_id = u.id
-         WHERE u.disabled = 0 AND EXISTS (
+         WHERE u.disabled = 0 AND (?1 IS NULL OR u.id = ?1) AND EXISTS (
              SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id
              WHERE ur.user_id = u.id AND rp.permission = 'conversations:reply')
          ORDER BY u.id",
     )?;
     let mut out: Vec<AgentRow> = stmt
-        .query_map([], |r| {
+        .query_map([only], |r| {
             Ok(AgentRow {
                 id: r.get(0)?,
                 name: r.get(1)?,
@@ -100,14 +109,18 @@ pub fn agents(conn: &Connection) -> Result<Vec<AgentRow>> {
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut teams: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    let mut s = conn.prepare_cached("SELECT user_id, team_id FROM team_members")?;
-    for row in s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+    let mut s = conn.prepare_cached(
+        "SELECT user_id, team_id FROM team_members WHERE ?1 IS NULL OR user_id = ?1",
+    )?;
+    for row in s.query_map([only], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
         let (u, t) = row?;
         teams.entry(u).or_default().insert(t);
     }
     let mut inboxes: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    let mut s = conn.prepare_cached("SELECT user_id, inbox_id FROM inbox_members")?;
-    for row in s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+    let mut s = conn.prepare_cached(
+        "SELECT user_id, inbox_id FROM inbox_members WHERE ?1 IS NULL OR user_id = ?1",
+    )?;
+    for row in s.query_map([only], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
         let (u, i) = row?;
         inboxes.entry(u).or_default().insert(i);
     }

@@ -80,7 +80,8 @@ pub fn find_unresolved(
         .prepare_cached(&format!(
             "SELECT {ROW_COLUMNS} FROM conversations
              WHERE contact_id = ?1 AND inbox_id = ?2 AND status != 'resolved'
-             ORDER BY id DESC LIMIT 1"
+             -- `+id`: sort the contact's few rows, never walk the inbox in id order.
+             ORDER BY +id DESC LIMIT 1"
         ))?
         .query_row(params![contact.0, inbox], conv_row)
         .optional()?)
@@ -624,6 +625,16 @@ pub fn snoozed_due(conn: &Connection, now: i64) -> Result<Vec<ConversationId>> {
 }
 
 /// Open or pending conversations assigned to each agent: (agent id, count).
+/// Open or pending conversations assigned to `agent`.
+pub fn load_of(conn: &Connection, agent: i64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM conversations
+             WHERE assignee_id = ?1 AND status IN ('open', 'pending')",
+        )?
+        .query_row([agent], |r| r.get(0))?)
+}
+
 pub fn loads(conn: &Connection) -> Result<Vec<(i64, i64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT assignee_id, count(*) FROM conversations

@@ -111,6 +111,14 @@ pub fn team_settings(conn: &Connection) -> Result<Vec<(i64, String, String)>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// One team's settings JSON (`None`: no such team).
+pub fn team_settings_of(conn: &Connection, id: i64) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT settings FROM teams WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}
+
 pub fn set_team_settings(conn: &Connection, id: i64, settings: &str) -> Result<bool> {
     Ok(conn
         .prepare_cached("UPDATE teams SET settings = ?2 WHERE id = ?1")?

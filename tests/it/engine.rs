@@ -265,6 +265,23 @@ fn routing_assigns_round_robin_within_capacity_queues_the_rest_and_transfer_keep
     for d in [&d1, &d2] {
         assert_eq!(listed(d, "mine").len(), 1);
     }
+    // The agent's own load follows on the socket (presence events carry status and load).
+    s1.until(WAIT, |f| {
+        f["type"] == "presence" && f["data"]["id"] == a1 && f["data"]["load"] == 1
+    });
+    // Only agents can be given conversations.
+    let admin =
+        crate::identity::seed_user(&app, "it.admin", crate::desk::PW, &["auditor"], &[], &[]);
+    let (s, v) = d1.call(
+        "POST",
+        &format!("/api/v1/conversations/{mine}/transfer"),
+        Some(json!({"assignee_id": admin, "note": ""})),
+    );
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")),
+        "{v}"
+    );
 
     // An agent replies with a canned reply rendered for the conversation.
     d1.ok(
@@ -569,4 +586,53 @@ fn one_person_writing_from_two_channels_with_the_same_verified_phone_is_one_cont
     let merges = crate::identity::audit_records(&app, "contact.merge");
     assert_eq!(merges.len(), 1);
     assert_eq!(merges[0].target, format!("contact:{id}"));
+}
+
+#[test]
+fn team_keyword_rules_apply_and_overflow_targets_are_checked() {
+    let app = TestApp::with_env(&[("ATRIUM_ROUTING__TICK", "100ms")], None);
+    no_required_totp(&app);
+    let (loans, cards) = (team(&app, "贷款"), team(&app, "信用卡"));
+    let inbox = api_inbox(&app, "App", Some(cards), json!({}));
+    let admin =
+        crate::identity::seed_user(&app, "sys.admin", crate::desk::PW, &["sysadmin"], &[], &[]);
+    let _ = admin;
+    let d = Desk::login(&app.base, "sys.admin");
+    // A team cannot overflow into itself, nor into a team that does not exist.
+    for (target, why) in [(cards, "itself"), (987_654, "missing")] {
+        let (s, v) = d.call(
+            "PUT",
+            &format!("/api/v1/teams/{cards}/settings"),
+            Some(json!({"settings": {"routing": {"overflow_team_id": target}}})),
+        );
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{why}: {v}");
+    }
+    let (s, _) = d.call(
+        "PUT",
+        &format!("/api/v1/inboxes/{}", inbox.id),
+        Some(json!({"name": "App", "team_id": cards, "disabled": false,
+                    "settings": {"routing": {"overflow_team_id": 987_654}}})),
+    );
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // The team's keyword rules set required skills for its inboxes' conversations.
+    d.ok(
+        "PUT",
+        &format!("/api/v1/teams/{cards}/settings"),
+        Some(json!({"settings": {"routing": {"skills": [{"keywords": ["分期"], "skill": "installments"}],
+                                              "overflow_team_id": loans}}})),
+    );
+    let (_, v) = customer_says(&app.base, &inbox, "c1", "m1", "我想办理账单分期");
+    let conv = v["conversation_id"].as_i64().unwrap();
+    let skills: String = app
+        .state
+        .store
+        .read_blocking(move |c, _| {
+            Ok(c.query_row(
+                "SELECT skills FROM conversations WHERE id = ?1",
+                [conv],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(skills, r#"["installments"]"#);
 }

@@ -113,7 +113,10 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number]
 export const CREATABLE_CHANNELS = ['web', 'api'] as const satisfies readonly ChannelKind[]
 export type CreatableChannel = (typeof CREATABLE_CHANNELS)[number]
 
-/** One row of `GET /api/v1/inboxes` (`InboxView`). */
+/**
+ * One row of `GET /api/v1/inboxes` (`InboxView` of `http/roles.rs`): every inbox for
+ * `channels:read`, the inboxes of the caller's scope for agents (`conversations:read`).
+ */
 export interface InboxSummary {
   id: Id
   name: string
@@ -121,9 +124,11 @@ export interface InboxSummary {
   channel: string
   team_id: Id | null
   created_at: Millis
+  /** A disabled inbox accepts no messages and is not routed; it stays listed. */
+  disabled: boolean
 }
 
-/** `POST /api/v1/inboxes`. Name 1–100 characters (trimmed); the team must exist. */
+/** `POST /api/v1/inboxes`. Name 1–60 characters (trimmed); the team must exist. */
 export interface CreateInboxRequest {
   name: string
   channel: CreatableChannel
@@ -190,15 +195,16 @@ export interface UpdateTeamSettingsRequest {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Agents — `http/agents.rs`
+// Agents — `http/agents.rs`, `engine/agents.rs`
 // ---------------------------------------------------------------------------------------------
 
 export const AGENT_STATUSES = ['online', 'busy', 'away', 'offline'] as const
 export type AgentStatus = (typeof AGENT_STATUSES)[number]
 
 /**
- * One row of `GET /api/v1/agents` (`AgentView`): every enabled user holding
- * `conversations:reply`. Users who never set a profile have capacity 5 and no skills.
+ * One row of `GET /api/v1/agents` (`AgentView` of `engine/agents.rs`; also the `data` of realtime
+ * `presence` events): every enabled user holding `conversations:reply`. Users who never set a
+ * profile have capacity 5 and no skills.
  */
 export interface AgentProfile {
   id: Id
@@ -207,12 +213,14 @@ export interface AgentProfile {
   status: AgentStatus
   /** The status the agent chose. */
   chosen_status: AgentStatus
-  /** Open conversations assigned now. */
+  /** Open and pending conversations assigned to the agent now. */
   load: number
   capacity: number
   skills: string[]
   /** Team ids. */
   teams: Id[]
+  /** Inbox ids the agent is a member of (routing uses them for inboxes without a team). */
+  inboxes: Id[]
 }
 
 /** `PUT /api/v1/agents/{user_id}` (204). Capacity 0–1000; at most 50 skills of 1–40 characters. */
@@ -254,9 +262,9 @@ export interface TeamQueue {
   id: Id | null
   name: string
   queued: number
-  /** How long the longest-queued customer had waited when the overview was made. */
+  /** How long the longest-queued customer had waited (from `queued_at`) when the overview was made. */
   longest_wait_ms: number
-  /** Online members of the team (for the `null` queue: every online agent). */
+  /** Online members of the team (for the `null` queue: online members of its inboxes). */
   online_agents: number
 }
 
@@ -275,8 +283,10 @@ export interface WaitingConversation {
   assignee: { id: Id; name: string } | null
   status: string
   priority: string
-  /** Since when the customer waits for a reply (`null` when not waiting). */
+  /** Since when the customer waits for any reply (`null` when not waiting). */
   waiting_since: Millis | null
+  /** Since when it waits in the queue for an agent (`null` once assigned). */
+  queued_at: Millis | null
   alert: string | null
   queue: { position: number; estimated_wait_ms: number } | null
   last_message: { direction: string; kind: string; preview: string } | null
@@ -289,4 +299,9 @@ export interface SupervisorOverview {
   agents: SupervisorAgent[]
   /** Unassigned open conversations of the caller's scope, longest waiting first (at most 100). */
   waiting: WaitingConversation[]
+  /**
+   * Assigned conversations whose customer has waited past the inbox's reply-time threshold
+   * (`alert` set), longest waiting first (at most 100): candidates for taking over.
+   */
+  overdue: WaitingConversation[]
 }

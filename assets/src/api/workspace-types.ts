@@ -44,6 +44,17 @@ export interface InboxRef {
   channel: string
 }
 
+/**
+ * One row of `GET /inboxes` (`InboxView`): for agents (`conversations:read`) the inboxes of their
+ * scope, for `channels:read` every inbox.
+ */
+export interface InboxListItem extends InboxRef {
+  team_id: Id | null
+  created_at: Millis
+  /** A disabled inbox accepts no new messages; its conversations stay. */
+  disabled: boolean
+}
+
 export interface PersonRef {
   id: Id
   name: string
@@ -80,7 +91,7 @@ export interface ConversationView {
   status: ConversationStatus
   priority: Priority
   labels: string[]
-  /** Since when the customer has been waiting for an answer; `null` when nobody waits. */
+  /** Since when the customer has been waiting for any answer; `null` when nobody waits. */
   waiting_since: Millis | null
   last_activity_at: Millis
   last_message: LastMessage | null
@@ -88,6 +99,11 @@ export interface ConversationView {
   pinned: boolean
   alert: AlertKind | null
   queue: QueueInfo | null
+  /**
+   * Since when it waits in the queue for an agent; `null` once assigned. The queues' "longest
+   * wait" counts from it (a customer may have waited for a reply since before it was queued).
+   */
+  queued_at: Millis | null
   snoozed_until: Millis | null
   created_at: Millis
   updated_at: Millis
@@ -326,26 +342,28 @@ export const AGENT_STATUSES = ['online', 'busy', 'away', 'offline'] as const
 export type AgentStatus = (typeof AGENT_STATUSES)[number]
 
 /**
- * `GET /agents` (`src/http/agents.rs` `AgentView`): everyone who can take conversations, readable
- * with `conversations:read`. `status` is the effective presence (`offline` while not connected),
- * `chosen_status` what the agent picked.
+ * `AgentView` (`src/engine/agents.rs`): an agent as `GET /agents`, `GET /me/agent`, `PUT
+ * /me/agent` and realtime `presence` events give it. `GET /agents` lists everyone who can take
+ * conversations (readable with `conversations:read`). `status` is the effective presence
+ * (`offline` while not connected), `chosen_status` what the agent picked.
  */
 export interface AgentSummary {
   id: Id
   name: string
   status: AgentStatus
-  chosen_status?: AgentStatus
-  load?: number
-  capacity?: number
-  skills?: string[]
-  teams?: Id[]
+  chosen_status: AgentStatus
+  /** Open and pending conversations assigned to the agent now. */
+  load: number
+  capacity: number
+  skills: string[]
+  /** Team ids. */
+  teams: Id[]
+  /** Inbox ids the agent is a member of. */
+  inboxes: Id[]
 }
 
 /** `GET /me/agent` and `PUT /me/agent`: the caller's own {@link AgentSummary}. */
-export interface MyAgent extends AgentSummary {
-  load: number
-  capacity: number
-}
+export type MyAgent = AgentSummary
 
 export interface CannedReply {
   id: Id
@@ -367,23 +385,26 @@ export interface TypingEvent {
 }
 
 /**
- * `presence`: the agent's {@link AgentSummary} (`AgentView`, with `id`). Servers before that
- * sent only `{user_id}`; {@link presenceUserId} reads either, and a payload without `capacity`
- * means "ask `GET /me/agent`".
+ * `presence`: the whole {@link AgentSummary} of an agent whose status, connection or load changed
+ * (sent to everyone; assignments, transfers and resolutions change loads).
  */
-export type PresenceEvent = Partial<AgentSummary> & { user_id?: Id }
+export type PresenceEvent = AgentSummary
 
-/** Whose presence changed, or `null` when the payload names nobody. */
-export function presenceUserId(event: PresenceEvent): Id | null {
-  return event.user_id ?? event.id ?? null
-}
-
-/** The payload as a full agent state, when it is one. */
-export function presenceAgent(event: PresenceEvent): MyAgent | null {
-  const { id, name, status, load, capacity } = event
-  if (id === undefined || name === undefined || status === undefined) return null
-  if (load === undefined || capacity === undefined) return null
-  return { ...event, id, name, status, load, capacity }
+/**
+ * The event's agent, or `null` when the payload is not a usable agent view (the socket does
+ * not check payloads; a broken one must not blank the status switch).
+ */
+export function presenceAgent(event: unknown): AgentSummary | null {
+  if (typeof event !== 'object' || event === null) return null
+  const e = event as Partial<Record<keyof AgentSummary, unknown>>
+  const numbers = [e.id, e.load, e.capacity].every((v) => typeof v === 'number' && Number.isFinite(v))
+  const statuses = [e.status, e.chosen_status].every(
+    (v) => typeof v === 'string' && (AGENT_STATUSES as readonly string[]).includes(v),
+  )
+  if (!numbers || !statuses || typeof e.name !== 'string') return null
+  const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : [])
+  const agent = event as AgentSummary
+  return { ...agent, skills: list(e.skills), teams: list(e.teams), inboxes: list(e.inboxes) }
 }
 
 export interface MentionEvent {

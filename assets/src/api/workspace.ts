@@ -19,7 +19,7 @@ import type {
   ContactView,
   ConversationQuery,
   ConversationView,
-  InboxRef,
+  InboxListItem,
   MessageView,
   MyAgent,
   Priority,
@@ -163,7 +163,7 @@ export const workspaceApi = {
     return request('GET', `${BASE}/me/agent`)
   },
 
-  /** Answers the new state (`AgentView`). */
+  /** Answers the new state (`AgentView`); a `presence` event follows for everyone. */
   setMyStatus(status: AgentStatus): Promise<MyAgent> {
     return request('PUT', `${BASE}/me/agent`, { status })
   },
@@ -173,8 +173,11 @@ export const workspaceApi = {
     return request('GET', `${BASE}/agents`)
   },
 
-  /** The inboxes of the caller's scope (every inbox for `channels:read`), for the filters. */
-  inboxes(): Promise<InboxRef[]> {
+  /**
+   * The inboxes of the caller's scope (every inbox for `channels:read`), for the filters;
+   * disabled ones included (their conversations stay).
+   */
+  inboxes(): Promise<InboxListItem[]> {
     return request('GET', `${BASE}/inboxes`)
   },
 

@@ -21,6 +21,7 @@ function event(id: number, assignee: number | null, status: ConversationEventDat
     last_message: null,
     alert: null,
     queue: null,
+    queued_at: null,
     snoozed_until: null,
     created_at: 0,
     updated_at: 0,

@@ -9,7 +9,7 @@
 import { ref } from 'vue'
 import type { Id } from '../api/types'
 import type { AttentionKind } from './attention'
-import { presenceAgent, presenceUserId, type MyAgent } from '../api/workspace-types'
+import { presenceAgent, type MyAgent } from '../api/workspace-types'
 import { workspaceApi } from '../api/workspace'
 import { shortId } from '../views/conversations/useWsLabels'
 import { i18n } from '../i18n'
@@ -26,8 +26,10 @@ let cleanup: Array<() => void> = []
 export const connectionState = ref<ConnectionState>('idle')
 
 /**
- * My agent state (status, load, capacity), for the status switch: loaded by the switch, and
- * again whenever the socket says my presence changed (the event carries only the user id).
+ * My agent state (status, load, capacity), for the status switch: loaded by the switch, then
+ * replaced by every `presence` event about me (each carries the whole agent view, and one is
+ * sent whenever my status, connection or load changes — so the load follows assignments), and
+ * reloaded after a resync (events may have been missed).
  */
 export const myPresence = ref<MyAgent | null>(null)
 
@@ -107,14 +109,16 @@ export function startLive(options: LiveOptions): void {
       if (attention !== null) attend('mention', attention.conversationId, '', options)
     }),
     s.on('presence', (data) => {
-      // Only for agents (the status switch loaded a state); the event may carry it whole.
-      if (presenceUserId(data) !== options.me || myPresence.value === null) return
+      // Every agent's changes reach everyone (the supervisor and agents pages use them too);
+      // the header keeps mine. A broken payload leaves the state as it was.
       const agent = presenceAgent(data)
-      if (agent !== null) myPresence.value = agent
-      else void refreshMyPresence()
+      if (agent !== null && agent.id === options.me) myPresence.value = agent
     }),
     s.onState((state) => (connectionState.value = state)),
     s.onResync(seed),
+    s.onResync(() => {
+      if (myPresence.value !== null) void refreshMyPresence()
+    }),
   ]
   document.addEventListener('pointerdown', unlock, { capture: true })
   document.addEventListener('keydown', unlock, { capture: true })

@@ -90,8 +90,10 @@ pub fn service_order(a: &Waiting, b: &Waiting) -> Ordering {
 pub const MAX_SKILL_RULES: usize = 200;
 /// Most keywords in one skill rule.
 pub const MAX_KEYWORDS: usize = 100;
-/// Longest keyword or skill name, in characters.
+/// Longest keyword, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
+/// Longest skill name, in characters (the same limit as an agent's skills).
+pub const MAX_SKILL_CHARS: usize = 40;
 /// Longest configurable wait before overflow or skill fallback.
 pub const MAX_AFTER_SECS: u64 = 7 * 86_400;
 
@@ -142,9 +144,9 @@ impl RoutingSettings {
                     "skills[{i}].skill: must not start or end with spaces"
                 ));
             }
-            if rule.skill.chars().count() > MAX_NAME_CHARS {
+            if rule.skill.chars().count() > MAX_SKILL_CHARS {
                 p.push(format!(
-                    "skills[{i}].skill: at most {MAX_NAME_CHARS} characters"
+                    "skills[{i}].skill: at most {MAX_SKILL_CHARS} characters"
                 ));
             }
             if rule.keywords.is_empty() {
@@ -483,7 +485,7 @@ mod tests {
                 },
                 SkillRule {
                     keywords: vec!["ok".into(), "  ".into()],
-                    skill: "x".repeat(MAX_NAME_CHARS + 1),
+                    skill: "x".repeat(MAX_SKILL_CHARS + 1),
                 },
             ],
             overflow_team_id: Some(0),

@@ -60,11 +60,13 @@ pub struct InboxRow {
     pub channel: String,
     pub team_id: Option<i64>,
     pub created_at: i64,
+    pub disabled: bool,
 }
 
 pub fn list_inboxes(conn: &Connection) -> Result<Vec<InboxRow>> {
-    let mut stmt =
-        conn.prepare("SELECT id, name, channel, team_id, created_at FROM inboxes ORDER BY id")?;
+    let mut stmt = conn.prepare(
+        "SELECT id, name, channel, team_id, created_at, disabled FROM inboxes ORDER BY id",
+    )?;
     let v = stmt
         .query_map([], |r| {
             Ok(InboxRow {
@@ -73,6 +75,7 @@ pub fn list_inboxes(conn: &Connection) -> Result<Vec<InboxRow>> {
                 channel: r.get(2)?,
                 team_id: r.get(3)?,
                 created_at: r.get(4)?,
+                disabled: r.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

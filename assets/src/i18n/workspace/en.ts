@@ -394,6 +394,9 @@ export default {
     attachment_type_mismatch_detected: 'The extension (.{ext}) does not match the content ({type}); check the file.',
     attachment_empty: 'The file is empty.',
     origin_not_allowed: 'The server refused the live connection: open the workspace at its official address.',
+    not_an_agent: 'The chosen user is not an agent, or can no longer take conversations. Choose another agent.',
+    team_missing: 'The chosen team no longer exists. Choose another.',
+    refused: 'The server refused this: {reason}',
   },
   time: {
     days: '{n}d',

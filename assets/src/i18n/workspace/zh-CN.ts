@@ -394,6 +394,9 @@ export default {
     attachment_type_mismatch_detected: '文件扩展名（.{ext}）与实际内容（{type}）不符，请确认文件是否正确。',
     attachment_empty: '文件是空的。',
     origin_not_allowed: '实时连接被服务器拒绝：请通过系统的正式地址访问工作台。',
+    not_an_agent: '所选用户不是坐席，或已不能接待会话，请选择其他坐席。',
+    team_missing: '所选团队已不存在，请重新选择。',
+    refused: '服务器拒绝了此操作：{reason}',
   },
   time: {
     days: '{n}天',

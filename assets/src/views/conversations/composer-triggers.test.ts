@@ -71,11 +71,18 @@ describe('canned-reply trigger', () => {
 })
 
 describe('mentions', () => {
-  const agents: AgentSummary[] = [
-    { id: 1, name: '李四', status: 'online' },
-    { id: 2, name: 'Lisa', status: 'away' },
-    { id: 3, name: 'Ali', status: 'offline' },
-  ]
+  const agent = (id: number, name: string, status: AgentSummary['status']): AgentSummary => ({
+    id,
+    name,
+    status,
+    chosen_status: status,
+    load: 0,
+    capacity: 5,
+    skills: [],
+    teams: [],
+    inboxes: [],
+  })
+  const agents: AgentSummary[] = [agent(1, '李四', 'online'), agent(2, 'Lisa', 'away'), agent(3, 'Ali', 'offline')]
 
   it('opens at the start of a word', () => {
     expect(findTrigger('@', 1, '@')).toEqual({ start: 0, query: '' })

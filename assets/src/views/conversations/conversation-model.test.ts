@@ -116,12 +116,27 @@ describe('labels', () => {
 })
 
 describe('presence events', () => {
-  it('reads the agent view and the older user-id-only payload', async () => {
-    const { presenceAgent, presenceUserId } = await import('../../api/workspace-types')
-    const full = { id: 4, name: '李四', status: 'online' as const, chosen_status: 'online' as const, load: 2, capacity: 5, skills: [], teams: [1] }
-    expect(presenceUserId(full)).toBe(4)
-    expect(presenceAgent(full)).toMatchObject({ id: 4, load: 2, capacity: 5 })
-    expect(presenceUserId({ user_id: 7 })).toBe(7)
+  it('reads the agent view, and refuses payloads that are not one', async () => {
+    const { presenceAgent } = await import('../../api/workspace-types')
+    const full = {
+      id: 4,
+      name: '李四',
+      status: 'online',
+      chosen_status: 'online',
+      load: 2,
+      capacity: 5,
+      skills: ['loans'],
+      teams: [1],
+      inboxes: [3],
+    }
+    expect(presenceAgent(full)).toEqual(full)
+    // An older server without `inboxes`: the lists default to empty.
+    const withoutInboxes: Record<string, unknown> = { ...full }
+    delete withoutInboxes.inboxes
+    expect(presenceAgent(withoutInboxes)?.inboxes).toEqual([])
     expect(presenceAgent({ user_id: 7 })).toBeNull()
+    expect(presenceAgent({ ...full, load: '2' })).toBeNull()
+    expect(presenceAgent({ ...full, status: 'sleeping' })).toBeNull()
+    expect(presenceAgent(null)).toBeNull()
   })
 })

@@ -68,3 +68,30 @@ export function actionErrorText(error: unknown, conflictKey: string): string {
   if (error instanceof ApiError && error.code === 'conflict') return i18n.global.t(conflictKey)
   return workspaceErrorText(error)
 }
+
+/**
+ * The message key for a refused assignment or transfer (422 `validation_failed`) whose cause the
+ * server's message names: the chosen user cannot take conversations (not an agent, or no longer
+ * one), or the chosen team no longer exists. `null` for anything else.
+ */
+export function assignmentProblemKey(error: unknown): string | null {
+  if (!(error instanceof ApiError) || error.code !== 'validation_failed') return null
+  if (/\bis not an agent\b/i.test(error.message)) return 'ws.errors.not_an_agent'
+  if (/\bteam \d+ does not exist\b/i.test(error.message)) return 'ws.errors.team_missing'
+  return null
+}
+
+/**
+ * A failed assignment or transfer in words: the cause of a 422 when the server named it, else the
+ * server's own explanation of the 422 (it names what it refused), else as {@link actionErrorText}.
+ */
+export function assignmentErrorText(error: unknown, conflictKey: string): string {
+  const { t } = i18n.global
+  const key = assignmentProblemKey(error)
+  if (key !== null) return t(key)
+  if (error instanceof ApiError && error.code === 'validation_failed') {
+    const reason = error.message.trim()
+    if (reason.length > 0 && reason !== error.code) return t('ws.errors.refused', { reason })
+  }
+  return actionErrorText(error, conflictKey)
+}

@@ -43,6 +43,7 @@ function row(id: number, over: Partial<ConversationView> = {}): ConversationView
     pinned: false,
     alert: null,
     queue: null,
+    queued_at: null,
     snoozed_until: null,
     created_at: 0,
     updated_at: 10,

@@ -6,7 +6,8 @@
  * rule requiring `loans`. So skills are kept as typed (trimmed), and a skill that differs from a
  * known one only in case is pointed out.
  */
-import type { AgentProfile } from '../../api/settings2-types'
+import type { Id } from '../../api/types'
+import type { AgentProfile, InboxSummary } from '../../api/settings2-types'
 
 /** The server's limits (`PUT /agents/{id}`). */
 export const MAX_CAPACITY = 1000
@@ -47,11 +48,12 @@ export function caseClashes(skills: readonly string[], known: readonly string[])
   return normaliseSkills(skills).filter((s) => !exact.has(s) && folded.has(s.toLowerCase()))
 }
 
-/** Agents whose name, skill or team name contains the search text. */
+/** Agents whose name, skill, team name or inbox name contains the search text. */
 export function filterAgents(
   agents: readonly AgentProfile[],
   query: string,
-  teamName: (id: number) => string,
+  teamName: (id: Id) => string,
+  inboxName: (id: Id) => string = () => '',
 ): AgentProfile[] {
   const q = query.trim().toLowerCase()
   if (q.length === 0) return [...agents]
@@ -59,6 +61,26 @@ export function filterAgents(
     (a) =>
       a.name.toLowerCase().includes(q) ||
       a.skills.some((s) => s.toLowerCase().includes(q)) ||
-      a.teams.some((t) => teamName(t).toLowerCase().includes(q)),
+      a.teams.some((t) => teamName(t).toLowerCase().includes(q)) ||
+      a.inboxes.some((i) => inboxName(i).toLowerCase().includes(q)),
   )
+}
+
+/** An inbox an agent is a member of, as the agents page shows it. */
+export interface InboxMembership {
+  id: Id
+  /** The inbox's name, or `#id` when the page could not list it (outside the caller's scope). */
+  label: string
+  disabled: boolean
+}
+
+/** An agent's inboxes by name (from `GET /inboxes`), in the order of `inboxes`. */
+export function inboxMemberships(
+  ids: readonly Id[],
+  inboxes: ReadonlyMap<Id, Pick<InboxSummary, 'name' | 'disabled'>>,
+): InboxMembership[] {
+  return ids.map((id) => {
+    const inbox = inboxes.get(id)
+    return { id, label: inbox?.name ?? `#${id}`, disabled: inbox?.disabled === true }
+  })
 }

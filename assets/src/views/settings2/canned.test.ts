@@ -14,7 +14,7 @@ import {
   unknownVariables,
   validateCanned,
 } from './canned'
-import { caseClashes, filterAgents, knownSkills, normaliseSkills, validateAgent } from './agents'
+import { caseClashes, filterAgents, inboxMemberships, knownSkills, normaliseSkills, validateAgent } from './agents'
 
 const reply = (id: number, shortcut: string, shared: boolean, over: Partial<CannedReply> = {}): CannedReply => ({
   id,
@@ -123,8 +123,8 @@ describe('canned lists', () => {
 
 describe('agents', () => {
   const agents: AgentProfile[] = [
-    { id: 1, name: '李四', status: 'online', chosen_status: 'online', load: 1, capacity: 5, skills: ['loans', 'VIP'], teams: [3] },
-    { id: 2, name: 'Wang', status: 'offline', chosen_status: 'online', load: 0, capacity: 3, skills: ['cards'], teams: [] },
+    { id: 1, name: '李四', status: 'online', chosen_status: 'online', load: 1, capacity: 5, skills: ['loans', 'VIP'], teams: [3], inboxes: [7] },
+    { id: 2, name: 'Wang', status: 'offline', chosen_status: 'online', load: 0, capacity: 3, skills: ['cards'], teams: [], inboxes: [8, 9] },
   ]
 
   it('keeps skills as typed (routing compares them exactly) and suggests the known ones', () => {
@@ -150,11 +150,27 @@ describe('agents', () => {
     expect(validateAgent(1, Array.from({ length: 51 }, (_, i) => `s${i}`))).toEqual(['too_many_skills'])
   })
 
-  it('filters by name, skill or team', () => {
+  it('filters by name, skill, team or inbox', () => {
     const teamName = (id: number): string => (id === 3 ? '信贷组' : `#${id}`)
+    const inboxName = (id: number): string => ({ 7: '官网', 8: '手机银行', 9: '微信银行' })[id] ?? ''
     expect(filterAgents(agents, 'wang', teamName).map((a) => a.id)).toEqual([2])
     expect(filterAgents(agents, 'loan', teamName).map((a) => a.id)).toEqual([1])
     expect(filterAgents(agents, '信贷', teamName).map((a) => a.id)).toEqual([1])
     expect(filterAgents(agents, ' ', teamName)).toHaveLength(2)
+    expect(filterAgents(agents, '银行', teamName, inboxName).map((a) => a.id)).toEqual([2])
+    expect(filterAgents(agents, '银行', teamName).map((a) => a.id)).toEqual([])
+  })
+
+  it('names inbox memberships, marking disabled and unlisted inboxes', () => {
+    const inboxes = new Map([
+      [8, { name: '手机银行', disabled: false }],
+      [9, { name: '微信银行', disabled: true }],
+    ])
+    expect(inboxMemberships([8, 9, 12], inboxes)).toEqual([
+      { id: 8, label: '手机银行', disabled: false },
+      { id: 9, label: '微信银行', disabled: true },
+      { id: 12, label: '#12', disabled: false },
+    ])
+    expect(inboxMemberships([], inboxes)).toEqual([])
   })
 })

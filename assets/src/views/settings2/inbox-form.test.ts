@@ -139,6 +139,14 @@ describe('validateInboxForm', () => {
     ])
   })
 
+  it('needs the overflow team to exist when every team is known, and leaves it to the server otherwise', () => {
+    const form = inboxToForm(inbox()) // overflows into team 4
+    expect(validateInboxForm(form, [3, 4]).routing).toEqual([])
+    expect(validateInboxForm(form, [3]).routing).toEqual([{ code: 'overflow_team_missing', field: 'overflow_team_id' }])
+    expect(validateInboxForm(form, null).routing).toEqual([])
+    expect(firstTabWithProblems(validateInboxForm(form, []))).toBe('routing')
+  })
+
   it('checks the webhook scheme like the server (any case, empty allowed)', () => {
     const form = inboxToForm(inbox())
     for (const url of ['', 'HTTPS://crm.example', ' http://10.0.0.5:8080/hook ']) {
@@ -157,6 +165,8 @@ describe('server details', () => {
       'auto_reply.greeting: at most 2000 characters',
       'webhook.url: must start with http:// or https://',
       'name: 1 to 60 characters',
+      'routing: overflow_team_id: team 9 does not exist',
+      'routing: overflow_team_id: a team cannot overflow into itself',
       'something odd happened',
       'colour: not known',
       42,
@@ -169,6 +179,8 @@ describe('server details', () => {
       { tab: 'replies', path: 'auto_reply.greeting', text: 'at most 2000 characters' },
       { tab: 'general', path: 'webhook.url', text: 'must start with http:// or https://' },
       { tab: 'general', path: 'name', text: '1 to 60 characters' },
+      { tab: 'routing', path: 'routing.overflow_team_id', text: 'team 9 does not exist' },
+      { tab: 'routing', path: 'routing.overflow_team_id', text: 'a team cannot overflow into itself' },
       { tab: 'general', path: '', text: 'something odd happened' },
       { tab: 'general', path: '', text: 'colour: not known' },
     ])
@@ -181,6 +193,8 @@ describe('server details', () => {
     expect(detailFieldKey('routing.skill_fallback_after_secs')).toBe('settings2.routing.skillFallback')
     expect(detailFieldKey('routing.skills[0].skill')).toBe('settings2.routing.skills')
     expect(detailFieldKey('routing.mode')).toBe('settings2.inboxes.tabs.routing')
+    expect(detailFieldKey('routing.overflow_team_id')).toBe('settings2.routing.overflow')
+    expect(detailFieldKey('name')).toBe('settings2.inboxes.name')
     expect(detailFieldKey('colour')).toBeNull()
   })
 })

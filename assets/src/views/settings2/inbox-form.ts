@@ -22,11 +22,7 @@ import {
 export const INBOX_TABS = ['general', 'routing', 'hours', 'replies', 'sla'] as const
 export type InboxTab = (typeof INBOX_TABS)[number]
 
-/**
- * Longest inbox name when saving (`PUT /inboxes/{id}`: 1–60 characters). Creating accepts up to
- * 100 (the team-name rule of `POST /inboxes`), but such a name could not be saved again, so the
- * page keeps to 60 everywhere.
- */
+/** Longest inbox name, creating and editing alike (server `MAX_INBOX_NAME`: 1–60 characters, trimmed). */
 export const MAX_NAME_LENGTH = 60
 /** Automatic reply texts (server: 2000 characters). */
 export const MAX_AUTO_REPLY_LENGTH = 2000
@@ -122,7 +118,7 @@ export interface InboxProblems {
   sla: GeneralProblem[]
 }
 
-/** The name check of `PUT /inboxes/{id}` (and, stricter than needed, of creation). */
+/** The name check of `POST /inboxes` and `PUT /inboxes/{id}`. */
 export function nameProblem(name: string): GeneralProblemCode | null {
   const n = name.trim()
   if (n.length === 0) return 'name_required'
@@ -140,8 +136,11 @@ function slaOk(value: number): boolean {
   return Number.isInteger(value) && value >= 0 && value <= MAX_SLA_SECS
 }
 
-/** Every problem of the form, by tab. */
-export function validateInboxForm(form: InboxForm): InboxProblems {
+/**
+ * Every problem of the form, by tab. `knownTeamIds`: every team that exists, when the page could
+ * list them (an overflow team must exist); `null` when it could not, and the server checks alone.
+ */
+export function validateInboxForm(form: InboxForm, knownTeamIds: readonly Id[] | null = null): InboxProblems {
   const general: GeneralProblem[] = []
   const name = nameProblem(form.name)
   if (name !== null) general.push({ code: name, field: 'name' })
@@ -159,7 +158,7 @@ export function validateInboxForm(form: InboxForm): InboxProblems {
   if (!slaOk(form.reassignAfterSecs)) sla.push({ code: 'sla_range', field: 'reassign_after' })
   return {
     general,
-    routing: validateRouting(form.routing),
+    routing: validateRouting(form.routing, null, knownTeamIds),
     hours: validateHours(form.hours),
     replies,
     sla,

@@ -5,12 +5,13 @@ import { ApiError } from '../../api/client'
 import { channelKey, filterInboxes, inboundUrl } from './inboxes'
 import { isConflict, validationLines } from './server-errors'
 
-const row = (id: number, name: string, channel: string, team_id: number | null = null): InboxSummary => ({
+const row = (id: number, name: string, channel: string, team_id: number | null = null, disabled = false): InboxSummary => ({
   id,
   name,
   channel,
   team_id,
   created_at: 0,
+  disabled,
 })
 
 describe('inboxes', () => {
@@ -35,6 +36,15 @@ describe('inboxes', () => {
     expect(filterInboxes(list, '开放', channelName, teamName).map((i) => i.id)).toEqual([1, 3])
     expect(filterInboxes(list, '信用卡', channelName, teamName).map((i) => i.id)).toEqual([1])
     expect(filterInboxes(list, ' 2 ', channelName, teamName).map((i) => i.id)).toEqual([2])
+  })
+
+  it('keeps disabled inboxes listed', () => {
+    const list = [row(1, '旧官网', 'web', null, true), row(2, '官网', 'web')]
+    const none = (): string => ''
+    expect(filterInboxes(list, '', none, none).map((i) => [i.id, i.disabled])).toEqual([
+      [2, false],
+      [1, true],
+    ])
   })
 })
 

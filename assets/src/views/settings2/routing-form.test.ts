@@ -5,6 +5,7 @@ import {
   DEFAULT_OVERFLOW_AFTER_SECS,
   DEFAULT_SKILL_FALLBACK_SECS,
   MAX_ROUTING_SECS,
+  MAX_SKILL_CHARS,
   formToRouting,
   normaliseKeywords,
   routingToForm,
@@ -12,6 +13,7 @@ import {
   validateRouting,
   type RoutingForm,
 } from './routing-form'
+import { MAX_SKILL_LENGTH } from './agents'
 
 // The documented example of `RoutingSettings` (src/engine/routing/policy.rs).
 const serverExample: RoutingSettings = {
@@ -139,12 +141,17 @@ describe('validateRouting (mirrors RoutingSettings::validate)', () => {
     ])
   })
 
-  it('counts characters as the server does (100 Chinese characters fit)', () => {
-    const ok = { ...base, skills: [{ keywords: ['贷'.repeat(100)], skill: '信'.repeat(100) }] }
+  it('takes keywords of 100 and skills of 40 characters, counted as the server does', () => {
+    const ok = { ...base, skills: [{ keywords: ['贷'.repeat(100)], skill: '信'.repeat(40) }] }
     expect(validateRouting(ok)).toEqual([])
-    const long = { ...base, skills: [{ keywords: ['k'.repeat(101)], skill: 's' }] }
-    expect(validateRouting(long)).toEqual([{ code: 'too_long', field: 'skills', index: 0 }])
-    const emoji = { ...base, skills: [{ keywords: ['😀'.repeat(100)], skill: 's' }] }
+    expect(MAX_SKILL_CHARS).toBe(MAX_SKILL_LENGTH)
+    const longKeyword = { ...base, skills: [{ keywords: ['k'.repeat(101)], skill: 's' }] }
+    expect(validateRouting(longKeyword)).toEqual([{ code: 'keyword_too_long', field: 'skills', index: 0 }])
+    const longSkill = { ...base, skills: [{ keywords: ['k'], skill: '信'.repeat(41) }] }
+    expect(validateRouting(longSkill)).toEqual([{ code: 'skill_too_long', field: 'skills', index: 0 }])
+    const both = { ...base, skills: [{ keywords: ['k'.repeat(101)], skill: 's'.repeat(41) }] }
+    expect(validateRouting(both).map((p) => p.code)).toEqual(['keyword_too_long', 'skill_too_long'])
+    const emoji = { ...base, skills: [{ keywords: ['😀'.repeat(100)], skill: '😀'.repeat(40) }] }
     expect(validateRouting(emoji)).toEqual([])
   })
 
@@ -167,6 +174,16 @@ describe('validateRouting (mirrors RoutingSettings::validate)', () => {
     expect(validateRouting({ ...on, overflowTeamId: 4, overflowAfterSecs: MAX_ROUTING_SECS + 1 }, 3)).toEqual([
       { code: 'secs_range', field: 'overflow_after_secs' },
     ])
+    // The overflow team must exist (when the page knows every team); not checked while off.
+    expect(validateRouting({ ...on, overflowTeamId: 4 }, 3, [3, 4])).toEqual([])
+    expect(validateRouting({ ...on, overflowTeamId: 5 }, 3, [3, 4])).toEqual([
+      { code: 'overflow_team_missing', field: 'overflow_team_id' },
+    ])
+    expect(validateRouting({ ...on, overflowTeamId: 3 }, 3, [3, 4])).toEqual([
+      { code: 'overflow_self', field: 'overflow_team_id' },
+    ])
+    expect(validateRouting({ ...on, overflowTeamId: 5 }, 3, null)).toEqual([])
+    expect(validateRouting({ ...on, overflowEnabled: false, overflowTeamId: 5 }, 3, [3])).toEqual([])
     // Waits of switched-off options are not checked (they are not sent).
     expect(validateRouting({ ...base, overflowAfterSecs: -1 })).toEqual([])
     expect(validateRouting({ ...base, skillFallbackEnabled: false, skillFallbackSecs: -1 })).toEqual([])

@@ -14,6 +14,7 @@
  * The checks mirror `RoutingSettings::validate` so problems show next to the field before saving.
  */
 import type { Id } from '../../api/types'
+import { MAX_SKILL_LENGTH } from './agents'
 import {
   ROUTING_MODES,
   type RoutingMode,
@@ -27,8 +28,10 @@ export const MAX_ROUTING_SECS = 7 * 86_400
 export const MAX_SKILL_RULES = 200
 /** Most keywords in one rule (server). */
 export const MAX_KEYWORDS = 100
-/** Longest keyword or skill name, in characters (server). */
-export const MAX_NAME_CHARS = 100
+/** Longest keyword, in characters (server `MAX_NAME_CHARS`). */
+export const MAX_KEYWORD_CHARS = 100
+/** Longest skill name, in characters (server `MAX_SKILL_CHARS`: the same limit as an agent's skills). */
+export const MAX_SKILL_CHARS = MAX_SKILL_LENGTH
 /** The waits a switched-on option starts with. */
 export const DEFAULT_OVERFLOW_AFTER_SECS = 300
 export const DEFAULT_SKILL_FALLBACK_SECS = 120
@@ -128,11 +131,13 @@ export function formToRouting(form: RoutingForm): RoutingSettings {
 export type RoutingProblemCode =
   | 'keywords_required'
   | 'skill_required'
-  | 'too_long'
+  | 'keyword_too_long'
+  | 'skill_too_long'
   | 'too_many_keywords'
   | 'too_many_rules'
   | 'overflow_team_required'
   | 'overflow_self'
+  | 'overflow_team_missing'
   | 'secs_range'
 
 export interface RoutingProblem {
@@ -147,10 +152,16 @@ export function secsOk(value: number): boolean {
 }
 
 /**
- * Every problem of the routing form. `ownTeamId` is the team being edited: a team's own
- * conversations never overflow into itself, so choosing it would do nothing.
+ * Every problem of the routing form, as `RoutingSettings::validate` and the settings handlers
+ * check them. `ownTeamId` is the team being edited: a team cannot overflow into itself.
+ * `knownTeamIds` lists every team that exists when the page could load them (the overflow team
+ * must be one); `null` when it could not, and only the server checks.
  */
-export function validateRouting(form: RoutingForm, ownTeamId: Id | null = null): RoutingProblem[] {
+export function validateRouting(
+  form: RoutingForm,
+  ownTeamId: Id | null = null,
+  knownTeamIds: readonly Id[] | null = null,
+): RoutingProblem[] {
   const problems: RoutingProblem[] = []
   const started = form.skills.filter(
     (r) => normaliseKeywords(r.keywords).length > 0 || r.skill.trim().length > 0,
@@ -165,8 +176,11 @@ export function validateRouting(form: RoutingForm, ownTeamId: Id | null = null):
     if (keywords.length > MAX_KEYWORDS) {
       problems.push({ code: 'too_many_keywords', field: 'skills', index })
     }
-    if (charCount(skill) > MAX_NAME_CHARS || keywords.some((k) => charCount(k) > MAX_NAME_CHARS)) {
-      problems.push({ code: 'too_long', field: 'skills', index })
+    if (keywords.some((k) => charCount(k) > MAX_KEYWORD_CHARS)) {
+      problems.push({ code: 'keyword_too_long', field: 'skills', index })
+    }
+    if (charCount(skill) > MAX_SKILL_CHARS) {
+      problems.push({ code: 'skill_too_long', field: 'skills', index })
     }
   })
   if (form.overflowEnabled) {
@@ -174,6 +188,8 @@ export function validateRouting(form: RoutingForm, ownTeamId: Id | null = null):
       problems.push({ code: 'overflow_team_required', field: 'overflow_team_id' })
     } else if (ownTeamId !== null && form.overflowTeamId === ownTeamId) {
       problems.push({ code: 'overflow_self', field: 'overflow_team_id' })
+    } else if (knownTeamIds !== null && !knownTeamIds.includes(form.overflowTeamId)) {
+      problems.push({ code: 'overflow_team_missing', field: 'overflow_team_id' })
     }
     if (!secsOk(form.overflowAfterSecs)) {
       problems.push({ code: 'secs_range', field: 'overflow_after_secs' })

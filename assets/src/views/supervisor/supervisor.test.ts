@@ -2,6 +2,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { SupervisorAgent, TeamQueue, WaitingConversation } from '../../api/settings2-types'
 import {
+  applyPresence,
   assignCandidates,
   barPercent,
   formatWait,
@@ -11,6 +12,7 @@ import {
   loadPercent,
   queueKey,
   queueTotals,
+  queuedMs,
   sortAgents,
   sortQueues,
   statusTagType,
@@ -20,7 +22,12 @@ import {
   waitedMs,
 } from './supervisor'
 import { Poller, type PollerTimers } from './poller'
-import { subscribeOverviewEvents, type OverviewEventSource } from './overview-events'
+import {
+  subscribeOverviewEvents,
+  subscribePresence,
+  type OverviewEventSource,
+  type PresenceSource,
+} from './overview-events'
 
 const agent = (id: number, name: string, over: Partial<SupervisorAgent> = {}): SupervisorAgent => ({
   id,
@@ -31,6 +38,7 @@ const agent = (id: number, name: string, over: Partial<SupervisorAgent> = {}): S
   capacity: 5,
   skills: [],
   teams: [],
+  inboxes: [],
   ...over,
 })
 
@@ -43,6 +51,7 @@ const conversation = (over: Partial<WaitingConversation> = {}): WaitingConversat
   status: 'open',
   priority: 'normal',
   waiting_since: 1_000_000,
+  queued_at: 1_010_000,
   alert: null,
   queue: { position: 1, estimated_wait_ms: 0 },
   last_message: null,
@@ -76,10 +85,17 @@ describe('live waiting times', () => {
     expect(liveLongestWait(queue, 10_000, 9_000)).toBe(60_000)
   })
 
-  it('counts a conversation from waiting_since', () => {
+  it("counts the customer's wait from waiting_since", () => {
     expect(waitedMs(conversation(), 1_030_000)).toBe(30_000)
     expect(waitedMs(conversation(), 900_000)).toBe(0)
     expect(waitedMs(conversation({ waiting_since: null }), 2_000_000)).toBe(0)
+  })
+
+  it("counts the queue wait from queued_at, as the queues' longest wait does, else from waiting_since", () => {
+    expect(queuedMs(conversation(), 1_030_000)).toBe(20_000)
+    expect(queuedMs(conversation({ queued_at: null }), 1_030_000)).toBe(30_000)
+    expect(queuedMs(conversation({ queued_at: null, waiting_since: null }), 1_030_000)).toBe(0)
+    expect(queuedMs(conversation(), 1_000_000)).toBe(0)
   })
 })
 
@@ -163,6 +179,19 @@ describe('status and load', () => {
     expect(isAvailable(agent(1, 'a', { load: 4 }))).toBe(true)
     expect(isAvailable(agent(1, 'a', { load: 5 }))).toBe(false)
     expect(isAvailable(agent(1, 'a', { status: 'busy' }))).toBe(false)
+  })
+})
+
+describe('applyPresence', () => {
+  it("replaces the agent with the event's view, or adds a new agent", () => {
+    const list = [agent(1, 'a'), agent(2, 'b', { load: 1 })]
+    const updated = applyPresence(list, agent(2, 'b', { load: 3, status: 'busy' }))
+    expect(updated.map((a) => [a.id, a.load, a.status])).toEqual([
+      [1, 0, 'online'],
+      [2, 3, 'busy'],
+    ])
+    expect(list[1]?.load).toBe(1)
+    expect(applyPresence(list, agent(5, 'new')).map((a) => a.id)).toEqual([1, 2, 5])
   })
 })
 
@@ -322,5 +351,37 @@ describe('subscribeOverviewEvents', () => {
 
   it('does nothing without a socket', () => {
     expect(() => subscribeOverviewEvents(null, () => undefined)()).not.toThrow()
+    expect(() => subscribePresence(null, () => undefined, () => undefined)()).not.toThrow()
+  })
+})
+
+describe('subscribePresence', () => {
+  it("hands over each event's agent view, skips broken payloads, and reports resyncs", () => {
+    const presence = new Set<(data: unknown) => void>()
+    const resync = new Set<() => void>()
+    const source: PresenceSource = {
+      on: (_type, h) => {
+        presence.add(h)
+        return () => presence.delete(h)
+      },
+      onResync: (h) => {
+        resync.add(h)
+        return () => resync.delete(h)
+      },
+    }
+    const onAgent = vi.fn()
+    const onResync = vi.fn()
+    const stop = subscribePresence(source, onAgent, onResync)
+    const view = agent(4, '李四', { load: 2, inboxes: [3] })
+    for (const h of presence) {
+      h(view)
+      h({ user_id: 4 })
+    }
+    for (const h of resync) h()
+    expect(onAgent).toHaveBeenCalledTimes(1)
+    expect(onAgent).toHaveBeenCalledWith(view)
+    expect(onResync).toHaveBeenCalledTimes(1)
+    stop()
+    expect(presence.size + resync.size).toBe(0)
   })
 })

@@ -33,13 +33,24 @@ export function liveLongestWait(queue: TeamQueue, fetchedAt: number, now: number
   return Math.max(0, queue.longest_wait_ms) + Math.max(0, now - fetchedAt)
 }
 
+function since(start: number | null, now: number): number {
+  return start === null ? 0 : Math.max(0, now - start)
+}
+
 /**
- * How long a conversation has waited now (by the browser's clock; a clock running behind the
- * server's shows zero rather than a negative time).
+ * How long the customer has waited for a reply now, from `waiting_since` (by the browser's
+ * clock; a clock running behind the server's shows zero rather than a negative time).
  */
 export function waitedMs(conversation: WaitingConversation, now: number): number {
-  if (conversation.waiting_since === null) return 0
-  return Math.max(0, now - conversation.waiting_since)
+  return since(conversation.waiting_since, now)
+}
+
+/**
+ * How long a conversation has waited in the queue now: from `queued_at` (the queues' "longest
+ * wait" counts from it too), or from `waiting_since` when the server sent no queue time.
+ */
+export function queuedMs(conversation: WaitingConversation, now: number): number {
+  return since(conversation.queued_at ?? conversation.waiting_since, now)
 }
 
 /** Element Plus tag type per status: online green, busy orange, away grey-blue, offline grey. */
@@ -101,6 +112,16 @@ export function assignCandidates(
       if (status !== 0) return status
       return ratio(a) - ratio(b) || a.name.localeCompare(b.name)
     })
+}
+
+/**
+ * The list with `agent` (from a `presence` event) in place of the agent with its id, or added
+ * when the list did not have it (someone who just became an agent).
+ */
+export function applyPresence<A extends { id: Id }>(agents: readonly A[], agent: A): A[] {
+  return agents.some((a) => a.id === agent.id)
+    ? agents.map((a) => (a.id === agent.id ? agent : a))
+    : [...agents, agent]
 }
 
 /** The names of an agent's teams (unknown ids as `#id`). */

@@ -1,0 +1,354 @@
+//! Conversation-engine workloads: a data directory seeded with teams, API inboxes, agents and
+//! their sessions (written straight into the store before the server starts, so thousands of
+//! agents need no password hashing), the durable-ingest load through the open API channel,
+//! agent WebSocket clients, and a paced inbound load whose messages are timed to the first
+//! agent socket that receives them.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use atrium::store::{OpenOptions, Store, identity};
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite;
+
+use crate::load_support::{BODY, bench_config};
+
+/// What a seeded data directory holds.
+pub struct Seeded {
+    /// `(inbox id, bearer token)`, one API inbox per team.
+    pub inboxes: Vec<(i64, String)>,
+    /// Session cookie values, one per agent.
+    pub cookies: Vec<String>,
+}
+
+/// Seed `dir`'s data directory: `teams` teams with one API inbox each, `agents` agents spread
+/// evenly over the teams (capacity 1,000, status `online` when `online`), each with a live
+/// session. The server is started on it afterwards.
+pub fn seed(dir: &Path, teams: usize, agents: usize, online: bool) -> Seeded {
+    let cfg = bench_config(dir, 512);
+    let metrics = atrium::metrics::build().unwrap();
+    let keys = atrium::app::key_provider(&cfg);
+    let store = Store::open(OpenOptions {
+        config: &cfg,
+        keys: &keys,
+        clock: Arc::new(atrium::clock::SystemClock),
+        metrics: metrics.writer.clone(),
+    })
+    .unwrap();
+    // One real argon2id hash shared by every bench agent (they sign in by session cookie).
+    let hash = atrium::auth::password::hash_blocking("Bench-Agent-2026!").unwrap();
+    let tokens: Vec<String> = (0..agents).map(|_| atrium::auth::new_token()).collect();
+    let now = store.now_ms();
+    let t2 = tokens.clone();
+    let inboxes = store
+        .write_blocking(move |c, ring| {
+            // No second factor for the bench agents.
+            for r in identity::list_roles(c)? {
+                identity::update_role(c, r.id, None, Some(false), now)?;
+            }
+            let role = identity::role_by_name(c, "agent")?
+                .map(|r| r.id)
+                .unwrap_or(0);
+            let mut inboxes = Vec::new();
+            let mut team_ids = Vec::new();
+            for t in 0..teams {
+                let team = identity::create_team(c, &format!("bench team {t}"), now)?;
+                let inbox =
+                    identity::create_inbox(c, &format!("bench app {t}"), "api", Some(team), now)?;
+                let s = atrium::http::inboxes::issue_secrets(c, ring, inbox)?;
+                // Answers come through the agents, not automatic texts; no reply-time alerts.
+                let settings = r#"{"sla":{"first_response_secs":0,"next_response_secs":0}}"#;
+                atrium::store::inboxes::update(
+                    c,
+                    inbox,
+                    &format!("bench app {t}"),
+                    Some(team),
+                    settings,
+                    false,
+                    now,
+                )?;
+                inboxes.push((inbox, s.token));
+                team_ids.push(team);
+            }
+            for (i, token) in t2.iter().enumerate() {
+                let id = identity::create_user(
+                    c,
+                    &identity::NewUser {
+                        username: &format!("agent{i}"),
+                        display_name: "",
+                        password_hash: &hash,
+                        must_change_password: false,
+                        role_ids: &[role],
+                    },
+                    now,
+                )?;
+                if let Some(team) = team_ids.get(i % teams.max(1)) {
+                    identity::set_user_teams(c, id, &[*team])?;
+                }
+                atrium::store::agents::set_capacity_skills(c, id, 1000, &Default::default(), now)?;
+                if online {
+                    atrium::store::agents::set_status(c, id, "online", now)?;
+                }
+                identity::create_session(
+                    c,
+                    &identity::NewSession {
+                        token_hash: &atrium::auth::token_hash(token),
+                        user_id: id,
+                        csrf_token: "bench",
+                        expires_at: now + 86_400_000,
+                        ip: "127.0.0.1",
+                        user_agent: "bench",
+                    },
+                    now,
+                )?;
+            }
+            Ok(inboxes)
+        })
+        .unwrap();
+    store.close();
+    Seeded {
+        inboxes,
+        cookies: tokens,
+    }
+}
+
+/// The inbound request for message `n` of connection `conn`: a customer (one of 2,000) writing
+/// into one of the inboxes, with a unique message id.
+pub fn inbound_request(s: &Seeded, conn: usize, n: u64, marker: Option<u64>) -> Vec<u8> {
+    let (inbox, token) = &s.inboxes[(conn + n as usize) % s.inboxes.len()];
+    let customer = (conn as u64 * 7919 + n) % 2000;
+    let body = match marker {
+        Some(m) => format!("#{m}# {BODY}"),
+        None => BODY.to_string(),
+    };
+    let json = serde_json::json!({
+        "message_id": format!("b{conn}-{n}"),
+        "contact": {"id": format!("cust-{customer}")},
+        "body": body,
+    })
+    .to_string();
+    format!(
+        "POST /hooks/api/{inbox}/messages HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
+        json.len()
+    )
+    .into_bytes()
+}
+
+/// The JSON body of a typical inbound message (for the baseline handler).
+pub fn inbound_request_json() -> String {
+    serde_json::json!({
+        "message_id": "b0-0",
+        "contact": {"id": "cust-1"},
+        "body": BODY,
+    })
+    .to_string()
+}
+
+/// Messages stored in a (stopped) server's database, by direction `incoming`.
+pub fn stored_incoming(dir: &Path) -> i64 {
+    let db = crate::load_support::data_dir(dir).join("atrium.db");
+    let c = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap();
+    c.query_row(
+        "SELECT count(*) FROM messages WHERE direction = 'incoming'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// Raise this process's open-file limit (children inherit it); returns the soft limit now.
+pub fn raise_fd_limit(want: u64) -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    // As root the hard limit can be raised too; otherwise stay under it.
+    if setrlimit(Resource::RLIMIT_NOFILE, want.max(soft), want.max(hard)).is_ok() {
+        return want.max(soft);
+    }
+    let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    getrlimit(Resource::RLIMIT_NOFILE).unwrap().0
+}
+
+/// The source address of client connection `i`: 127.0.0.2, .3, … take turns, so more
+/// connections than one address has ephemeral ports can reach one server port.
+fn source(i: usize) -> SocketAddr {
+    let host = 2 + (i % 200) as u8;
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, host)), 0)
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Open an agent socket with `cookie` from source address slot `i`; waits for the hello.
+pub async fn open_socket(server: SocketAddr, cookie: &str, i: usize) -> Ws {
+    use tungstenite::client::IntoClientRequest;
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind(source(i)).unwrap();
+    let stream = sock.connect(server).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut req = format!("ws://{server}/api/v1/ws")
+        .into_client_request()
+        .unwrap();
+    let h = req.headers_mut();
+    h.insert(
+        "Cookie",
+        format!("atrium_session={cookie}").parse().unwrap(),
+    );
+    h.insert("Origin", format!("http://{server}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::client_async(req, stream).await.unwrap();
+    match ws.next().await {
+        Some(Ok(tungstenite::Message::Text(t))) if t.as_str().contains("\"hello\"") => {}
+        other => panic!("no hello: {other:?}"),
+    }
+    ws
+}
+
+/// Timing of the paced load: when each message's request started, and whether a socket has
+/// received it yet (the first one counts).
+pub struct Timing {
+    start: Instant,
+    sent_at_us: Vec<AtomicU64>,
+    seen: Vec<AtomicBool>,
+    pub latencies_us: std::sync::Mutex<Vec<u64>>,
+    pub received: AtomicUsize,
+}
+
+impl Timing {
+    pub fn new(max: usize) -> Arc<Timing> {
+        Arc::new(Timing {
+            start: Instant::now(),
+            sent_at_us: (0..max).map(|_| AtomicU64::new(0)).collect(),
+            seen: (0..max).map(|_| AtomicBool::new(false)).collect(),
+            latencies_us: std::sync::Mutex::new(Vec::with_capacity(max)),
+            received: AtomicUsize::new(0),
+        })
+    }
+
+    fn now_us(&self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+
+    /// A frame arrived: if it announces an incoming message with a marker seen for the first
+    /// time, record its latency. A cheap scan, not a JSON parse (2,000 clients share the CPU
+    /// with the server).
+    fn frame(&self, text: &str) {
+        if !text.contains("\"type\":\"message.created\"")
+            || !text.contains("\"direction\":\"incoming\"")
+        {
+            return;
+        }
+        let Some(rest) = text.split("\"body\":\"#").nth(1) else {
+            return;
+        };
+        let Some(n) = rest.split('#').next().and_then(|v| v.parse::<usize>().ok()) else {
+            return;
+        };
+        let (Some(seen), Some(sent)) = (self.seen.get(n), self.sent_at_us.get(n)) else {
+            return;
+        };
+        if !seen.swap(true, Ordering::AcqRel) {
+            let lat = self.now_us().saturating_sub(sent.load(Ordering::Acquire));
+            self.latencies_us.lock().unwrap().push(lat);
+            self.received.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Read every frame of `ws` into `timing` until `stop`.
+pub async fn read_frames(mut ws: Ws, timing: Arc<Timing>, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::Relaxed) {
+        match tokio::time::timeout(Duration::from_millis(200), ws.next()).await {
+            Ok(Some(Ok(tungstenite::Message::Text(t)))) => timing.frame(t.as_str()),
+            Ok(Some(Ok(_))) | Err(_) => {}
+            Ok(Some(Err(_)) | None) => return,
+        }
+    }
+}
+
+/// Send `rate` inbound messages per second for `secs` seconds from `conns` keep-alive
+/// connections (open loop: message k is due at k / rate whatever the answers do); every
+/// message's body carries its number. Returns (messages sent, answers other than 201).
+pub async fn paced_inbound(
+    server: SocketAddr,
+    seeded: Arc<Seeded>,
+    timing: Arc<Timing>,
+    rate: f64,
+    secs: f64,
+    conns: usize,
+) -> (usize, usize) {
+    let total = ((rate * secs) as usize).min(timing.sent_at_us.len());
+    let next = Arc::new(AtomicUsize::new(0));
+    let t0 = Instant::now();
+    let tasks: Vec<_> = (0..conns)
+        .map(|c| {
+            let (seeded, timing, next) = (seeded.clone(), timing.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut s = tokio::net::TcpStream::connect(server).await.unwrap();
+                s.set_nodelay(true).unwrap();
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut bad = 0;
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    if k >= total {
+                        return bad;
+                    }
+                    let due = t0 + Duration::from_secs_f64(k as f64 / rate);
+                    tokio::time::sleep_until(due.into()).await;
+                    let req = inbound_request(&seeded, c, k as u64, Some(k as u64));
+                    timing.sent_at_us[k].store(timing.now_us(), Ordering::Release);
+                    s.write_all(&req).await.unwrap();
+                    if read_status(&mut s, &mut buf).await != 201 {
+                        bad += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut bad = 0;
+    for t in tasks {
+        bad += t.await.unwrap();
+    }
+    (total, bad)
+}
+
+/// Read one HTTP/1.1 answer with a Content-Length body; its status.
+async fn read_status(s: &mut tokio::net::TcpStream, buf: &mut [u8]) -> u16 {
+    let mut have = 0;
+    loop {
+        let n = s.read(&mut buf[have..]).await.unwrap();
+        assert!(n > 0, "connection closed");
+        have += n;
+        if let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = std::str::from_utf8(&buf[..end]).unwrap();
+            let status = head.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            let mut body = have - end - 4;
+            while body < len {
+                let n = s.read(&mut buf[..]).await.unwrap();
+                assert!(n > 0);
+                body += n;
+            }
+            return status;
+        }
+    }
+}
+
+/// Percentile `p` (0–100) of sorted values, in milliseconds.
+pub fn pct_ms(sorted_us: &[u64], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted_us.len() as f64 * p / 100.0) as usize).min(sorted_us.len() - 1);
+    sorted_us[i] as f64 / 1000.0
+}
