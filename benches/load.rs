@@ -286,6 +286,7 @@ fn ingest(r: &mut Runner, quick: bool) {
     let seeded = Arc::new(engine::seed(dir.path(), 8, 0, false));
     let child = load_support::spawn_atrium(dir.path());
     let s2 = seeded.clone();
+    let cpu_before = load_support::cpu_ms_by_thread(child.pid());
     let load = load_support::http_load_seq(
         child.addr,
         conns,
@@ -294,8 +295,12 @@ fn ingest(r: &mut Runner, quick: bool) {
         Arc::new(move |c, n| engine::inbound_request(&s2, c, n, None)),
     );
     let rss = rss_kib(child.pid()) / 1024.0;
+    let cpu_after = load_support::cpu_ms_by_thread(child.pid());
     let m = |n: &str| load_support::metric(child.addr, n).unwrap_or(0.0);
-    let (jobs, commits) = (m("atrium_store_writer_batch_size_sum"), m("atrium_store_writer_batch_size_count"));
+    let (jobs, commits) = (
+        m("atrium_store_writer_batch_size_sum"),
+        m("atrium_store_writer_batch_size_count"),
+    );
     let commit_s = m("atrium_store_writer_commit_seconds_sum");
     child.stop();
     let acknowledged = load.ok as f64;
@@ -315,8 +320,28 @@ fn ingest(r: &mut Runner, quick: bool) {
     r.push(Row::new("ingest.p50", load.p50_ms, "ms"));
     r.push(Row::new("ingest.p99", load.p99_ms, "ms"));
     r.push(Row::new("ingest.rss_after", rss, "MiB"));
-    r.push(Row::new("ingest.writer_mean_batch", jobs / commits.max(1.0), "jobs/commit"));
-    r.push(Row::new("ingest.writer_mean_commit", 1000.0 * commit_s / commits.max(1.0), "ms"));
+    // CPU per message by thread: less sensitive to a noisy neighbour than throughput.
+    let mut total_us = 0.0;
+    for (thread, after) in &cpu_after {
+        let used = after - cpu_before.get(thread).copied().unwrap_or(0.0);
+        let us = 1000.0 * used / acknowledged.max(1.0);
+        total_us += us;
+        if us >= 1.0 {
+            let name = format!("ingest.cpu_per_message.{}", thread.replace(' ', "_"));
+            r.push(Row::new(name, us, "us"));
+        }
+    }
+    r.push(Row::new("ingest.cpu_per_message.total", total_us, "us"));
+    r.push(Row::new(
+        "ingest.writer_mean_batch",
+        jobs / commits.max(1.0),
+        "jobs/commit",
+    ));
+    r.push(Row::new(
+        "ingest.writer_mean_commit",
+        1000.0 * commit_s / commits.max(1.0),
+        "ms",
+    ));
     r.push(
         Row::new("ingest.answers_not_201", load.non_200 as f64, "answers").target_max(Some(0.0)),
     );

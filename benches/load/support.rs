@@ -589,3 +589,38 @@ pub fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
         (k == name).then(|| v.parse().ok())?
     })
 }
+
+/// CPU time (user + system, ms) a process has used so far, per thread name (`atrium-writer`,
+/// `actix-rt|system…`, `tokio-runtime-w…`), from `/proc/<pid>/task/*/stat`.
+pub fn cpu_ms_by_thread(pid: u32) -> std::collections::BTreeMap<String, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    let tick = 100.0; // USER_HZ on Linux
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+            continue;
+        };
+        // "tid (comm) state … utime stime …": comm may hold spaces; fields after ')' are fixed.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_string();
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        let (Some(u), Some(s)) = (fields.get(11), fields.get(12)) else {
+            continue;
+        };
+        let ms =
+            (u.parse::<f64>().unwrap_or(0.0) + s.parse::<f64>().unwrap_or(0.0)) * 1000.0 / tick;
+        let group = if comm.starts_with("actix") {
+            "http workers".to_string()
+        } else if comm.starts_with("tokio") {
+            "blocking pool".to_string()
+        } else {
+            comm
+        };
+        *out.entry(group).or_insert(0.0) += ms;
+    }
+    out
+}

@@ -119,7 +119,8 @@ impl Engine {
             for id in due {
                 match self.agent_view(id).await {
                     Ok(Some(v)) => {
-                        self.bus.publish("presence", Audience::everyone(), &v);
+                        let aud = Audience::presence(v.id, v.teams.iter().copied());
+                        self.bus.publish("presence", aud, &v);
                     }
                     Ok(None) => {}
                     Err(e) => tracing::warn!(user_id = id, error = %e, "presence not published"),

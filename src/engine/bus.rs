@@ -2,19 +2,30 @@
 //!
 //! Every event gets the next sequence number and is kept in a bounded ring, already serialised
 //! as the frame clients receive (`{"seq":…,"type":…,"data":…}`), so thousands of sockets share
-//! one copy. A connection remembers the last sequence it sent; when the bus moves on it reads
-//! the ring from there, filtered by what the agent may see. A client that reconnects with
-//! `since=N` gets everything after N from the ring; if N has already left the ring, or the
-//! server restarted (the epoch differs), it is told to resync (reload its lists) instead of
-//! silently missing events.
+//! one copy. Live delivery is targeted: each connection registers a [`Subscription`] with what
+//! it may see (user, data scope, supervisor or not), the bus indexes subscriptions by user, team
+//! and inbox, and a publish hands the event to the queues of exactly the connections it concerns
+//! (a conversation event of team 7 wakes team 7's agents, not the other 2,000). Sequence
+//! numbers are assigned and events enqueued under one lock, so every connection receives its
+//! events in sequence order.
+//!
+//! A client that reconnects with `since=N` gets everything after N that it may see from the
+//! ring, then the live queue; if N has already left the ring, or the server restarted (the
+//! epoch differs), it is told to resync (reload its lists) instead of silently missing events.
+//! A connection too slow to keep up (its queue passes [`MAX_QUEUED`]) is marked lagged and told
+//! to resync the same way.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use tokio::sync::watch;
+use tokio::sync::mpsc;
 
 use crate::domain::access::Scope;
+
+/// Events one connection may have waiting before it counts as lagged.
+pub const MAX_QUEUED: usize = 10_000;
 
 /// Who may receive an event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,11 +33,15 @@ pub struct Audience {
     /// The conversation's inbox and team (matched against each agent's data scope).
     pub inbox_id: Option<i64>,
     pub team_id: Option<i64>,
+    /// Further teams whose members receive it (an agent's teams, for presence).
+    pub teams: Vec<i64>,
     /// Users who receive it regardless of scope (the assignee, mentioned agents).
     pub users: Vec<i64>,
+    /// Holders of `conversations:assign` receive it too (supervisors watch presence).
+    pub supervisors: bool,
     /// Only `users` receive it (a mention, a personal notice).
     pub only_users: bool,
-    /// Everyone signed in receives it (presence).
+    /// Everyone signed in receives it.
     pub everyone: bool,
 }
 
@@ -55,13 +70,40 @@ impl Audience {
         }
     }
 
-    /// Whether an agent with `scope` (and id `user`) may receive it.
-    pub fn admits(&self, user: i64, scope: &Scope) -> bool {
-        if self.users.contains(&user) || self.everyone {
+    /// An agent's presence: the agent, their teams' members and the supervisors.
+    pub fn presence(agent: i64, teams: impl IntoIterator<Item = i64>) -> Self {
+        Audience {
+            users: vec![agent],
+            teams: teams.into_iter().collect(),
+            supervisors: true,
+            ..Audience::default()
+        }
+    }
+
+    /// Whether a connection of `who` may receive it (the same rule the live delivery applies).
+    pub fn admits(&self, who: &Viewer) -> bool {
+        if self.everyone || self.users.contains(&who.user) {
             return true;
         }
-        !self.only_users && scope.allows(self.inbox_id, self.team_id)
+        if self.only_users {
+            return false;
+        }
+        (self.supervisors && who.supervisor)
+            || who.scope.allows(self.inbox_id, self.team_id)
+            || match &who.scope {
+                Scope::All => !self.teams.is_empty(),
+                Scope::Limited { teams, .. } => self.teams.iter().any(|t| teams.contains(t)),
+            }
     }
+}
+
+/// What a connection may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub user: i64,
+    pub scope: Scope,
+    /// Holds `conversations:assign`.
+    pub supervisor: bool,
 }
 
 /// One published event.
@@ -74,11 +116,6 @@ pub struct Event {
     pub frame: Arc<str>,
 }
 
-struct Ring {
-    events: VecDeque<Arc<Event>>,
-    next_seq: u64,
-}
-
 /// What a client asking to resume gets.
 #[derive(Debug)]
 pub enum Resume {
@@ -88,24 +125,170 @@ pub enum Resume {
     Resync { seq: u64 },
 }
 
+struct Sub {
+    user: i64,
+    tx: mpsc::UnboundedSender<Arc<Event>>,
+    queued: Arc<AtomicUsize>,
+    lagged: Arc<AtomicBool>,
+}
+
+/// Subscriptions indexed by what events name.
+#[derive(Default)]
+struct Index {
+    subs: HashMap<u64, Sub>,
+    by_user: HashMap<i64, HashSet<u64>>,
+    by_team: HashMap<i64, HashSet<u64>>,
+    by_inbox: HashMap<i64, HashSet<u64>>,
+    /// Unlimited scope (`conversations:all`).
+    all_scope: HashSet<u64>,
+    supervisors: HashSet<u64>,
+}
+
+fn add(map: &mut HashMap<i64, HashSet<u64>>, key: i64, id: u64) {
+    map.entry(key).or_default().insert(id);
+}
+
+fn remove(map: &mut HashMap<i64, HashSet<u64>>, key: i64, id: u64) {
+    if let Some(set) = map.get_mut(&key) {
+        set.remove(&id);
+        if set.is_empty() {
+            map.remove(&key);
+        }
+    }
+}
+
+impl Index {
+    fn targets(&self, a: &Audience) -> HashSet<u64> {
+        if a.everyone {
+            return self.subs.keys().copied().collect();
+        }
+        let mut out = HashSet::new();
+        for u in &a.users {
+            out.extend(self.by_user.get(u).into_iter().flatten());
+        }
+        if a.only_users {
+            return out;
+        }
+        if a.supervisors {
+            out.extend(&self.supervisors);
+        }
+        if let Some(i) = a.inbox_id {
+            out.extend(self.by_inbox.get(&i).into_iter().flatten());
+        }
+        for t in a.team_id.iter().chain(&a.teams) {
+            out.extend(self.by_team.get(t).into_iter().flatten());
+        }
+        if a.inbox_id.is_some() || a.team_id.is_some() || !a.teams.is_empty() {
+            out.extend(&self.all_scope);
+        }
+        out
+    }
+}
+
+struct Inner {
+    events: VecDeque<Arc<Event>>,
+    next_seq: u64,
+    next_sub: u64,
+    index: Index,
+}
+
 pub struct Bus {
-    ring: Mutex<Ring>,
+    inner: Arc<Mutex<Inner>>,
     capacity: usize,
-    latest: watch::Sender<u64>,
     epoch: String,
+}
+
+/// A connection's registration: its live queue, and the sequence from which the queue holds
+/// every event it may see. Dropping it unregisters.
+pub struct Subscription {
+    id: u64,
+    /// Events with a sequence above this arrive on the queue.
+    pub from_seq: u64,
+    rx: mpsc::UnboundedReceiver<Arc<Event>>,
+    queued: Arc<AtomicUsize>,
+    lagged: Arc<AtomicBool>,
+    viewer: Viewer,
+    bus: Arc<Mutex<Inner>>,
+}
+
+/// What [`Subscription::next`] yields.
+#[derive(Debug)]
+pub enum Delivery {
+    Event(Arc<Event>),
+    /// The connection fell too far behind and missed events: resync from `seq`.
+    Lagged {
+        seq: u64,
+    },
+}
+
+impl Subscription {
+    /// The next event for this connection (waits); `None` when the bus is gone.
+    pub async fn next(&mut self) -> Option<Delivery> {
+        let e = self.rx.recv().await?;
+        Some(self.take(e))
+    }
+
+    /// An event already waiting, without waiting.
+    pub fn try_next(&mut self) -> Option<Delivery> {
+        let e = self.rx.try_recv().ok()?;
+        Some(self.take(e))
+    }
+
+    fn take(&mut self, e: Arc<Event>) -> Delivery {
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+        if self.lagged.swap(false, Ordering::AcqRel) {
+            // Everything queued is stale: drop it and resync from the newest event.
+            while self.rx.try_recv().is_ok() {
+                self.queued.fetch_sub(1, Ordering::AcqRel);
+            }
+            let seq = self.bus.lock().map_or(e.seq, |i| i.next_seq - 1);
+            return Delivery::Lagged { seq };
+        }
+        Delivery::Event(e)
+    }
+
+    pub fn viewer(&self) -> &Viewer {
+        &self.viewer
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let Ok(mut inner) = self.bus.lock() else {
+            return;
+        };
+        let idx = &mut inner.index;
+        idx.subs.remove(&self.id);
+        let v = &self.viewer;
+        remove(&mut idx.by_user, v.user, self.id);
+        match &v.scope {
+            Scope::All => {
+                idx.all_scope.remove(&self.id);
+            }
+            Scope::Limited { teams, inboxes } => {
+                for t in teams {
+                    remove(&mut idx.by_team, *t, self.id);
+                }
+                for i in inboxes {
+                    remove(&mut idx.by_inbox, *i, self.id);
+                }
+            }
+        }
+        idx.supervisors.remove(&self.id);
+    }
 }
 
 impl Bus {
     /// A bus keeping the last `capacity` events. The epoch names this process's sequence space.
     pub fn new(capacity: usize) -> Bus {
-        let (latest, _) = watch::channel(0);
         Bus {
-            ring: Mutex::new(Ring {
+            inner: Arc::new(Mutex::new(Inner {
                 events: VecDeque::with_capacity(capacity.min(4096)),
                 next_seq: 1,
-            }),
+                next_sub: 1,
+                index: Index::default(),
+            })),
             capacity: capacity.max(16),
-            latest,
             epoch: crate::auth::new_token().chars().take(16).collect(),
         }
     }
@@ -114,63 +297,139 @@ impl Bus {
         &self.epoch
     }
 
-    /// Publish an event; returns its sequence number.
+    /// Publish an event to the ring and the connections it concerns; returns its sequence.
     pub fn publish<T: Serialize>(&self, kind: &'static str, audience: Audience, data: &T) -> u64 {
         let data = serde_json::to_string(data).unwrap_or_else(|_| "null".into());
-        let Ok(mut ring) = self.ring.lock() else {
+        let Ok(mut inner) = self.inner.lock() else {
             return 0;
         };
-        let seq = ring.next_seq;
-        ring.next_seq += 1;
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
         let frame: Arc<str> = format!(r#"{{"seq":{seq},"type":"{kind}","data":{data}}}"#).into();
-        if ring.events.len() >= self.capacity {
-            ring.events.pop_front();
-        }
-        ring.events.push_back(Arc::new(Event {
+        let event = Arc::new(Event {
             seq,
             kind,
             audience,
             frame,
-        }));
-        drop(ring);
-        self.latest.send_replace(seq);
+        });
+        if inner.events.len() >= self.capacity {
+            inner.events.pop_front();
+        }
+        inner.events.push_back(event.clone());
+        let targets = inner.index.targets(&event.audience);
+        for id in targets {
+            let Some(sub) = inner.index.subs.get(&id) else {
+                continue;
+            };
+            if sub.queued.load(Ordering::Acquire) >= MAX_QUEUED {
+                sub.lagged.store(true, Ordering::Release);
+                continue;
+            }
+            if sub.tx.send(event.clone()).is_ok() {
+                sub.queued.fetch_add(1, Ordering::AcqRel);
+            }
+        }
         seq
+    }
+
+    /// Register a connection of `viewer`: events published from now on that it may see arrive
+    /// on the subscription's queue.
+    pub fn subscribe(&self, viewer: Viewer) -> Option<Subscription> {
+        let mut inner = self.inner.lock().ok()?;
+        let id = inner.next_sub;
+        inner.next_sub += 1;
+        let from_seq = inner.next_seq - 1;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let lagged = Arc::new(AtomicBool::new(false));
+        let idx = &mut inner.index;
+        add(&mut idx.by_user, viewer.user, id);
+        match &viewer.scope {
+            Scope::All => {
+                idx.all_scope.insert(id);
+            }
+            Scope::Limited { teams, inboxes } => {
+                for t in teams {
+                    add(&mut idx.by_team, *t, id);
+                }
+                for i in inboxes {
+                    add(&mut idx.by_inbox, *i, id);
+                }
+            }
+        }
+        if viewer.supervisor {
+            idx.supervisors.insert(id);
+        }
+        idx.subs.insert(
+            id,
+            Sub {
+                user: viewer.user,
+                tx,
+                queued: queued.clone(),
+                lagged: lagged.clone(),
+            },
+        );
+        drop(inner);
+        Some(Subscription {
+            id,
+            from_seq,
+            rx,
+            queued,
+            lagged,
+            viewer,
+            bus: self.inner.clone(),
+        })
+    }
+
+    /// Connected subscriptions of `user` (for metrics and tests).
+    pub fn connections_of(&self, user: i64) -> usize {
+        self.inner.lock().map_or(0, |i| {
+            i.index.subs.values().filter(|s| s.user == user).count()
+        })
     }
 
     /// The sequence of the newest event (0 before the first).
     pub fn latest(&self) -> u64 {
-        *self.latest.borrow()
+        self.inner.lock().map_or(0, |i| i.next_seq - 1)
     }
 
-    /// A receiver that wakes whenever a new event is published.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.latest.subscribe()
-    }
-
-    /// Events after `since`, at most `max` (the caller asks again for the rest).
-    pub fn after(&self, since: u64, max: usize) -> Resume {
-        let Ok(ring) = self.ring.lock() else {
-            return Resume::Resync { seq: self.latest() };
+    /// Events after `since` up to `until` (inclusive), at most `max`; `Resync` when `since`
+    /// has already left the ring.
+    pub fn between(&self, since: u64, until: u64, max: usize) -> Resume {
+        let Ok(inner) = self.inner.lock() else {
+            return Resume::Resync { seq: until };
         };
-        let oldest = ring.events.front().map_or(ring.next_seq, |e| e.seq);
+        let oldest = inner.events.front().map_or(inner.next_seq, |e| e.seq);
         if since + 1 < oldest {
             return Resume::Resync {
-                seq: ring.next_seq - 1,
+                seq: inner.next_seq - 1,
             };
         }
         // Sequences are contiguous in the ring, so the start index is arithmetic.
         let skip = usize::try_from((since + 1).saturating_sub(oldest)).unwrap_or(usize::MAX);
-        Resume::Events(ring.events.iter().skip(skip).take(max).cloned().collect())
+        Resume::Events(
+            inner
+                .events
+                .iter()
+                .skip(skip)
+                .take_while(|e| e.seq <= until)
+                .take(max)
+                .cloned()
+                .collect(),
+        )
     }
 
-    /// Where a client connecting with `since`/`epoch` starts.
-    pub fn resume(&self, since: Option<u64>, epoch: Option<&str>) -> Resume {
+    /// Events after `since`, at most `max`.
+    pub fn after(&self, since: u64, max: usize) -> Resume {
+        self.between(since, u64::MAX, max)
+    }
+
+    /// Whether a client resuming from `since` in `epoch` can be served from the ring up to
+    /// `until` (else it must resync).
+    pub fn resumable(&self, since: Option<u64>, epoch: Option<&str>, until: u64) -> bool {
         match (since, epoch) {
-            (Some(s), Some(e)) if e == self.epoch && s <= self.latest() => {
-                self.after(s, usize::MAX)
-            }
-            (None, _) => Resume::Events(Vec::new()),
-            _ => Resume::Resync { seq: self.latest() },
+            (Some(s), Some(e)) => e == self.epoch && s <= until,
+            _ => false,
         }
     }
 }
@@ -186,6 +445,28 @@ mod tests {
         }
     }
 
+    fn viewer(user: i64, teams: &[i64]) -> Viewer {
+        Viewer {
+            user,
+            scope: Scope::Limited {
+                teams: teams.iter().copied().collect(),
+                inboxes: Default::default(),
+            },
+            supervisor: false,
+        }
+    }
+
+    fn drain(s: &mut Subscription) -> Vec<u64> {
+        let mut out = Vec::new();
+        while let Some(d) = s.try_next() {
+            match d {
+                Delivery::Event(e) => out.push(e.seq),
+                Delivery::Lagged { .. } => out.push(u64::MAX),
+            }
+        }
+        out
+    }
+
     #[test]
     fn a_client_resuming_gets_exactly_the_events_after_its_sequence() {
         let bus = Bus::new(100);
@@ -195,10 +476,12 @@ mod tests {
         assert_eq!(seqs(bus.after(4, 100)), vec![5, 6, 7, 8, 9, 10]);
         assert_eq!(seqs(bus.after(10, 100)), Vec::<u64>::new());
         assert_eq!(seqs(bus.after(0, 3)), vec![1, 2, 3]);
+        assert_eq!(seqs(bus.between(4, 7, 100)), vec![5, 6, 7]);
         let e = bus.epoch().to_string();
-        assert_eq!(seqs(bus.resume(Some(8), Some(&e))), vec![9, 10]);
-        assert_eq!(seqs(bus.resume(Some(8), Some("other"))), vec![u64::MAX]);
-        assert_eq!(seqs(bus.resume(Some(99), Some(&e))), vec![u64::MAX]);
+        assert!(bus.resumable(Some(8), Some(&e), 10));
+        assert!(!bus.resumable(Some(8), Some("other"), 10));
+        assert!(!bus.resumable(Some(99), Some(&e), 10));
+        assert!(!bus.resumable(None, None, 10));
     }
 
     #[test]
@@ -230,15 +513,77 @@ mod tests {
     }
 
     #[test]
-    fn audiences_follow_scope_assignee_and_mentions() {
-        let scope = Scope::Limited {
-            teams: [1].into(),
-            inboxes: [].into(),
+    fn audiences_follow_scope_assignee_mentions_and_supervision() {
+        let v = viewer(5, &[1]);
+        assert!(Audience::conversation(Some(9), Some(1), None).admits(&v));
+        assert!(!Audience::conversation(Some(9), Some(2), None).admits(&v));
+        assert!(Audience::conversation(Some(9), Some(2), Some(5)).admits(&v));
+        assert!(!Audience::users(vec![6]).admits(&v));
+        assert!(Audience::everyone().admits(&v));
+        assert!(Audience::presence(6, [1]).admits(&v));
+        assert!(!Audience::presence(6, [2]).admits(&v));
+        let lead = Viewer {
+            supervisor: true,
+            ..viewer(7, &[])
         };
-        assert!(Audience::conversation(Some(9), Some(1), None).admits(5, &scope));
-        assert!(!Audience::conversation(Some(9), Some(2), None).admits(5, &scope));
-        assert!(Audience::conversation(Some(9), Some(2), Some(5)).admits(5, &scope));
-        assert!(!Audience::users(vec![6]).admits(5, &Scope::All));
-        assert!(Audience::everyone().admits(5, &scope));
+        assert!(Audience::presence(6, [2]).admits(&lead));
+        assert!(!Audience::conversation(Some(9), Some(2), None).admits(&lead));
+    }
+
+    #[test]
+    fn live_delivery_reaches_exactly_the_connections_that_may_see_the_event() {
+        let bus = Bus::new(100);
+        let mut team1 = bus.subscribe(viewer(1, &[1])).unwrap();
+        let mut team2 = bus.subscribe(viewer(2, &[2])).unwrap();
+        let mut all = bus
+            .subscribe(Viewer {
+                user: 3,
+                scope: Scope::All,
+                supervisor: false,
+            })
+            .unwrap();
+        let a = bus.publish("x", Audience::conversation(Some(9), Some(1), None), &1);
+        let b = bus.publish("x", Audience::conversation(Some(9), Some(2), Some(1)), &2);
+        let c = bus.publish("x", Audience::users(vec![2]), &3);
+        let d = bus.publish("x", Audience::presence(1, [1]), &4);
+        assert_eq!(drain(&mut team1), vec![a, b, d]);
+        assert_eq!(drain(&mut team2), vec![b, c]);
+        assert_eq!(drain(&mut all), vec![a, b, d]);
+        // For every event, live delivery and `admits` (used for replays) agree.
+        for (s, v) in [(&team1, 1), (&team2, 2), (&all, 3)] {
+            let Resume::Events(evs) = bus.after(0, 100) else {
+                panic!()
+            };
+            let admitted: Vec<u64> = evs
+                .iter()
+                .filter(|e| e.audience.admits(s.viewer()))
+                .map(|e| e.seq)
+                .collect();
+            let expected = match v {
+                1 => vec![a, b, d],
+                2 => vec![b, c],
+                _ => vec![a, b, d],
+            };
+            assert_eq!(admitted, expected);
+        }
+        drop(team2);
+        bus.publish("x", Audience::conversation(None, Some(2), None), &5);
+        assert_eq!(bus.connections_of(2), 0);
+    }
+
+    #[test]
+    fn a_connection_that_falls_behind_is_told_to_resync() {
+        let bus = Bus::new(MAX_QUEUED * 2);
+        let mut slow = bus.subscribe(viewer(1, &[1])).unwrap();
+        for i in 0..MAX_QUEUED + 5 {
+            bus.publish("x", Audience::conversation(None, Some(1), None), &i);
+        }
+        match slow.try_next() {
+            Some(Delivery::Lagged { seq }) => assert_eq!(seq, bus.latest()),
+            other => panic!("{other:?}"),
+        }
+        assert!(slow.try_next().is_none(), "stale events are dropped");
+        let n = bus.publish("x", Audience::conversation(None, Some(1), None), &0);
+        assert_eq!(drain(&mut slow), vec![n]);
     }
 }

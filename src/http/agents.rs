@@ -54,21 +54,6 @@ async fn agent_view(state: &AppState, id: i64) -> Result<AgentView, ApiError> {
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))
 }
 
-/// Tell every workspace an agent's presence or load changed (`presence`: the agent's view),
-/// and wake routing.
-pub async fn publish_presence(state: &AppState, id: i64) {
-    match agent_view(state, id).await {
-        Ok(v) => {
-            state
-                .engine
-                .bus
-                .publish("presence", crate::engine::bus::Audience::everyone(), &v);
-        }
-        Err(e) => tracing::debug!(user_id = id, error = ?e, "no presence to publish"),
-    }
-    state.engine.dispatch.notify_one();
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {

@@ -23,7 +23,7 @@ use crate::audit::{Entry, Outcome};
 use crate::domain::ConversationId;
 use crate::domain::access::{Permission, Scope};
 use crate::engine::Engine;
-use crate::engine::bus::{Audience, Resume};
+use crate::engine::bus::{Audience, Delivery, Resume, Viewer};
 use crate::store::{conversations, identity};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -38,6 +38,8 @@ pub struct WsParams {
 const BATCH: usize = 512;
 /// How often the socket pings and the session is re-checked.
 const HEARTBEAT: Duration = Duration::from_secs(25);
+const RESYNC: &str = r#"{"type":"resync"}"#;
+
 /// A client silent for this long is gone.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(75);
 
@@ -90,6 +92,7 @@ pub async fn connect(
         user: c.user_id(),
         session_id: c.id(),
         scope: c.scope().clone(),
+        supervisor: c.has(Permission::ConversationsAssign),
         engine: state.engine.clone(),
         store_idle_ms: state.config.auth.idle_timeout_ms(),
         state: state.clone(),
@@ -103,6 +106,8 @@ struct Conn {
     user: i64,
     session_id: i64,
     scope: Scope,
+    /// Holds `conversations:assign` (receives agents' presence).
+    supervisor: bool,
     engine: Arc<Engine>,
     store_idle_ms: i64,
     state: web::Data<AppState>,
@@ -125,56 +130,81 @@ impl Conn {
         epoch: Option<String>,
     ) {
         let mut stream = stream.max_frame_size(16 * 1024);
-        let mut wake = self.engine.bus.subscribe();
-        let hello_seq = self.engine.bus.latest();
+        // Register first: from `from_seq` on, the queue holds every event this agent may see.
+        let viewer = Viewer {
+            user: self.user,
+            scope: self.scope.clone(),
+            supervisor: self.supervisor,
+        };
+        let Some(mut sub) = self.engine.bus.subscribe(viewer) else {
+            let _ = session.close(None).await;
+            return;
+        };
+        let registered = sub.from_seq;
         if self.engine.presence.connect(self.user) {
             self.presence_changed();
         }
         // The hello names the sequence this connection continues after: every later event the
         // agent may see follows, in order. A resume that cannot be served says `resync` right
         // after the hello (reload, then continue from the hello's sequence).
-        let (mut last, resync) = match self.engine.bus.resume(since, epoch.as_deref()) {
-            Resume::Events(_) => (since.unwrap_or(hello_seq), false),
-            Resume::Resync { seq } => (seq, true),
-        };
+        let resume = since.filter(|_| {
+            self.engine
+                .bus
+                .resumable(since, epoch.as_deref(), registered)
+        });
+        let start = resume.unwrap_or(registered);
         let hello = format!(
-            r#"{{"type":"hello","seq":{last},"epoch":"{}"}}"#,
+            r#"{{"type":"hello","seq":{start},"epoch":"{}"}}"#,
             self.engine.bus.epoch()
         );
         let mut alive = session.text(hello).await.is_ok();
-        if resync && alive {
-            alive = session.text(r#"{"type":"resync"}"#).await.is_ok();
+        if since.is_some() && resume.is_none() && alive {
+            alive = session.text(RESYNC).await.is_ok();
         }
-        let mut heartbeat = tokio::time::interval(HEARTBEAT);
-        heartbeat.tick().await;
-        let mut last_heard = tokio::time::Instant::now();
-        while alive {
-            // Send whatever is newer than `last`.
-            match self.engine.bus.after(last, BATCH) {
-                Resume::Events(evs) => {
-                    let more = evs.len() == BATCH;
+        // Replay what the client missed up to the registration, from the ring.
+        let mut replayed = start;
+        while alive && replayed < registered {
+            match self.engine.bus.between(replayed, registered, BATCH) {
+                Resume::Events(evs) if !evs.is_empty() => {
                     for e in &evs {
-                        last = e.seq;
-                        if e.audience.admits(self.user, &self.scope)
+                        replayed = e.seq;
+                        if e.audience.admits(sub.viewer())
                             && session.text(e.frame.to_string()).await.is_err()
                         {
                             alive = false;
                             break;
                         }
                     }
-                    if more {
-                        continue;
-                    }
                 }
-                Resume::Resync { seq } => {
-                    last = seq;
-                    alive = session.text(r#"{"type":"resync"}"#).await.is_ok();
-                    continue;
+                Resume::Events(_) => break,
+                Resume::Resync { .. } => {
+                    alive = session.text(RESYNC).await.is_ok();
+                    break;
                 }
             }
+        }
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.tick().await;
+        let mut last_heard = tokio::time::Instant::now();
+        while alive {
             tokio::select! {
-                changed = wake.changed() => {
-                    if changed.is_err() { break; }
+                d = sub.next() => {
+                    let Some(mut d) = d else { break };
+                    // Send what is waiting, a batch at a time.
+                    for _ in 0..BATCH {
+                        let frame = match d {
+                            Delivery::Event(e) => e.frame.to_string(),
+                            Delivery::Lagged { .. } => RESYNC.to_string(),
+                        };
+                        if session.text(frame).await.is_err() {
+                            alive = false;
+                            break;
+                        }
+                        match sub.try_next() {
+                            Some(next) => d = next,
+                            None => break,
+                        }
+                    }
                 }
                 msg = stream.recv() => match msg {
                     Some(Ok(Message::Text(t))) => {
@@ -201,6 +231,7 @@ impl Conn {
                 }
             }
         }
+        drop(sub);
         let _ = session.close(None).await;
         if self
             .engine

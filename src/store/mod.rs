@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod audit;
 pub mod backup;
 pub mod canned;
+pub mod checkpoint;
 pub mod contacts;
 pub mod conversations;
 mod error;
@@ -53,6 +54,7 @@ pub struct OpenOptions<'a> {
 /// The open database: writer, read pool, unlocked keyring and id generator.
 pub struct Store {
     writer: Writer,
+    checkpointer: std::sync::Mutex<Option<checkpoint::Checkpointer>>,
     reads: r2d2::Pool<SqliteConnectionManager>,
     keyring: Arc<Keyring>,
     ids: Arc<IdGenerator>,
@@ -156,8 +158,11 @@ fn open_write_connection(path: &Path, config: &Config) -> Result<Connection> {
         Synchronous::Full => "FULL",
         Synchronous::Normal => "NORMAL",
     };
+    // A 64 MiB page cache keeps the hot pages of conversations, messages and their indexes;
+    // checkpoints run on their own thread (`checkpoint.rs`), not inside the writer's commits.
     conn.execute_batch(&format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;"
     ))
     .map_err(|e| classify(path, e))?;
     // Fail now, with the file named, if the header is not SQLite's.
@@ -219,15 +224,22 @@ impl Store {
 
         let manager = SqliteConnectionManager::file(&db_path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .with_init(|c| c.execute_batch("PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;"));
+            .with_init(|c| {
+                c.execute_batch(
+                    "PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;
+                     PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
+                )
+            });
         let reads = r2d2::Pool::builder()
             .max_size(config.store.read_pool_size)
             .min_idle(Some(1))
             .build(manager)?;
 
         let writer = Writer::start(conn, config.store.max_batch, opts.metrics)?;
+        let checkpointer = checkpoint::Checkpointer::start(&db_path)?;
         Ok(Store {
             writer,
+            checkpointer: std::sync::Mutex::new(Some(checkpointer)),
             reads,
             keyring,
             ids,
@@ -315,6 +327,9 @@ impl Store {
 
     /// Drain the writer, checkpoint and close. Reads still open finish on their own.
     pub fn close(&self) {
+        if let Some(mut c) = self.checkpointer.lock().ok().and_then(|mut c| c.take()) {
+            c.stop();
+        }
         self.writer.shutdown();
     }
 }
