@@ -307,6 +307,15 @@ fn ingest(r: &mut Runner, quick: bool) {
     let stored = engine::stored_incoming(dir.path()) as f64;
     println!("  acknowledged {acknowledged:.0}, stored {stored:.0}");
     assert_eq!(acknowledged, stored, "acknowledged = stored");
+    // Through the engine alone (no HTTP), in this process, on a fresh copy of the same seed.
+    let dir2 = tempfile::tempdir().unwrap();
+    let seeded2 = engine::seed(dir2.path(), 8, 0, false);
+    let (eng_rate, eng_acked, eng_stored, eng_cpu) =
+        engine::engine_ingest(dir2.path(), &seeded2, conns, secs);
+    assert_eq!(
+        eng_acked as i64, eng_stored,
+        "engine: acknowledged = stored"
+    );
     r.push(Row::new(
         "ingest.baseline_minimal_json_handler",
         baseline.rps,
@@ -318,6 +327,12 @@ fn ingest(r: &mut Runner, quick: bool) {
             .baseline(baseline.rps),
     );
     r.push(Row::new("ingest.p50", load.p50_ms, "ms"));
+    r.push(
+        Row::new("ingest.engine_messages_per_s", eng_rate, "msg/s")
+            .target_min(Some(20_000.0))
+            .baseline(baseline.rps),
+    );
+    r.push(Row::new("ingest.engine_cpu_per_message", eng_cpu, "us"));
     r.push(Row::new("ingest.p99", load.p99_ms, "ms"));
     r.push(Row::new("ingest.rss_after", rss, "MiB"));
     // CPU per message by thread: less sensitive to a noisy neighbour than throughput.
@@ -383,8 +398,23 @@ fn e2e_latency(r: &mut Runner, quick: bool) {
             agents,
             t.elapsed().as_secs_f64()
         );
+        let cpu0 = load_support::cpu_ms_by_thread(child.pid());
+        let client0 = engine::process_cpu_us();
         let (sent, bad) =
             engine::paced_inbound(addr, seeded.clone(), timing.clone(), rate, secs, 64).await;
+        let cpu1 = load_support::cpu_ms_by_thread(child.pid());
+        let client_us = engine::process_cpu_us() - client0;
+        for (thread, after) in &cpu1 {
+            let ms = after - cpu0.get(thread).copied().unwrap_or(0.0);
+            println!(
+                "  server {thread}: {:.0} µs CPU per message",
+                1000.0 * ms / sent.max(1) as f64
+            );
+        }
+        println!(
+            "  load generator and sockets: {:.0} µs CPU per message",
+            client_us / sent.max(1) as f64
+        );
         let rss = rss_kib(child.pid()) / 1024.0;
         // Let the last frames arrive.
         let end = Instant::now() + Duration::from_secs(5);

@@ -407,7 +407,7 @@ impl Engine {
         if let Some(conv) = conv {
             self.bus.publish(
                 "message.updated",
-                Audience::conversation(conv.inbox_id, conv.team_id, conv.assignee_id),
+                Audience::activity(conv.id.0, conv.inbox_id, conv.team_id, conv.assignee_id),
                 &view,
             );
         }

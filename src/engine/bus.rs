@@ -26,6 +26,19 @@ use crate::domain::access::Scope;
 
 /// Events one connection may have waiting before it counts as lagged.
 pub const MAX_QUEUED: usize = 10_000;
+/// Conversations one connection may watch at once.
+pub const MAX_WATCHED: usize = 20;
+
+/// Which connections whose data scope covers an event's inbox or team receive it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reach {
+    /// Every one (changes to a conversation's place: new, queued, assigned, resolved…).
+    #[default]
+    Scope,
+    /// Only supervisors (`conversations:assign`): the activity of a conversation someone is
+    /// assigned, which reaches its assignee and whoever watches it anyway.
+    Supervisors,
+}
 
 /// Who may receive an event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,6 +46,10 @@ pub struct Audience {
     /// The conversation's inbox and team (matched against each agent's data scope).
     pub inbox_id: Option<i64>,
     pub team_id: Option<i64>,
+    /// Who within that scope receives it.
+    pub reach: Reach,
+    /// The conversation whose watchers (connections showing it) receive it.
+    pub watched: Option<i64>,
     /// Further teams whose members receive it (an agent's teams, for presence).
     pub teams: Vec<i64>,
     /// Users who receive it regardless of scope (the assignee, mentioned agents).
@@ -50,6 +67,24 @@ impl Audience {
         Audience {
             inbox_id: inbox,
             team_id: team,
+            users: assignee.into_iter().collect(),
+            ..Audience::default()
+        }
+    }
+
+    /// The activity of conversation `id` (messages, delivery, typing): while it waits in the
+    /// queue, everyone who may take it; once assigned, its assignee, the supervisors whose
+    /// scope covers it, and the connections watching it (an agent has it open).
+    pub fn activity(id: i64, inbox: Option<i64>, team: Option<i64>, assignee: Option<i64>) -> Self {
+        Audience {
+            inbox_id: inbox,
+            team_id: team,
+            reach: if assignee.is_some() {
+                Reach::Supervisors
+            } else {
+                Reach::Scope
+            },
+            watched: Some(id),
             users: assignee.into_iter().collect(),
             ..Audience::default()
         }
@@ -89,7 +124,8 @@ impl Audience {
             return false;
         }
         (self.supervisors && who.supervisor)
-            || who.scope.allows(self.inbox_id, self.team_id)
+            || ((self.reach == Reach::Scope || who.supervisor)
+                && who.scope.allows(self.inbox_id, self.team_id))
             || match &who.scope {
                 Scope::All => !self.teams.is_empty(),
                 Scope::Limited { teams, .. } => self.teams.iter().any(|t| teams.contains(t)),
@@ -127,6 +163,11 @@ pub enum Resume {
 
 struct Sub {
     user: i64,
+    /// The scope of a supervisor's connection (to reach supervisors by scope); `None` for
+    /// agents.
+    supervisor_scope: Option<Scope>,
+    /// Conversations this connection watches.
+    watching: HashSet<i64>,
     tx: mpsc::UnboundedSender<Arc<Event>>,
     queued: Arc<AtomicUsize>,
     lagged: Arc<AtomicBool>,
@@ -142,6 +183,7 @@ struct Index {
     /// Unlimited scope (`conversations:all`).
     all_scope: HashSet<u64>,
     supervisors: HashSet<u64>,
+    by_conversation: HashMap<i64, HashSet<u64>>,
 }
 
 fn add(map: &mut HashMap<i64, HashSet<u64>>, key: i64, id: u64) {
@@ -172,13 +214,34 @@ impl Index {
         if a.supervisors {
             out.extend(&self.supervisors);
         }
-        if let Some(i) = a.inbox_id {
-            out.extend(self.by_inbox.get(&i).into_iter().flatten());
+        if let Some(c) = a.watched {
+            out.extend(self.by_conversation.get(&c).into_iter().flatten());
         }
-        for t in a.team_id.iter().chain(&a.teams) {
+        match a.reach {
+            Reach::Scope => {
+                if let Some(i) = a.inbox_id {
+                    out.extend(self.by_inbox.get(&i).into_iter().flatten());
+                }
+                if let Some(t) = a.team_id {
+                    out.extend(self.by_team.get(&t).into_iter().flatten());
+                }
+                if a.inbox_id.is_some() || a.team_id.is_some() {
+                    out.extend(&self.all_scope);
+                }
+            }
+            Reach::Supervisors => {
+                out.extend(self.supervisors.iter().copied().filter(|id| {
+                    self.subs
+                        .get(id)
+                        .and_then(|s| s.supervisor_scope.as_ref())
+                        .is_some_and(|sc| sc.allows(a.inbox_id, a.team_id))
+                }));
+            }
+        }
+        for t in &a.teams {
             out.extend(self.by_team.get(t).into_iter().flatten());
         }
-        if a.inbox_id.is_some() || a.team_id.is_some() || !a.teams.is_empty() {
+        if !a.teams.is_empty() {
             out.extend(&self.all_scope);
         }
         out
@@ -249,6 +312,40 @@ impl Subscription {
 
     pub fn viewer(&self) -> &Viewer {
         &self.viewer
+    }
+
+    /// Receive the activity of a conversation this connection shows (the caller checked that
+    /// the user may see it). At most [`MAX_WATCHED`] at once: the oldest is dropped.
+    pub fn watch(&self, conversation: i64) {
+        let Ok(mut inner) = self.bus.lock() else {
+            return;
+        };
+        let idx = &mut inner.index;
+        let Some(sub) = idx.subs.get_mut(&self.id) else {
+            return;
+        };
+        if sub.watching.len() >= MAX_WATCHED && !sub.watching.contains(&conversation) {
+            let drop_one = sub.watching.iter().next().copied();
+            if let Some(old) = drop_one {
+                sub.watching.remove(&old);
+                remove(&mut idx.by_conversation, old, self.id);
+            }
+        }
+        if let Some(sub) = idx.subs.get_mut(&self.id) {
+            sub.watching.insert(conversation);
+        }
+        add(&mut idx.by_conversation, conversation, self.id);
+    }
+
+    pub fn unwatch(&self, conversation: i64) {
+        let Ok(mut inner) = self.bus.lock() else {
+            return;
+        };
+        let idx = &mut inner.index;
+        if let Some(sub) = idx.subs.get_mut(&self.id) {
+            sub.watching.remove(&conversation);
+        }
+        remove(&mut idx.by_conversation, conversation, self.id);
     }
 }
 
@@ -364,6 +461,8 @@ impl Bus {
             id,
             Sub {
                 user: viewer.user,
+                supervisor_scope: viewer.supervisor.then(|| viewer.scope.clone()),
+                watching: HashSet::new(),
                 tx,
                 queued: queued.clone(),
                 lagged: lagged.clone(),
@@ -569,6 +668,50 @@ mod tests {
         drop(team2);
         bus.publish("x", Audience::conversation(None, Some(2), None), &5);
         assert_eq!(bus.connections_of(2), 0);
+    }
+
+    #[test]
+    fn an_assigned_conversation_reaches_its_assignee_supervisors_and_watchers_only() {
+        let bus = Bus::new(100);
+        let mut mate = bus.subscribe(viewer(1, &[7])).unwrap();
+        let mut owner = bus.subscribe(viewer(2, &[7])).unwrap();
+        let mut lead = bus
+            .subscribe(Viewer {
+                supervisor: true,
+                ..viewer(3, &[7])
+            })
+            .unwrap();
+        let mut other_lead = bus
+            .subscribe(Viewer {
+                supervisor: true,
+                ..viewer(4, &[8])
+            })
+            .unwrap();
+        // Queued: the whole team may take it.
+        let q = bus.publish("m", Audience::activity(50, Some(1), Some(7), None), &0);
+        // Assigned to 2: the assignee and the team's supervisor.
+        let a = bus.publish("m", Audience::activity(50, Some(1), Some(7), Some(2)), &0);
+        mate.watch(50);
+        let w = bus.publish("m", Audience::activity(50, Some(1), Some(7), Some(2)), &0);
+        mate.unwatch(50);
+        let u = bus.publish("m", Audience::activity(50, Some(1), Some(7), Some(2)), &0);
+        assert_eq!(drain(&mut mate), vec![q, w]);
+        assert_eq!(drain(&mut owner), vec![q, a, w, u]);
+        assert_eq!(drain(&mut lead), vec![q, a, w, u]);
+        assert_eq!(drain(&mut other_lead), Vec::<u64>::new());
+        // Replays agree (watching is not replayed: a reconnected client reloads what it shows).
+        let Resume::Events(evs) = bus.after(0, 100) else {
+            panic!()
+        };
+        let admitted = |v: &Viewer| -> Vec<u64> {
+            evs.iter()
+                .filter(|e| e.audience.admits(v))
+                .map(|e| e.seq)
+                .collect()
+        };
+        assert_eq!(admitted(mate.viewer()), vec![q]);
+        assert_eq!(admitted(owner.viewer()), vec![q, a, w, u]);
+        assert_eq!(admitted(lead.viewer()), vec![q, a, w, u]);
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub struct Dispatcher {
     last_assigned: Mutex<HashMap<i64, i64>>,
     /// Mean handling time per queue (for wait estimates) and when it was computed.
     handle_times: Mutex<(i64, BTreeMap<QueueKey, i64>)>,
+    /// The agents (profiles, memberships) and when they were read: re-read on the tick or
+    /// when an agent's status or profile changed, not on every wake-up.
+    agents: Mutex<Option<(i64, Arc<Vec<agents::AgentRow>>)>>,
+    /// When the timers (reply-time alerts, re-routing, snoozes) last ran.
+    timers_at: Mutex<i64>,
 }
 
 /// How often the handling-time means behind wait estimates are recomputed, and over how long.
@@ -62,30 +67,50 @@ const MIN_HANDLE_MS: i64 = 10_000;
 
 struct Snapshot {
     queued: Vec<conversations::QueuedRow>,
-    agents: Vec<agents::AgentRow>,
+    agents: Arc<Vec<agents::AgentRow>>,
     loads: HashMap<i64, i64>,
     inboxes: Vec<(i64, InboxSettings)>,
     teams: BTreeMap<i64, TeamSettings>,
+    /// Read only when the timers run (`timers`); empty otherwise.
     waiting: Vec<conversations::WaitingRow>,
     snoozed: Vec<ConversationId>,
 }
 
-fn snapshot(c: &Connection, ring: &Keyring, now: i64) -> store::Result<Snapshot> {
+/// What a pass reads. `agents`: the cached agents when still fresh; `timers`: also what the
+/// timers need (every conversation waiting for a reply, the snoozes that are due).
+fn snapshot(
+    c: &Connection,
+    now: i64,
+    agents: Option<Arc<Vec<agents::AgentRow>>>,
+    timers: bool,
+) -> store::Result<Snapshot> {
+    let agents = match agents {
+        Some(a) => a,
+        None => Arc::new(agents::agents(c)?),
+    };
     Ok(Snapshot {
         queued: conversations::queued(c)?,
-        agents: agents::agents(c)?,
+        agents,
         loads: conversations::loads(c)?.into_iter().collect(),
-        inboxes: inboxes::all(c, ring)?
+        inboxes: inboxes::all_settings(c)?
             .into_iter()
-            .filter(|i| !i.disabled)
-            .map(|i| (i.id, InboxSettings::parse_stored(i.id, &i.settings)))
+            .filter(|(_, _, disabled)| !disabled)
+            .map(|(id, s, _)| (id, InboxSettings::parse_stored(id, &s)))
             .collect(),
         teams: inboxes::team_settings(c)?
             .into_iter()
             .map(|(id, _, s)| (id, TeamSettings::parse_stored(id, &s)))
             .collect(),
-        waiting: conversations::awaiting_reply(c)?,
-        snoozed: conversations::snoozed_due(c, now)?,
+        waiting: if timers {
+            conversations::awaiting_reply(c)?
+        } else {
+            Vec::new()
+        },
+        snoozed: if timers {
+            conversations::snoozed_due(c, now)?
+        } else {
+            Vec::new()
+        },
     })
 }
 
@@ -125,13 +150,42 @@ impl Engine {
         }
     }
 
-    /// One dispatcher pass (public for tests, which drive passes directly).
+    /// One dispatcher pass (public for tests, which drive passes directly). Routing runs on
+    /// every pass; the timers at most once per tick.
     pub async fn dispatch_pass(&self, d: &Dispatcher, cfg: &DispatchConfig) -> Result<()> {
         let now = self.now();
+        let tick_ms = i64::try_from(cfg.tick.as_millis()).unwrap_or(1000);
+        let timers = d
+            .timers_at
+            .lock()
+            .map(|mut t| {
+                let due = now - *t >= tick_ms;
+                if due {
+                    *t = now;
+                }
+                due
+            })
+            .unwrap_or(true);
+        let dirty = self
+            .agents_dirty
+            .swap(false, std::sync::atomic::Ordering::AcqRel);
+        let cached = d.agents.lock().ok().and_then(|a| {
+            a.as_ref()
+                .filter(|(at, _)| !dirty && now - at < tick_ms)
+                .map(|(_, list)| list.clone())
+        });
         let snap = self
             .store
-            .read(move |c, ring| snapshot(c, ring, now))
+            .read(move |c, _| snapshot(c, now, cached, timers))
             .await?;
+        if let Ok(mut a) = d.agents.lock() {
+            let fresh = a
+                .as_ref()
+                .is_none_or(|(_, list)| !Arc::ptr_eq(list, &snap.agents));
+            if fresh {
+                *a = Some((now, snap.agents.clone()));
+            }
+        }
         self.refresh_handle_times(d, now).await;
         let (changes, queue) = self.decide(d, cfg, &snap, now);
         self.set_queue(queue);

@@ -23,7 +23,7 @@ use crate::domain::{
     ContactDraft, ContactId, ConversationId, ConversationStatus, Direction, IdentityClaim,
     InboundMessage, MessageId,
 };
-use crate::store::conversations::{self, NewConversation, Summary};
+use crate::store::conversations::{self, NewConversation};
 use crate::store::{self, audit as audit_log, contacts, identities, messages};
 
 /// What became of an inbound message.
@@ -95,7 +95,6 @@ struct Plan {
 /// Result of the writer job: the outcome plus what the events need.
 struct Written {
     out: Ingested,
-    summary: Option<Summary>,
     message: Option<messages::MessageRow>,
     /// The inbox's greeting, queued in the outbox for a new conversation.
     greeting: Option<messages::MessageRow>,
@@ -133,18 +132,36 @@ impl Engine {
                 .collect(),
             greeting: (self.store.next_id(), self.store.next_id()),
         };
-        let w = self
+        let inbox_id = msg.inbox_id;
+        let external = msg.external_id.clone();
+        let w = match self
             .store
             .write(move |c, ring| write(c, ring, &msg, &ids, &plan))
+            .await
+        {
+            Ok(w) => w,
+            // The unique index refused a second delivery of the same message.
+            Err(e) if messages::is_duplicate(&e) => {
+                return self.duplicate(inbox_id, external.unwrap_or_default()).await;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // Events are built from a read after the commit, on the read pool: the writer's time is
+        // what bounds ingest.
+        let conversation = w.out.conversation_id;
+        let summary = self
+            .store
+            .read(move |c, ring| conversations::summary(c, ring, conversation, 0))
             .await?;
-        if let (false, Some(s)) = (w.out.duplicate, &w.summary) {
+        if let Some(s) = &summary {
             let kind = if w.out.new_conversation {
                 "conversation.created"
             } else {
                 "conversation.updated"
             };
-            self.publish_summary(s, kind);
-            let aud = super::bus::Audience::conversation(
+            self.publish_summary(s, kind, w.route);
+            let aud = super::bus::Audience::activity(
+                s.row.id.0,
                 s.row.inbox_id,
                 s.row.team_id,
                 s.row.assignee_id,
@@ -167,6 +184,28 @@ impl Engine {
         }
         Ok(w.out)
     }
+
+    /// The stored message a repeated delivery stands for.
+    async fn duplicate(&self, inbox: i64, external: String) -> Result<Ingested> {
+        let found = self
+            .store
+            .read(move |c, _| {
+                let Some((m, conv)) = messages::find_external(c, inbox, &external)? else {
+                    return Ok(None);
+                };
+                let contact = conversations::get(c, conv)?.map(|r| r.contact_id);
+                Ok(Some((m, conv, contact)))
+            })
+            .await?;
+        let (message_id, conversation_id, contact) = found.ok_or(Error::NotFound("message"))?;
+        Ok(Ingested {
+            message_id,
+            conversation_id,
+            contact_id: contact.unwrap_or(ContactId(0)),
+            duplicate: true,
+            new_conversation: false,
+        })
+    }
 }
 
 fn write(
@@ -177,24 +216,8 @@ fn write(
     plan: &Plan,
 ) -> store::Result<Written> {
     let now = plan.now;
-    if let Some(x) = &msg.external_id
-        && let Some((m, conv)) = messages::find_external(c, msg.inbox_id, x)?
-    {
-        let contact = conversations::get(c, conv)?.map_or(ids.contact, |r| r.contact_id);
-        return Ok(Written {
-            out: Ingested {
-                message_id: m,
-                conversation_id: conv,
-                contact_id: contact,
-                duplicate: true,
-                new_conversation: false,
-            },
-            summary: None,
-            message: None,
-            greeting: None,
-            route: false,
-        });
-    }
+    // A repeated delivery is caught by the unique index on (inbox, external id) when the
+    // message is inserted: the job's savepoint then undoes everything it did.
     let contact = resolve_contact(c, ring, msg, ids, now)?;
     let (conversation, new_conversation, woke) =
         match conversations::find_unresolved(c, contact, msg.inbox_id)? {
@@ -235,7 +258,7 @@ fn write(
             now,
         },
     )?;
-    conversations::after_incoming(c, conversation, ids.message.0, now)?;
+    conversations::after_incoming(c, conversation, ids.message.0, now, woke)?;
     let mut greeting = None;
     if new_conversation
         && !plan.greeting.is_empty()
@@ -245,7 +268,6 @@ fn write(
         greeting =
             super::dispatch::auto_message(c, ring, &row, MessageId(mid), oid, &plan.greeting, now)?;
     }
-    let summary = conversations::summary(c, ring, conversation, 0)?;
     // What was just written, without reading it back and decrypting it again.
     let message = Some(messages::MessageRow {
         id: ids.message,
@@ -271,7 +293,6 @@ fn write(
             duplicate: false,
             new_conversation,
         },
-        summary,
         message,
         greeting,
         route: new_conversation || woke,
@@ -303,10 +324,8 @@ fn resolve_contact(
         } else {
             None
         };
-        stored.push(found.map(|(_, contact, verified)| (contact, verified)));
-        if let Some((_, contact, _)) = found
-            && let Some(live) = identities::live_contact(c, contact)?
-        {
+        stored.push(found.map(|f| (f.contact, f.verified)));
+        if let Some(live) = found.and_then(|f| f.live) {
             if claim.kind.per_inbox() {
                 local.get_or_insert(live);
             } else {

@@ -82,6 +82,8 @@ pub struct Engine {
     presence_queue: agents::PresenceQueue,
     /// How long an agent whose last socket closed still counts as present.
     offline_grace_ms: i64,
+    /// An agent's status, profile or memberships changed: the dispatcher re-reads agents.
+    pub(crate) agents_dirty: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -99,7 +101,16 @@ impl Engine {
             queue: RwLock::new(HashMap::new()),
             presence_queue: agents::PresenceQueue::default(),
             offline_grace_ms,
+            agents_dirty: std::sync::atomic::AtomicBool::new(true),
         }
+    }
+
+    /// An agent's chosen status, profile, roles or memberships changed: routing re-reads the
+    /// agents on its next pass (it does at least once per tick anyway).
+    pub fn agents_changed(&self) {
+        self.agents_dirty
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.dispatch.notify_one();
     }
 
     pub fn offline_grace_ms(&self) -> i64 {
@@ -184,28 +195,27 @@ impl Engine {
         }
     }
 
-    /// Publish `conversation.created`/`conversation.updated` for a conversation, read fresh.
-    pub async fn publish_conversation(&self, id: i64, kind: &'static str) -> Result<()> {
-        let s = self
-            .store
-            .read(move |c, ring| {
-                store::conversations::summary(c, ring, crate::domain::ConversationId(id), 0)
-            })
-            .await?;
-        if let Some(s) = s {
-            self.publish_summary(&s, kind);
-        }
-        Ok(())
-    }
-
-    pub(crate) fn publish_summary(&self, s: &store::conversations::Summary, kind: &'static str) {
+    /// Publish a conversation's summary. `placement`: its place changed (new, queued, taken,
+    /// woken up), so everyone in its scope hears of it; else it is activity (a message), which
+    /// reaches the assignee, supervisors and watchers once someone holds it.
+    pub(crate) fn publish_summary(
+        &self,
+        s: &store::conversations::Summary,
+        kind: &'static str,
+        placement: bool,
+    ) {
         let v = ConversationView::new(
             s,
             self.queue_info(s.row.id.0),
             store::conversations::Sort::Activity,
             false,
         );
-        let aud = Audience::conversation(s.row.inbox_id, s.row.team_id, s.row.assignee_id);
+        let r = &s.row;
+        let aud = if placement {
+            Audience::conversation(r.inbox_id, r.team_id, r.assignee_id)
+        } else {
+            Audience::activity(r.id.0, r.inbox_id, r.team_id, r.assignee_id)
+        };
         self.bus.publish(kind, aud, &v);
     }
 }

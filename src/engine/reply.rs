@@ -29,6 +29,8 @@ pub struct Reply {
 
 pub(crate) struct Written {
     pub summary: Option<Summary>,
+    /// The reply took an unassigned conversation out of the queue.
+    pub taken: bool,
     pub message: messages::MessageRow,
     pub attachments: Vec<AttachmentView>,
 }
@@ -83,9 +85,10 @@ impl Engine {
             .await?;
         let view = MessageView::new(&w.message, w.attachments.clone());
         if let Some(s) = &w.summary {
-            let aud = Audience::conversation(s.row.inbox_id, s.row.team_id, s.row.assignee_id);
+            let aud =
+                Audience::activity(s.row.id.0, s.row.inbox_id, s.row.team_id, s.row.assignee_id);
             self.bus.publish("message.created", aud, &view);
-            self.publish_summary(s, "conversation.updated");
+            self.publish_summary(s, "conversation.updated", w.taken);
             for u in &w.message.mentions {
                 self.bus.publish(
                     "mention",
@@ -141,7 +144,7 @@ impl Engine {
         if let Some(conv) = conv {
             self.bus.publish(
                 "message.updated",
-                Audience::conversation(conv.inbox_id, conv.team_id, conv.assignee_id),
+                Audience::activity(conv.id.0, conv.inbox_id, conv.team_id, conv.assignee_id),
                 &view,
             );
         }
@@ -225,8 +228,14 @@ fn write(
     let Some(message) = messages::get(c, ring, id)? else {
         return Err(abort(Error::NotFound("message")));
     };
+    let summary = conversations::summary(c, ring, conv.id, 0)?;
+    let taken = conv.assignee_id.is_none()
+        && summary
+            .as_ref()
+            .is_some_and(|s| s.row.assignee_id.is_some());
     Ok(Written {
-        summary: conversations::summary(c, ring, conv.id, 0)?,
+        summary,
+        taken,
         message,
         attachments,
     })

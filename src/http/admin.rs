@@ -272,6 +272,7 @@ pub async fn create_user(
         ));
     };
     let u = load_user(&state, id).await?;
+    state.engine.agents_changed();
     Ok(HttpResponse::Created().json(CreatedUser {
         user: UserView::new(&u, now),
         initial_password: initial,
@@ -414,6 +415,7 @@ pub async fn update_user(
         })
         .await?;
     let u = load_user(&state, id).await?;
+    state.engine.agents_changed();
     Ok(HttpResponse::Ok().json(UserView::new(&u, now)))
 }
 

@@ -82,6 +82,7 @@ pub async fn set_status(
         .store
         .write(move |conn, _| agents::set_status(conn, me, &s, now))
         .await?;
+    state.engine.agents_changed();
     state.engine.presence_changed([me]);
     Ok(HttpResponse::Ok().json(agent_view(&state, me).await?))
 }
@@ -133,7 +134,8 @@ pub async fn set_profile(
         .await?
         .then_some(())
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-    state.engine.dispatch.notify_one();
+    state.engine.agents_changed();
+    state.engine.presence_changed([id]);
     Ok(HttpResponse::NoContent().finish())
 }
 

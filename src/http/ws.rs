@@ -3,10 +3,12 @@
 //! Authenticated by the session cookie; the `Origin` must be this server's own origin (a page on
 //! another site cannot open a socket with the agent's cookie). The first frame is
 //! `{"type":"hello","seq":N,"epoch":E}`; then every bus event the agent may see (scope, assignee,
-//! mentions), in sequence order. A client resuming with `since`/`epoch` first receives every
+//! mentions), in sequence order; events ready at the same moment share one frame, a JSON array. A client resuming with `since`/`epoch` first receives every
 //! event it missed, or `{"type":"resync"}` when they are no longer available. The session is
 //! re-checked periodically: a revoked or expired session closes the socket. The client may send
-//! `{"type":"typing","conversation_id":…,"typing":…}` and `{"type":"ping"}`.
+//! `{"type":"typing","conversation_id":…,"typing":…}`, `{"type":"watch","conversation_id":…}` /
+//! `{"type":"unwatch",…}` (the conversation it shows, to receive its activity when someone else
+//! holds it) and `{"type":"ping"}`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +25,7 @@ use crate::audit::{Entry, Outcome};
 use crate::domain::ConversationId;
 use crate::domain::access::{Permission, Scope};
 use crate::engine::Engine;
-use crate::engine::bus::{Audience, Delivery, Resume, Viewer};
+use crate::engine::bus::{Audience, Delivery, Resume, Subscription, Viewer};
 use crate::store::{conversations, identity};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -121,6 +123,45 @@ struct ClientFrame {
     typing: Option<bool>,
 }
 
+/// Send deliveries as one frame: a lone event as itself, several as a JSON array of them (in
+/// sequence order); a lag notice as `resync` after what precedes it. False when the socket is
+/// gone.
+async fn send_batch(session: &mut actix_ws::Session, batch: &[Delivery]) -> bool {
+    let mut events: Vec<&str> = Vec::with_capacity(batch.len());
+    for d in batch {
+        match d {
+            Delivery::Event(e) => events.push(&e.frame),
+            Delivery::Lagged { .. } => {
+                if !flush(session, &mut events).await || session.text(RESYNC).await.is_err() {
+                    return false;
+                }
+            }
+        }
+    }
+    flush(session, &mut events).await
+}
+
+async fn flush(session: &mut actix_ws::Session, events: &mut Vec<&str>) -> bool {
+    let text = match events.as_slice() {
+        [] => return true,
+        [one] => (*one).to_string(),
+        many => {
+            let mut t = String::with_capacity(many.iter().map(|e| e.len() + 1).sum::<usize>() + 2);
+            t.push('[');
+            for (i, e) in many.iter().enumerate() {
+                if i > 0 {
+                    t.push(',');
+                }
+                t.push_str(e);
+            }
+            t.push(']');
+            t
+        }
+    };
+    events.clear();
+    session.text(text).await.is_ok()
+}
+
 impl Conn {
     async fn run(
         self,
@@ -166,14 +207,14 @@ impl Conn {
         while alive && replayed < registered {
             match self.engine.bus.between(replayed, registered, BATCH) {
                 Resume::Events(evs) if !evs.is_empty() => {
-                    for e in &evs {
-                        replayed = e.seq;
-                        if e.audience.admits(sub.viewer())
-                            && session.text(e.frame.to_string()).await.is_err()
-                        {
-                            alive = false;
-                            break;
-                        }
+                    replayed = evs.last().map_or(replayed, |e| e.seq);
+                    let mine: Vec<Delivery> = evs
+                        .into_iter()
+                        .filter(|e| e.audience.admits(sub.viewer()))
+                        .map(Delivery::Event)
+                        .collect();
+                    if !mine.is_empty() {
+                        alive = send_batch(&mut session, &mine).await;
                     }
                 }
                 Resume::Events(_) => break,
@@ -189,27 +230,22 @@ impl Conn {
         while alive {
             tokio::select! {
                 d = sub.next() => {
-                    let Some(mut d) = d else { break };
-                    // Send what is waiting, a batch at a time.
-                    for _ in 0..BATCH {
-                        let frame = match d {
-                            Delivery::Event(e) => e.frame.to_string(),
-                            Delivery::Lagged { .. } => RESYNC.to_string(),
-                        };
-                        if session.text(frame).await.is_err() {
-                            alive = false;
-                            break;
-                        }
+                    let Some(d) = d else { break };
+                    // Everything already waiting goes out in one frame (a JSON array in
+                    // sequence order): under load one write carries many events.
+                    let mut batch = vec![d];
+                    while batch.len() < BATCH {
                         match sub.try_next() {
-                            Some(next) => d = next,
+                            Some(next) => batch.push(next),
                             None => break,
                         }
                     }
+                    alive = send_batch(&mut session, &batch).await;
                 }
                 msg = stream.recv() => match msg {
                     Some(Ok(Message::Text(t))) => {
                         last_heard = tokio::time::Instant::now();
-                        alive = self.client_frame(&mut session, &t).await;
+                        alive = self.client_frame(&mut session, &sub, &t).await;
                     }
                     Some(Ok(Message::Ping(b))) => {
                         last_heard = tokio::time::Instant::now();
@@ -257,7 +293,12 @@ impl Conn {
     }
 
     /// Handle a client frame; false when the socket should close.
-    async fn client_frame(&self, session: &mut actix_ws::Session, text: &str) -> bool {
+    async fn client_frame(
+        &self,
+        session: &mut actix_ws::Session,
+        sub: &Subscription,
+        text: &str,
+    ) -> bool {
         let Ok(f) = serde_json::from_str::<ClientFrame>(text) else {
             return session
                 .text(r#"{"type":"error","code":"bad_request"}"#)
@@ -272,6 +313,22 @@ impl Conn {
                 }
                 true
             }
+            // The agent shows this conversation: receive its activity even when someone else
+            // holds it (only for conversations the agent may see).
+            "watch" => {
+                if let Some(id) = f.conversation_id
+                    && self.visible(id).await.is_some()
+                {
+                    sub.watch(id);
+                }
+                true
+            }
+            "unwatch" => {
+                if let Some(id) = f.conversation_id {
+                    sub.unwatch(id);
+                }
+                true
+            }
             _ => session
                 .text(r#"{"type":"error","code":"bad_request"}"#)
                 .await
@@ -279,24 +336,28 @@ impl Conn {
         }
     }
 
-    /// Relay an agent's typing state to the others who see the conversation (and, through the
-    /// bus, to channels that show it).
-    async fn typing(&self, id: i64, typing: bool) {
+    /// A conversation this agent may see (in scope, or assigned to them).
+    async fn visible(&self, id: i64) -> Option<conversations::ConvRow> {
         let conv = self
             .state
             .store
             .read(move |c, _| conversations::get(c, ConversationId(id)))
             .await
             .ok()
-            .flatten();
-        let Some(conv) = conv else { return };
-        if !(self.scope.allows(conv.inbox_id, conv.team_id) || conv.assignee_id == Some(self.user))
-        {
+            .flatten()?;
+        (self.scope.allows(conv.inbox_id, conv.team_id) || conv.assignee_id == Some(self.user))
+            .then_some(conv)
+    }
+
+    /// Relay an agent's typing state to the others who see the conversation (and, through the
+    /// bus, to channels that show it).
+    async fn typing(&self, id: i64, typing: bool) {
+        let Some(conv) = self.visible(id).await else {
             return;
-        }
+        };
         self.engine.bus.publish(
             "typing",
-            Audience::conversation(conv.inbox_id, conv.team_id, conv.assignee_id),
+            Audience::activity(conv.id.0, conv.inbox_id, conv.team_id, conv.assignee_id),
             &serde_json::json!({ "conversation_id": id, "who": self.user, "typing": typing }),
         );
     }

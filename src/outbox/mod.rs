@@ -196,7 +196,7 @@ async fn deliver(
     if let (Some(m), Some(conv)) = (changed, conv) {
         engine.bus.publish(
             "message.updated",
-            Audience::conversation(conv.inbox_id, conv.team_id, conv.assignee_id),
+            Audience::activity(conv.id.0, conv.inbox_id, conv.team_id, conv.assignee_id),
             &MessageView::new(&m, out.attachments.clone()),
         );
     }

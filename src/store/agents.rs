@@ -74,53 +74,72 @@ pub struct AgentRow {
     pub inboxes: BTreeSet<i64>,
 }
 
-pub fn agents(conn: &Connection) -> Result<Vec<AgentRow>> {
-    agents_where(conn, None)
-}
-
 /// One agent (`None` when the user is disabled or holds no `conversations:reply`).
 pub fn agent(conn: &Connection, id: i64) -> Result<Option<AgentRow>> {
-    Ok(agents_where(conn, Some(id))?.pop())
+    // Its own statements: `?1 IS NULL OR u.id = ?1` would scan every user.
+    let row = conn
+        .prepare_cached(
+            "SELECT u.id, CASE WHEN u.display_name != '' THEN u.display_name ELSE u.username END,
+                    coalesce(p.status, 'offline'), coalesce(p.capacity, 5),
+                    coalesce(p.skills, '[]')
+             FROM users u LEFT JOIN agent_profiles p ON p.user_id = u.id
+             WHERE u.id = ?1 AND u.disabled = 0 AND EXISTS (
+                 SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id
+                 WHERE ur.user_id = u.id AND rp.permission = 'conversations:reply')",
+        )?
+        .query_row([id], agent_row)
+        .optional()?;
+    let Some(mut a) = row else {
+        return Ok(None);
+    };
+    let mut s = conn.prepare_cached("SELECT team_id FROM team_members WHERE user_id = ?1")?;
+    a.teams = s
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut s = conn.prepare_cached("SELECT inbox_id FROM inbox_members WHERE user_id = ?1")?;
+    a.inboxes = s
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(a))
 }
 
-fn agents_where(conn: &Connection, only: Option<i64>) -> Result<Vec<AgentRow>> {
+fn agent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentRow> {
+    Ok(AgentRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        profile: Profile {
+            status: r.get(2)?,
+            capacity: r.get(3)?,
+            skills: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+        },
+        teams: BTreeSet::new(),
+        inboxes: BTreeSet::new(),
+    })
+}
+
+/// Every agent (enabled users holding `conversations:reply`) with their memberships.
+pub fn agents(conn: &Connection) -> Result<Vec<AgentRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT u.id, CASE WHEN u.display_name != '' THEN u.display_name ELSE u.username END,
                 coalesce(p.status, 'offline'), coalesce(p.capacity, 5), coalesce(p.skills, '[]')
          FROM users u LEFT JOIN agent_profiles p ON p.user_id = u.id
-         WHERE u.disabled = 0 AND (?1 IS NULL OR u.id = ?1) AND EXISTS (
+         WHERE u.disabled = 0 AND EXISTS (
              SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id
              WHERE ur.user_id = u.id AND rp.permission = 'conversations:reply')
          ORDER BY u.id",
     )?;
     let mut out: Vec<AgentRow> = stmt
-        .query_map([only], |r| {
-            Ok(AgentRow {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                profile: Profile {
-                    status: r.get(2)?,
-                    capacity: r.get(3)?,
-                    skills: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
-                },
-                teams: BTreeSet::new(),
-                inboxes: BTreeSet::new(),
-            })
-        })?
+        .query_map([], agent_row)?
         .collect::<rusqlite::Result<_>>()?;
     let mut teams: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    let mut s = conn.prepare_cached(
-        "SELECT user_id, team_id FROM team_members WHERE ?1 IS NULL OR user_id = ?1",
-    )?;
-    for row in s.query_map([only], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+    let mut s = conn.prepare_cached("SELECT user_id, team_id FROM team_members")?;
+    for row in s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
         let (u, t) = row?;
         teams.entry(u).or_default().insert(t);
     }
     let mut inboxes: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    let mut s = conn.prepare_cached(
-        "SELECT user_id, inbox_id FROM inbox_members WHERE ?1 IS NULL OR user_id = ?1",
-    )?;
-    for row in s.query_map([only], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+    let mut s = conn.prepare_cached("SELECT user_id, inbox_id FROM inbox_members")?;
+    for row in s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
         let (u, i) = row?;
         inboxes.entry(u).or_default().insert(i);
     }

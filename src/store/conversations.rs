@@ -131,17 +131,29 @@ pub fn create(conn: &Connection, n: &NewConversation<'_>) -> Result<()> {
     Ok(())
 }
 
-/// After a customer's message: activity, last message, the wait clock (kept when already
-/// running), and a snoozed or pending conversation wakes up.
-pub fn after_incoming(conn: &Connection, id: ConversationId, msg: i64, now: i64) -> Result<()> {
+/// After a customer's message: activity, last message and the wait clock (kept when already
+/// running); `wake`: the conversation was pending or snoozed and opens again. (Status is set
+/// only then: setting it, even to the same value, rewrites the indexes that hold it.)
+pub fn after_incoming(
+    conn: &Connection,
+    id: ConversationId,
+    msg: i64,
+    now: i64,
+    wake: bool,
+) -> Result<()> {
     conn.prepare_cached(
         "UPDATE conversations SET last_activity_at = ?3, last_message_id = ?2, updated_at = ?3,
-             waiting_since = coalesce(waiting_since, ?3),
-             status = CASE WHEN status IN ('snoozed', 'pending') THEN 'open' ELSE status END,
-             snoozed_until = NULL
+             waiting_since = coalesce(waiting_since, ?3)
          WHERE id = ?1",
     )?
     .execute(params![id.0, msg, now])?;
+    if wake {
+        conn.prepare_cached(
+            "UPDATE conversations SET status = 'open', snoozed_until = NULL
+             WHERE id = ?1 AND status IN ('snoozed', 'pending')",
+        )?
+        .execute(params![id.0])?;
+    }
     Ok(())
 }
 

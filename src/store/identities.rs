@@ -61,26 +61,56 @@ pub fn live_contact(conn: &Connection, id: ContactId) -> Result<Option<ContactId
     Ok(None)
 }
 
-/// The identity row matching a claim in `inbox`, as (identity id, contact id).
+/// An identity row found for a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    pub id: i64,
+    /// The contact the row names (possibly merged into another, or deleted).
+    pub contact: ContactId,
+    pub verified: bool,
+    /// The contact it stands for now (following merges); `None` when that one is deleted.
+    pub live: Option<ContactId>,
+}
+
+/// The identity row matching a claim in `inbox`. The live contact is the identity's contact
+/// itself when it is neither merged nor deleted (one query for the common case), else what
+/// [`live_contact`] finds.
 pub fn find(
     conn: &Connection,
     ring: &Keyring,
     inbox: i64,
     claim: &IdentityClaim,
-) -> Result<Option<(i64, ContactId, bool)>> {
+) -> Result<Option<Found>> {
     let Some(bidx) = blind(ring, claim.kind, &claim.value) else {
         return Ok(None);
     };
-    Ok(conn
+    let row: Option<(i64, i64, bool, bool)> = conn
         .prepare_cached(
-            "SELECT id, contact_id, verified FROM contact_identities
-             WHERE kind = ?1 AND namespace = ?2 AND value_bidx = ?3",
+            "SELECT ci.id, ci.contact_id, ci.verified,
+                    c.merged_into IS NULL AND c.deleted_at IS NULL
+             FROM contact_identities ci JOIN contacts c ON c.id = ci.contact_id
+             WHERE ci.kind = ?1 AND ci.namespace = ?2 AND ci.value_bidx = ?3",
         )?
         .query_row(
             params![claim.kind.as_str(), namespace(claim.kind, inbox), bidx],
-            |r| Ok((r.get(0)?, ContactId(r.get(1)?), r.get::<_, bool>(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
-        .optional()?)
+        .optional()?;
+    let Some((id, contact, verified, alive)) = row else {
+        return Ok(None);
+    };
+    let contact = ContactId(contact);
+    let live = if alive {
+        Some(contact)
+    } else {
+        live_contact(conn, contact)?
+    };
+    Ok(Some(Found {
+        id,
+        contact,
+        verified,
+        live,
+    }))
 }
 
 /// Attach a claim to `contact` (id allocated by the caller). An identity that already exists

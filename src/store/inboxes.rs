@@ -64,6 +64,14 @@ pub fn all(conn: &Connection, ring: &Keyring) -> Result<Vec<InboxConfig>> {
     Ok(out)
 }
 
+/// Every inbox's settings JSON and disabled flag, as (id, settings, disabled): what routing
+/// needs, without decrypting credentials.
+pub fn all_settings(conn: &Connection) -> Result<Vec<(i64, String, bool)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, settings, disabled FROM inboxes ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The inbox whose token has this digest.
 pub fn by_token(conn: &Connection, digest: &[u8]) -> Result<Option<i64>> {
     Ok(conn

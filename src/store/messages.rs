@@ -27,6 +27,14 @@ pub struct NewMessage<'a> {
     pub now: i64,
 }
 
+/// Whether an error is the unique index on `(inbox_id, external_id)` refusing a second
+/// delivery of the same message.
+pub fn is_duplicate(e: &super::Error) -> bool {
+    matches!(e, super::Error::Sqlite(rusqlite::Error::SqliteFailure(f, Some(m)))
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            && m.contains("messages.external_id"))
+}
+
 pub fn insert(conn: &Connection, ring: &Keyring, m: &NewMessage<'_>) -> Result<()> {
     let id = m.id.0;
     let body = ring.encrypt_str(FieldRef::new(TABLE, "body", id), m.body);

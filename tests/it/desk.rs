@@ -218,6 +218,7 @@ impl Desk {
             Ok((ws, _)) => {
                 let mut s = Socket {
                     ws,
+                    pending: Default::default(),
                     seq: 0,
                     epoch: String::new(),
                 };
@@ -238,18 +239,31 @@ impl Desk {
 /// An agent's realtime socket.
 pub struct Socket {
     ws: WebSocket<MaybeTlsStream<TcpStream>>,
+    /// Events of a batch frame (a JSON array) not handed out yet.
+    pending: std::collections::VecDeque<Value>,
     /// The `seq` of the hello frame (the newest event when the socket opened).
     pub seq: u64,
     pub epoch: String,
 }
 
 impl Socket {
-    /// The next frame within `timeout`, or `None`.
+    /// The next event within `timeout`, or `None` (a batch frame is handed out event by event).
     pub fn next(&mut self, timeout: Duration) -> Option<Value> {
+        if let Some(v) = self.pending.pop_front() {
+            return Some(v);
+        }
         let end = Instant::now() + timeout;
         while Instant::now() < end {
             match self.ws.read() {
-                Ok(Message::Text(t)) => return Some(serde_json::from_str(t.as_str()).unwrap()),
+                Ok(Message::Text(t)) => {
+                    let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                    let Value::Array(events) = v else {
+                        return Some(v);
+                    };
+                    assert!(!events.is_empty(), "an empty batch frame");
+                    self.pending.extend(events);
+                    return self.pending.pop_front();
+                }
                 Ok(_) => {}
                 Err(tungstenite::Error::Io(e))
                     if matches!(

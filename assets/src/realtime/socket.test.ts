@@ -192,6 +192,22 @@ describe('resuming after a disconnect', () => {
     expect(socket.lastSeq).toBe(4)
   })
 
+  it('delivers the events of a batch frame (a JSON array) in order', () => {
+    const socket = makeSocket()
+    const got: number[] = []
+    socket.on('message.created', (data) => got.push(data.id))
+    socket.start()
+    last().frame({ type: 'hello', seq: 1, epoch: 'e' })
+    last().frame([
+      { seq: 2, type: 'message.created', data: message(1) },
+      { seq: 3, type: 'message.created', data: message(2) },
+      { seq: 3, type: 'message.created', data: message(2) },
+    ])
+    last().handlers.message('[{"seq":4,"type":"message.created","data":' + JSON.stringify(message(3)) + '}, 7, null]')
+    expect(got).toEqual([1, 2, 3])
+    expect(socket.lastSeq).toBe(4)
+  })
+
   it('ignores frames that are not JSON objects', () => {
     const socket = makeSocket()
     socket.start()
@@ -334,6 +350,29 @@ describe('heartbeat', () => {
     // 75 s after the pong: the third tick sees the silence and drops the connection.
     expect(sockets[0]!.closed).toBe(true)
     expect(socket.state).toBe('waiting')
+  })
+
+  it('tells the server the conversation shown, again on every new connection', () => {
+    const socket = makeSocket()
+    socket.start()
+    socket.watch(5)
+    last().frame({ type: 'hello', seq: 1, epoch: 'e' })
+    socket.watch(6)
+    socket.watch(6)
+    expect(last().sent).toEqual([
+      { type: 'watch', conversation_id: 5 },
+      { type: 'unwatch', conversation_id: 5 },
+      { type: 'watch', conversation_id: 6 },
+    ])
+    last().drop()
+    clock.advance(BACKOFF_MIN_MS * 1.2)
+    last().open()
+    last().frame({ type: 'hello', seq: 1, epoch: 'e' })
+    socket.watch(null)
+    expect(last().sent).toEqual([
+      { type: 'watch', conversation_id: 6 },
+      { type: 'unwatch', conversation_id: 6 },
+    ])
   })
 
   it('sends typing frames only while open', () => {

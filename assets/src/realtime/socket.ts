@@ -4,11 +4,12 @@
  *
  * Resuming without losing or repeating an event:
  * - The server numbers every event (`seq`) and starts each connection with
- *   `{"type":"hello","seq":S,"epoch":E}`, S being its latest number.
+ *   `{"type":"hello","seq":S,"epoch":E}`: S is the number the connection continues after (the
+ *   newest event for a fresh connection, the client's `since` for a resumed one). Events ready
+ *   at the same moment share one frame, a JSON array in sequence order.
  * - The client remembers the highest `seq` it delivered and reconnects with `?since=…&epoch=…`;
- *   the server then sends again every event after `since` (all ≤ S), so a plain hello must NOT
- *   move the client's position to S: that would drop the replay. Only the very first hello
- *   (nothing delivered yet) and a resync set the position to the hello's S.
+ *   the server then sends every event after `since` again. Only the very first hello (nothing
+ *   delivered yet) and a resync set the position to the hello's S.
  * - Any event numbered at or below the position is a duplicate and dropped, so a replay that
  *   overlaps what was already delivered is harmless.
  * - When `since` is too old or the epoch differs (server restarted), the server sends
@@ -231,6 +232,21 @@ export class RealtimeSocket {
     })
   }
 
+  /** The conversation the agent has open (its activity is sent even when someone else holds it). */
+  private watched: Id | null = null
+
+  /**
+   * Says which conversation the agent shows (`null`: none). The server then sends its activity
+   * (messages, delivery, typing) even when it is assigned to someone else; a new connection is
+   * told again at its hello.
+   */
+  watch(conversationId: Id | null): void {
+    if (conversationId === this.watched) return
+    if (this.watched !== null) this.send({ type: 'unwatch', conversation_id: this.watched })
+    this.watched = conversationId
+    if (conversationId !== null) this.send({ type: 'watch', conversation_id: conversationId })
+  }
+
   /** Tells the server whether the agent is typing in a conversation (see {@link TypingThrottle}). */
   sendTyping(conversationId: Id, typing: boolean): void {
     this.send({ type: 'typing', conversation_id: conversationId, typing })
@@ -294,14 +310,19 @@ export class RealtimeSocket {
 
   private receive(text: string): void {
     this.lastFrameAt = this.clock.now()
-    let frame: Frame
+    let parsed: unknown
     try {
-      const parsed: unknown = JSON.parse(text)
-      if (typeof parsed !== 'object' || parsed === null) return
-      frame = parsed as Frame
+      parsed = JSON.parse(text)
     } catch {
       return
     }
+    // Events ready at the same moment arrive as one frame: a JSON array, in sequence order.
+    for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (typeof item === 'object' && item !== null) this.receiveFrame(item as Frame)
+    }
+  }
+
+  private receiveFrame(frame: Frame): void {
     switch (frame.type) {
       case 'hello':
         this.hello(frame)
@@ -330,6 +351,7 @@ export class RealtimeSocket {
       this.lastSeq = frame.seq
     }
     this.setState('open')
+    if (this.watched !== null) this.send({ type: 'watch', conversation_id: this.watched })
     this.flushReadyWaiters()
   }
 

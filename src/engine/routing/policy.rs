@@ -186,6 +186,9 @@ impl RoutingSettings {
     /// occurs in `text`, ignoring case (Chinese keywords match as substrings, without word
     /// boundaries). Blank keywords and rules without a skill never match.
     pub fn skills_for(&self, text: &str) -> BTreeSet<String> {
+        if self.skills.is_empty() {
+            return BTreeSet::new();
+        }
         let text = text.to_lowercase();
         self.skills
             .iter()

@@ -100,10 +100,34 @@ export function useConversation(id: Ref<Id | null>, me: () => Id) {
     }
   }
 
+  /**
+   * How many socket events each message has had. The answer of an action (send, resend,
+   * recall) describes the message as it was when the server answered; a socket event about it
+   * that arrived before the answer is newer (the outbox may have delivered the reply already),
+   * so the answer must not overwrite it.
+   */
+  const liveEvents = new Map<Id, number>()
+  function putLive(message: MessageView): void {
+    liveEvents.set(message.id, (liveEvents.get(message.id) ?? 0) + 1)
+    putMessage(message)
+  }
+
+  /** Socket events seen so far for a message (take it before sending the request). */
+  function liveCount(messageId: Id): number {
+    return liveEvents.get(messageId) ?? 0
+  }
+
+  /** An action's answer, unless the socket told something newer since `seenBefore`. */
+  function putAnswer(message: MessageView, seenBefore = 0): void {
+    if (liveCount(message.id) > seenBefore) return
+    putMessage(message)
+  }
+
   const socket = liveSocket()
+  let wasOpen = socket.state === 'open'
   const offs = [
-    socket.on('message.created', putMessage),
-    socket.on('message.updated', putMessage),
+    socket.on('message.created', putLive),
+    socket.on('message.updated', putLive),
     socket.on('conversation.updated', (data) => {
       if (data.id !== id.value || conversation.value === null) return
       const merged = mergeEvent(conversation.value, data)
@@ -118,13 +142,28 @@ export function useConversation(id: Ref<Id | null>, me: () => Id) {
       typingState.value = applyTyping(pruneTyping(typingState.value, Date.now()), data, Date.now(), me())
     }),
     socket.onResync(() => void load()),
+    // A new connection is not replayed the activity of conversations others hold while this
+    // one was gone: reload what is shown.
+    socket.onState((state) => {
+      if (state !== 'open') return
+      if (wasOpen) void load()
+      wasOpen = true
+    }),
   ]
   onBeforeUnmount(() => {
     generation += 1
+    socket.watch(null)
     for (const off of offs) off()
   })
 
-  watch(id, () => void load(), { immediate: true })
+  watch(
+    id,
+    (current) => {
+      socket.watch(current)
+      void load()
+    },
+    { immediate: true },
+  )
 
   return {
     conversation,
@@ -138,6 +177,8 @@ export function useConversation(id: Ref<Id | null>, me: () => Id) {
     reload: load,
     loadOlder,
     putMessage,
+    putAnswer,
+    liveCount,
     putConversation,
     withBusy,
   }
