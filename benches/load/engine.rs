@@ -116,11 +116,12 @@ pub fn seed(dir: &Path, teams: usize, agents: usize, online: bool) -> Seeded {
     }
 }
 
-/// The inbound request for message `n` of connection `conn`: a customer (one of 2,000) writing
-/// into one of the inboxes, with a unique message id.
+/// The inbound request for message `n` of connection `conn`: a customer (one of 2,000, each
+/// always in the same inbox) writing, with a unique message id.
 pub fn inbound_request(s: &Seeded, conn: usize, n: u64, marker: Option<u64>) -> Vec<u8> {
-    let (inbox, token) = &s.inboxes[(conn + n as usize) % s.inboxes.len()];
+    // Each customer writes to one inbox (their bank's app): messages continue conversations.
     let customer = (conn as u64 * 7919 + n) % 2000;
+    let (inbox, token) = &s.inboxes[customer as usize % s.inboxes.len()];
     let body = match marker {
         Some(m) => format!("#{m}# {BODY}"),
         None => BODY.to_string(),
@@ -214,16 +215,19 @@ pub struct Timing {
     sent_at_us: Vec<AtomicU64>,
     seen: Vec<AtomicBool>,
     pub latencies_us: std::sync::Mutex<Vec<u64>>,
+    /// Messages numbered below this are the warm-up: delivered and counted, not timed.
+    measure_from: usize,
     pub received: AtomicUsize,
 }
 
 impl Timing {
-    pub fn new(max: usize) -> Arc<Timing> {
+    pub fn new(max: usize, measure_from: usize) -> Arc<Timing> {
         Arc::new(Timing {
             start: Instant::now(),
             sent_at_us: (0..max).map(|_| AtomicU64::new(0)).collect(),
             seen: (0..max).map(|_| AtomicBool::new(false)).collect(),
             latencies_us: std::sync::Mutex::new(Vec::with_capacity(max)),
+            measure_from,
             received: AtomicUsize::new(0),
         })
     }
@@ -252,8 +256,10 @@ impl Timing {
                 continue;
             };
             if !seen.swap(true, Ordering::AcqRel) {
-                let lat = self.now_us().saturating_sub(sent.load(Ordering::Acquire));
-                self.latencies_us.lock().unwrap().push(lat);
+                if n >= self.measure_from {
+                    let lat = self.now_us().saturating_sub(sent.load(Ordering::Acquire));
+                    self.latencies_us.lock().unwrap().push(lat);
+                }
                 self.received.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -394,8 +400,8 @@ pub fn engine_ingest(dir: &Path, seeded: &Seeded, tasks: usize, secs: f64) -> (f
                 tokio::spawn(async move {
                     let mut n = 0u64;
                     while Instant::now() < deadline {
-                        let inbox = inboxes[(t + n as usize) % inboxes.len()];
                         let customer = (t as u64 * 7919 + n) % 2000;
+                        let inbox = inboxes[customer as usize % inboxes.len()];
                         let msg = atrium::domain::InboundMessage {
                             inbox_id: inbox,
                             external_id: Some(format!("e{t}-{n}")),
