@@ -295,7 +295,6 @@ ALTER TABLE conversations ADD COLUMN last_agent_id INTEGER;
 ALTER TABLE conversations ADD COLUMN auto_replied INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX conversations_assignee ON conversations (assignee_id, status);
 CREATE INDEX conversations_contact_inbox ON conversations (contact_id, inbox_id, status);
-CREATE INDEX conversations_activity ON conversations (last_activity_at);
 
 ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'
     CHECK (kind IN ('text', 'image', 'file', 'audio', 'video', 'location', 'link', 'card'));
