@@ -414,6 +414,7 @@ pub fn engine_ingest(dir: &Path, seeded: &Seeded, tasks: usize, secs: f64) -> (f
                             kind: atrium::domain::MessageKind::Text,
                             body: BODY.to_string(),
                             content: None,
+                            context: Default::default(),
                         };
                         engine.ingest(msg).await.unwrap();
                         done.fetch_add(1, Ordering::Relaxed);

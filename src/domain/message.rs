@@ -224,6 +224,36 @@ pub struct InboundMessage {
     pub kind: MessageKind,
     pub body: String,
     pub content: Option<serde_json::Value>,
+    /// Where the customer writes from (page, language, region), for skill-based routing.
+    pub context: MessageContext,
+}
+
+/// Where a customer writes from, as far as the channel knows (all optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessageContext {
+    /// The page URL (widget) or screen (app).
+    pub page: Option<String>,
+    /// BCP 47 language tag.
+    pub language: Option<String>,
+    pub region: Option<String>,
+}
+
+impl MessageContext {
+    /// Every problem, each naming its field.
+    pub fn validate(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        for (field, v, max) in [
+            ("page", &self.page, 2000),
+            ("language", &self.language, 35),
+            ("region", &self.region, 64),
+        ] {
+            if v.as_ref().is_some_and(|v| v.chars().count() > max) {
+                p.push(format!("context.{field}: at most {max} characters"));
+            }
+        }
+        p
+    }
 }
 
 /// Longest message body accepted, in characters (WeChat allows 2,048 bytes; e-mail is longer).

@@ -8,4 +8,6 @@ pub mod message;
 
 pub use contact::{Contact, ContactDraft, Conversation, ConversationStatus, Direction, Message};
 pub use ids::{ContactId, ConversationId, MessageId};
-pub use message::{Delivery, IdentityClaim, IdentityKind, InboundMessage, MessageKind, Priority};
+pub use message::{
+    Delivery, IdentityClaim, IdentityKind, InboundMessage, MessageContext, MessageKind, Priority,
+};

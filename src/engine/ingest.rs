@@ -71,6 +71,9 @@ pub fn validate(m: &InboundMessage) -> Result<()> {
         return Err(Error::Invalid("the message is empty".into()));
     }
     check_content(m.kind, m.content.clone()).map_err(Error::Invalid)?;
+    if let Some(p) = m.context.validate().into_iter().next() {
+        return Err(Error::Invalid(p));
+    }
     Ok(())
 }
 
@@ -111,9 +114,14 @@ impl Engine {
             return Err(Error::InboxDisabled(inbox.id));
         }
         // Keyword rules of the inbox and, for a team's inbox, of the team both apply.
-        let mut skills = inbox.settings.routing.skills_for(&msg.body);
+        let mut skills = inbox.settings.routing.skills_for(&msg.body, &msg.context);
         if let Some(t) = inbox.team_id {
-            skills.extend(self.team(t).await?.routing.skills_for(&msg.body));
+            skills.extend(
+                self.team(t)
+                    .await?
+                    .routing
+                    .skills_for(&msg.body, &msg.context),
+            );
         }
         let plan = Plan {
             team: inbox.team_id,

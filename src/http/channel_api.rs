@@ -9,7 +9,9 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorCode};
 use crate::app::AppState;
-use crate::domain::{ContactDraft, IdentityClaim, IdentityKind, InboundMessage, MessageKind};
+use crate::domain::{
+    ContactDraft, IdentityClaim, IdentityKind, InboundMessage, MessageContext, MessageKind,
+};
 
 /// Domain separator of inbox-token digests.
 pub const TOKEN_DOMAIN: &str = "inbox-token";
@@ -42,6 +44,11 @@ pub struct ApiInbound {
     pub body: String,
     #[schema(value_type = Option<Object>)]
     pub content: Option<serde_json::Value>,
+    /// Where the customer writes from: `{"page": "…", "language": "en", "region": "HK"}` (all
+    /// optional), matched by the inbox's skill rules.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub context: MessageContext,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -146,6 +153,7 @@ pub async fn inbound(
             kind,
             body: b.body,
             content: b.content,
+            context: b.context,
         })
         .await?;
     let r = ApiInboundResult {

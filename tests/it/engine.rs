@@ -146,6 +146,7 @@ fn ingest_stores_once_acknowledges_with_ids_and_refuses_bad_input_with_stable_co
         kind: atrium::domain::MessageKind::Text,
         body: "x".into(),
         content: None,
+        context: Default::default(),
     };
     let e = futures_lite_block_on(app.state.engine.ingest(msg(987_654))).unwrap_err();
     assert!(
@@ -635,4 +636,48 @@ fn team_keyword_rules_apply_and_overflow_targets_are_checked() {
         })
         .unwrap();
     assert_eq!(skills, r#"["installments"]"#);
+}
+
+#[test]
+fn skill_rules_match_the_page_language_and_region_the_channel_gives() {
+    let app = TestApp::new();
+    let inbox = api_inbox(
+        &app,
+        "官网",
+        None,
+        json!({"routing": {"skills": [
+            {"pages": ["/loans/"], "skill": "loans"},
+            {"languages": ["en"], "skill": "english"},
+            {"regions": ["HK"], "skill": "hk"}
+        ]}}),
+    );
+    let (s, v) = post_inbound(
+        &app.base,
+        &inbox,
+        &json!({"message_id": "1", "contact": {"id": "c"}, "body": "hello",
+                "context": {"page": "https://bank.example/loans/apply", "language": "en-GB", "region": "hk"}}),
+    );
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let conv = v["conversation_id"].as_i64().unwrap();
+    let skills: String = app
+        .state
+        .store
+        .read_blocking(move |c, _| {
+            Ok(c.query_row(
+                "SELECT skills FROM conversations WHERE id = ?1",
+                [conv],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(skills, r#"["english","hk","loans"]"#);
+    let (s, v) = post_inbound(
+        &app.base,
+        &inbox,
+        &json!({"contact": {"id": "d"}, "body": "x", "context": {"language": "e".repeat(40)}}),
+    );
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"))
+    );
 }

@@ -50,6 +50,7 @@ mod tests;
 
 pub use hours::BusinessHours;
 pub use policy::{
-    Agent, Assignment, DEFAULT_AVG_HANDLE_MS, Input, Mode, Overflow, Plan, Presence, QueueEntry,
-    QueueKey, Reason, RoutingSettings, SkillRule, Waiting, plan, service_order,
+    Agent, Assignment, DEFAULT_AVG_HANDLE_MS, Input, MessageContext, Mode, Overflow, Plan,
+    Presence, QueueEntry, QueueKey, Reason, RoutingSettings, SkillRule, Waiting, plan,
+    service_order,
 };

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::MessageContext;
+
 /// An agent's presence; only [`Presence::Online`] agents receive new conversations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -119,12 +121,51 @@ pub struct RoutingSettings {
     pub skill_fallback_after_secs: Option<u64>,
 }
 
-/// If any keyword occurs in a customer's first message, the conversation requires `skill`.
+/// A new conversation requires `skill` when any of the rule's conditions holds: a keyword
+/// occurs in the customer's first message, the page the customer writes from contains one of
+/// `pages`, or the customer's language or region is listed. A rule needs at least one
+/// condition.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SkillRule {
     pub keywords: Vec<String>,
+    /// Parts of the page URL (`/loans/`, `credit-card`), matched ignoring case.
+    pub pages: Vec<String>,
+    /// Language tags (`en`, `zh-HK`): `en` also matches `en-GB`; case is ignored.
+    pub languages: Vec<String>,
+    /// Regions as the channel names them (`广东`, `HK`), matched exactly ignoring case.
+    pub regions: Vec<String>,
     pub skill: String,
+}
+
+impl SkillRule {
+    fn matches(&self, text_lower: &str, ctx: &MessageContext) -> bool {
+        let lower = |v: &Option<String>| v.as_deref().map(|s| s.trim().to_lowercase());
+        let (page, lang, region) = (lower(&ctx.page), lower(&ctx.language), lower(&ctx.region));
+        let nonblank = |k: &&String| !k.trim().is_empty();
+        self.keywords
+            .iter()
+            .filter(nonblank)
+            .any(|k| text_lower.contains(&k.trim().to_lowercase()))
+            || page.as_deref().is_some_and(|p| {
+                self.pages
+                    .iter()
+                    .filter(nonblank)
+                    .any(|k| p.contains(&k.trim().to_lowercase()))
+            })
+            || lang.as_deref().is_some_and(|l| {
+                self.languages.iter().filter(nonblank).any(|k| {
+                    let k = k.trim().to_lowercase();
+                    l == k || l.starts_with(&format!("{k}-"))
+                })
+            })
+            || region.as_deref().is_some_and(|r| {
+                self.regions
+                    .iter()
+                    .filter(nonblank)
+                    .any(|k| k.trim().to_lowercase() == r)
+            })
+    }
 }
 
 impl RoutingSettings {
@@ -149,8 +190,32 @@ impl RoutingSettings {
                     "skills[{i}].skill: at most {MAX_SKILL_CHARS} characters"
                 ));
             }
-            if rule.keywords.is_empty() {
-                p.push(format!("skills[{i}].keywords: list at least one keyword"));
+            if rule.keywords.is_empty()
+                && rule.pages.is_empty()
+                && rule.languages.is_empty()
+                && rule.regions.is_empty()
+            {
+                p.push(format!(
+                    "skills[{i}]: give at least one keyword, page, language or region"
+                ));
+            }
+            for (field, list) in [
+                ("pages", &rule.pages),
+                ("languages", &rule.languages),
+                ("regions", &rule.regions),
+            ] {
+                if list.len() > MAX_KEYWORDS {
+                    p.push(format!(
+                        "skills[{i}].{field}: at most {MAX_KEYWORDS} entries"
+                    ));
+                }
+                for (j, k) in list.iter().enumerate() {
+                    if k.trim().is_empty() || k.chars().count() > MAX_NAME_CHARS {
+                        p.push(format!(
+                            "skills[{i}].{field}[{j}]: 1 to {MAX_NAME_CHARS} characters"
+                        ));
+                    }
+                }
             }
             if rule.keywords.len() > MAX_KEYWORDS {
                 p.push(format!(
@@ -182,23 +247,18 @@ impl RoutingSettings {
         p
     }
 
-    /// Skills required by a customer's first message: those of every rule with a keyword that
-    /// occurs in `text`, ignoring case (Chinese keywords match as substrings, without word
-    /// boundaries). Blank keywords and rules without a skill never match.
-    pub fn skills_for(&self, text: &str) -> BTreeSet<String> {
+    /// Skills a new conversation requires: those of every rule with a keyword that occurs in
+    /// the customer's first message `text` (ignoring case; Chinese keywords match as
+    /// substrings, without word boundaries), or whose page, language or region matches `ctx`.
+    /// Blank entries and rules without a skill never match.
+    pub fn skills_for(&self, text: &str, ctx: &MessageContext) -> BTreeSet<String> {
         if self.skills.is_empty() {
             return BTreeSet::new();
         }
         let text = text.to_lowercase();
         self.skills
             .iter()
-            .filter(|r| !r.skill.trim().is_empty())
-            .filter(|r| {
-                r.keywords.iter().any(|k| {
-                    let k = k.trim();
-                    !k.is_empty() && text.contains(&k.to_lowercase())
-                })
-            })
+            .filter(|r| !r.skill.trim().is_empty() && r.matches(&text, ctx))
             .map(|r| r.skill.trim().to_owned())
             .collect()
     }
@@ -485,10 +545,12 @@ mod tests {
                 SkillRule {
                     keywords: vec![],
                     skill: " ".into(),
+                    ..SkillRule::default()
                 },
                 SkillRule {
                     keywords: vec!["ok".into(), "  ".into()],
                     skill: "x".repeat(MAX_SKILL_CHARS + 1),
+                    ..SkillRule::default()
                 },
             ],
             overflow_team_id: Some(0),
@@ -498,7 +560,7 @@ mod tests {
         let p = s.validate();
         for field in [
             "skills[0].skill:",
-            "skills[0].keywords:",
+            "skills[0]: give at least one",
             "skills[1].keywords[1]:",
             "skills[1].skill: at most",
             "overflow_team_id:",
@@ -516,23 +578,78 @@ mod tests {
                 SkillRule {
                     keywords: vec!["贷款".into(), "Loan".into()],
                     skill: "loans".into(),
+                    ..SkillRule::default()
                 },
                 SkillRule {
                     keywords: vec!["信用卡".into()],
                     skill: "cards".into(),
+                    ..SkillRule::default()
                 },
                 SkillRule {
                     keywords: vec!["".into()],
                     skill: "never".into(),
+                    ..SkillRule::default()
                 },
             ],
             ..RoutingSettings::default()
         };
+        let none = MessageContext::default();
         assert_eq!(
-            s.skills_for("我想申请房贷款和信用卡"),
+            s.skills_for("我想申请房贷款和信用卡", &none),
             set(&["cards", "loans"])
         );
-        assert_eq!(s.skills_for("about my LOAN please"), set(&["loans"]));
-        assert_eq!(s.skills_for("你好"), BTreeSet::new());
+        assert_eq!(s.skills_for("about my LOAN please", &none), set(&["loans"]));
+        assert_eq!(s.skills_for("你好", &none), BTreeSet::new());
+    }
+
+    #[test]
+    fn skills_follow_the_page_language_and_region() {
+        let s = RoutingSettings {
+            skills: vec![
+                SkillRule {
+                    pages: vec!["/Loans/".into()],
+                    skill: "loans".into(),
+                    ..SkillRule::default()
+                },
+                SkillRule {
+                    languages: vec!["en".into()],
+                    skill: "english".into(),
+                    ..SkillRule::default()
+                },
+                SkillRule {
+                    regions: vec!["HK".into(), "澳门".into()],
+                    skill: "hk".into(),
+                    ..SkillRule::default()
+                },
+            ],
+            ..RoutingSettings::default()
+        };
+        let ctx = |page: &str, lang: &str, region: &str| MessageContext {
+            page: Some(page.into()),
+            language: Some(lang.into()),
+            region: Some(region.into()),
+        };
+        assert_eq!(
+            s.skills_for(
+                "hi",
+                &ctx("https://bank.example/loans/apply", "en-GB", "hk")
+            ),
+            set(&["english", "hk", "loans"])
+        );
+        assert_eq!(
+            s.skills_for("你好", &ctx("/cards", "zh-CN", "澳门")),
+            set(&["hk"])
+        );
+        // `en` is a prefix of the tag, not of any word: `eng` is another language.
+        assert_eq!(s.skills_for("x", &ctx("/", "eng", "广东")), BTreeSet::new());
+        assert!(s.validate().is_empty());
+        let empty = RoutingSettings {
+            skills: vec![SkillRule {
+                skill: "x".into(),
+                ..SkillRule::default()
+            }],
+            ..RoutingSettings::default()
+        };
+        assert_eq!(empty.validate().len(), 1);
     }
 }
