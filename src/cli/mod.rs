@@ -234,10 +234,14 @@ fn serve(config: Config) -> anyhow::Result<()> {
 fn backup(config: &Config, out: &Path) -> anyhow::Result<()> {
     let info = store::backup::backup_file(&config.db_path(), out)
         .with_context(|| format!("while backing up {}", config.db_path().display()))?;
+    let files = store::backup::backup_files(&config.data_dir, out)
+        .context("while backing up the attachment files")?;
+    let files_dir = store::backup::files_beside(out);
     let e = crate::audit::Entry::new(&crate::audit::Actor::cli(), "backup.create", "database")
-        .details(
-            serde_json::json!({ "file": info.path.display().to_string(), "bytes": info.bytes }),
-        );
+        .details(serde_json::json!({
+            "file": info.path.display().to_string(), "bytes": info.bytes,
+            "attachment_files": files,
+        }));
     let s = open_store(config)?;
     let now = s.now_ms();
     let logged = s.write_blocking(move |c, ring| store::audit::append(c, ring, now, &e));
@@ -251,6 +255,12 @@ fn backup(config: &Config, out: &Path) -> anyhow::Result<()> {
         info.schema_version,
         config.master_key_path().display()
     );
+    if files > 0 {
+        println!(
+            "{files} attachment files copied to {} (keep that folder with the backup file).",
+            files_dir.display()
+        );
+    }
     Ok(())
 }
 
@@ -261,12 +271,16 @@ fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
         .context("the restore needs the master key that belongs to the backup")?;
     let info = store::backup::verify(from, &kek)
         .with_context(|| format!("while checking the backup {}", from.display()))?;
-    let kept = store::backup::restore(&config.data_dir, from, &kek, SystemClock.now_ms())?;
+    let now = SystemClock.now_ms();
+    let kept = store::backup::restore(&config.data_dir, from, &kek, now)?;
     drop(kek);
+    let files = store::backup::restore_files(&config.data_dir, from, now)
+        .context("the database was restored, but restoring the attachment files failed")?;
     let e = crate::audit::Entry::new(&crate::audit::Actor::cli(), "backup.restore", "database")
         .details(serde_json::json!({
             "from": from.display().to_string(),
             "previous_kept_as": kept.as_ref().map(|k| k.display().to_string()),
+            "attachment_files": files.as_ref().map(|(n, _)| *n),
         }));
     let s = open_store(config)?;
     let now = s.now_ms();
@@ -281,6 +295,21 @@ fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
     );
     if let Some(old) = kept {
         println!("the previous database was kept as {}", old.display());
+    }
+    match files {
+        Some((n, old)) => {
+            println!("{n} attachment files restored.");
+            if let Some(old) = old {
+                println!(
+                    "the previous attachment files were kept in {}",
+                    old.display()
+                );
+            }
+        }
+        None => println!(
+            "no attachment folder {} beside the backup: the current attachment files stay.",
+            store::backup::files_beside(from).display()
+        ),
     }
     Ok(())
 }

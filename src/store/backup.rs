@@ -5,6 +5,11 @@
 //! copy is the consistent state of one instant. `restore` checks the backup's integrity, schema
 //! version and that it belongs to the current master key *before* touching the live database,
 //! which is kept under `backups/` rather than deleted.
+//!
+//! Attachments live as encrypted files beside the database (`files/`): a backup copies them
+//! into `<backup>.files/` after the database copy (a file is always written before the row
+//! that names it commits, so every file the copied database names is there), and a restore
+//! puts them back, keeping the replaced folder beside the replaced database.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -198,4 +203,96 @@ pub fn restore(
         .and_then(|d| d.sync_all())
         .map_err(io(data_dir))?;
     Ok(kept)
+}
+
+/// The attachment folder that goes with backup file `db`: `<db>.files`.
+pub fn files_beside(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_os_string();
+    name.push(".files");
+    PathBuf::from(name)
+}
+
+/// Copy the attachment files of `data_dir` into `files_beside(out)` (created with mode 0700;
+/// files 0600, synced). Returns how many were copied (0 when there are none).
+pub fn backup_files(data_dir: &Path, out: &Path) -> Result<u64> {
+    let src = data_dir.join(super::attachments::FILES_DIR);
+    let dst = files_beside(out);
+    if !src.is_dir() {
+        return Ok(0);
+    }
+    if dst.exists() {
+        return Err(Error::Io {
+            path: dst,
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "the attachment folder of this backup already exists; choose another name",
+            ),
+        });
+    }
+    create_private_dir(&dst).map_err(io(&dst))?;
+    let mut n = 0;
+    for entry in std::fs::read_dir(&src).map_err(io(&src))? {
+        let entry = entry.map_err(io(&src))?;
+        let path = entry.path();
+        // Only finished files: an upload in progress is still a temporary file.
+        if !path.extension().is_some_and(|e| e == "bin") {
+            continue;
+        }
+        let to = dst.join(entry.file_name());
+        std::fs::copy(&path, &to).map_err(io(&to))?;
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).map_err(io(&to))?;
+        std::fs::File::open(&to)
+            .and_then(|f| f.sync_all())
+            .map_err(io(&to))?;
+        n += 1;
+    }
+    std::fs::File::open(&dst)
+        .and_then(|d| d.sync_all())
+        .map_err(io(&dst))?;
+    Ok(n)
+}
+
+/// Put back the attachment files of backup `from` (its `files_beside` folder) into `data_dir`,
+/// the caller holding the data-directory lock. The current folder is moved to
+/// `backups/pre-restore-<now_ms>.files`. Returns `None` (and changes nothing) when the backup
+/// has no attachment folder, else how many files were restored and where the old folder went.
+pub fn restore_files(
+    data_dir: &Path,
+    from: &Path,
+    now_ms: i64,
+) -> Result<Option<(u64, Option<PathBuf>)>> {
+    let src = files_beside(from);
+    if !src.is_dir() {
+        return Ok(None);
+    }
+    let live = data_dir.join(super::attachments::FILES_DIR);
+    let staged = data_dir.join(format!("{}.restoring", super::attachments::FILES_DIR));
+    if staged.exists() {
+        std::fs::remove_dir_all(&staged).map_err(io(&staged))?;
+    }
+    create_private_dir(&staged).map_err(io(&staged))?;
+    let mut n = 0;
+    for entry in std::fs::read_dir(&src).map_err(io(&src))? {
+        let entry = entry.map_err(io(&src))?;
+        let to = staged.join(entry.file_name());
+        std::fs::copy(entry.path(), &to).map_err(io(&to))?;
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).map_err(io(&to))?;
+        std::fs::File::open(&to)
+            .and_then(|f| f.sync_all())
+            .map_err(io(&to))?;
+        n += 1;
+    }
+    let mut kept = None;
+    if live.exists() {
+        let dir = data_dir.join(BACKUP_DIR);
+        create_private_dir(&dir).map_err(io(&dir))?;
+        let old = dir.join(format!("pre-restore-{now_ms}.files"));
+        std::fs::rename(&live, &old).map_err(io(&old))?;
+        kept = Some(old);
+    }
+    std::fs::rename(&staged, &live).map_err(io(&live))?;
+    std::fs::File::open(data_dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io(data_dir))?;
+    Ok(Some((n, kept)))
 }

@@ -176,3 +176,76 @@ fn restore_refuses_a_backup_of_another_key_or_a_damaged_file() {
         "nothing replaced"
     );
 }
+
+/// Attachments are files beside the database: a backup copies them, a restore brings them
+/// back (the replaced folder kept), and the restored conversation serves the same bytes.
+#[test]
+fn backup_and_restore_carry_the_attachment_files() {
+    use crate::desk::{Desk, agent, api_inbox, customer_says, team};
+    let app = TestApp::new();
+    crate::identity::no_required_totp(&app);
+    let t = team(&app, "T");
+    let inbox = api_inbox(&app, "App", Some(t), serde_json::json!({}));
+    agent(&app, "agent.bk", &[t], 5);
+    let (_, v) = customer_says(&app.base, &inbox, "c", "m", "请看截图");
+    let conv = v["conversation_id"].as_i64().unwrap();
+    let d = Desk::login(&app.base, "agent.bk");
+    let png: Vec<u8> = [
+        &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..],
+        &[
+            0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77,
+            0x53, 0xde,
+        ],
+    ]
+    .concat();
+    let form = reqwest::blocking::multipart::Form::new().part(
+        "file",
+        reqwest::blocking::multipart::Part::bytes(png.clone()).file_name("截图.png"),
+    );
+    let (s, att) = d.upload(&format!("/api/v1/attachments?conversation_id={conv}"), form);
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{att}");
+    d.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(serde_json::json!({"body": "", "attachment_ids": [att["id"]]})),
+    );
+    let data = app.data_dir();
+    let out = app.dir.path().join("bk.db");
+    // Online, while the server runs.
+    let (code, stdout, err) = run(
+        app.dir.path(),
+        &[
+            "backup",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("1 attachment files copied"), "{stdout}");
+    let tmp = app.stop();
+    let data = tmp.path().join("data");
+    // The live files are lost; the restore brings them back.
+    std::fs::remove_dir_all(data.join("files")).unwrap();
+    std::fs::create_dir(data.join("files")).unwrap();
+    let out = tmp.path().join("bk.db");
+    let (code, err) = restore(tmp.path(), &data, &out);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read_dir(data.join("backups"))
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".files")),
+        "the replaced folder is kept"
+    );
+    let app = TestApp::start(tmp, None);
+    let d = Desk::login(&app.base, "agent.bk");
+    let r = reqwest::blocking::Client::new()
+        .get(format!("{}/api/v1/attachments/{}", app.base, att["id"]))
+        .header("Cookie", d.cookie_header())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(r.bytes().unwrap().to_vec(), png);
+}

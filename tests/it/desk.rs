@@ -152,6 +152,11 @@ impl Desk {
         (s, r.json().unwrap_or(Value::Null))
     }
 
+    /// The `Cookie` header of this session (for requests made by hand).
+    pub fn cookie_header(&self) -> &str {
+        &self.cookie
+    }
+
     /// A multipart upload; returns (status, answer).
     pub fn upload(
         &self,
