@@ -235,7 +235,7 @@ pub fn backup_files(data_dir: &Path, out: &Path) -> Result<u64> {
         let entry = entry.map_err(io(&src))?;
         let path = entry.path();
         // Only finished files: an upload in progress is still a temporary file.
-        if !path.extension().is_some_and(|e| e == "bin") {
+        if path.extension().is_none_or(|e| e != "bin") {
             continue;
         }
         let to = dst.join(entry.file_name());
