@@ -18,6 +18,34 @@ pub struct ContactDraft {
     pub address: Option<String>,
 }
 
+impl ContactDraft {
+    /// Longest value of each field, in characters.
+    pub const LIMITS: [(&'static str, usize); 5] = [
+        ("name", 100),
+        ("phone", 32),
+        ("email", 254),
+        ("id_number", 64),
+        ("address", 500),
+    ];
+
+    /// Every problem, each naming its field (a value over its limit).
+    pub fn validate(&self) -> Vec<String> {
+        let values = [
+            &self.name,
+            &self.phone,
+            &self.email,
+            &self.id_number,
+            &self.address,
+        ];
+        Self::LIMITS
+            .iter()
+            .zip(values)
+            .filter(|((_, max), v)| v.as_ref().is_some_and(|v| v.chars().count() > *max))
+            .map(|((field, max), _)| format!("profile.{field} is longer than {max} characters"))
+            .collect()
+    }
+}
+
 /// A stored contact, decrypted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {

@@ -149,6 +149,12 @@ impl Engine {
         if let Some(prev) = a.previous.as_ref().and_then(|p| p.assignee_id) {
             aud.users.push(prev);
         }
+        // So does the team it left (transfer, overflow): it leaves their queue.
+        if let Some(prev_team) = a.previous.as_ref().and_then(|p| p.team_id)
+            && Some(prev_team) != s.row.team_id
+        {
+            aud.teams.push(prev_team);
+        }
         if let Some(m) = &a.system {
             self.bus.publish(
                 "message.created",
@@ -378,7 +384,9 @@ impl Engine {
         a.summary.ok_or(Error::NotFound("conversation"))
     }
 
-    /// Recall an outgoing message (where the channel allows it; the API channel is told).
+    /// Recall an agent's message within 2 minutes: the workspace hides its content, and a reply
+    /// still waiting in the outbox is not sent. (Channels that can take back a delivered
+    /// message are told in their own connectors; the open API channel cannot.)
     pub async fn recall(&self, id: ConversationId, message: MessageId) -> Result<MessageView> {
         let now = self.now();
         let (m, conv) = self

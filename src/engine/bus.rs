@@ -163,9 +163,8 @@ pub enum Resume {
 
 struct Sub {
     user: i64,
-    /// The scope of a supervisor's connection (to reach supervisors by scope); `None` for
-    /// agents.
-    supervisor_scope: Option<Scope>,
+    scope: Scope,
+    supervisor: bool,
     /// Conversations this connection watches.
     watching: HashSet<i64>,
     tx: mpsc::UnboundedSender<Arc<Event>>,
@@ -215,7 +214,19 @@ impl Index {
             out.extend(&self.supervisors);
         }
         if let Some(c) = a.watched {
-            out.extend(self.by_conversation.get(&c).into_iter().flatten());
+            // A watch was checked when made; the conversation may have moved out of the
+            // watcher's scope since (transferred to another team).
+            out.extend(
+                self.by_conversation
+                    .get(&c)
+                    .into_iter()
+                    .flatten()
+                    .filter(|id| {
+                        self.subs.get(id).is_some_and(|s| {
+                            a.users.contains(&s.user) || s.scope.allows(a.inbox_id, a.team_id)
+                        })
+                    }),
+            );
         }
         match a.reach {
             Reach::Scope => {
@@ -233,8 +244,7 @@ impl Index {
                 out.extend(self.supervisors.iter().copied().filter(|id| {
                     self.subs
                         .get(id)
-                        .and_then(|s| s.supervisor_scope.as_ref())
-                        .is_some_and(|sc| sc.allows(a.inbox_id, a.team_id))
+                        .is_some_and(|s| s.supervisor && s.scope.allows(a.inbox_id, a.team_id))
                 }));
             }
         }
@@ -461,7 +471,8 @@ impl Bus {
             id,
             Sub {
                 user: viewer.user,
-                supervisor_scope: viewer.supervisor.then(|| viewer.scope.clone()),
+                scope: viewer.scope.clone(),
+                supervisor: viewer.supervisor,
                 watching: HashSet::new(),
                 tx,
                 queued: queued.clone(),

@@ -56,6 +56,9 @@ pub struct Dispatcher {
     agents: Mutex<Option<(i64, Arc<Vec<agents::AgentRow>>)>>,
     /// When the timers (reply-time alerts, re-routing, snoozes) last ran.
     timers_at: Mutex<i64>,
+    /// Each agent's effective presence at the last timers pass: an agent whose browser went
+    /// away turns offline when the grace period ends, which no request announces.
+    presences: Mutex<HashMap<i64, Presence>>,
 }
 
 /// How often the handling-time means behind wait estimates are recomputed, and over how long.
@@ -187,6 +190,9 @@ impl Engine {
             }
         }
         self.refresh_handle_times(d, now).await;
+        if timers {
+            self.announce_presence_changes(d, &snap, now, cfg);
+        }
         let (changes, queue) = self.decide(d, cfg, &snap, now);
         self.set_queue(queue);
         if changes.is_empty() {
@@ -222,6 +228,33 @@ impl Engine {
             self.outbox_wake.notify_one();
         }
         Ok(())
+    }
+
+    /// Publish `presence` for agents whose effective presence changed by itself since the last
+    /// timers pass (the grace period after their last socket closed has ended).
+    fn announce_presence_changes(
+        &self,
+        d: &Dispatcher,
+        snap: &Snapshot,
+        now: i64,
+        cfg: &DispatchConfig,
+    ) {
+        let Ok(mut seen) = d.presences.lock() else {
+            return;
+        };
+        let mut changed = Vec::new();
+        for a in snap.agents.iter() {
+            let p = self
+                .presence
+                .effective(a.id, &a.profile.status, now, cfg.offline_grace_ms);
+            if seen.insert(a.id, p).is_some_and(|before| before != p) {
+                changed.push(a.id);
+            }
+        }
+        drop(seen);
+        if !changed.is_empty() {
+            self.presence_changed(changed);
+        }
     }
 
     /// Recompute the mean handling time per queue once a minute (a grouped scan of the last
@@ -396,25 +429,28 @@ impl Engine {
             agents.iter().any(|a| a.id == u)
                 && self.presence.reachable(u, now, cfg.offline_grace_ms)
         };
-        for (id, inbox, assignee, since, answered, alert) in &snap.waiting {
-            let Some(s) = inbox.and_then(|i| settings.get(&i)) else {
+        for w in &snap.waiting {
+            let Some(s) = w.inbox_id.and_then(|i| settings.get(&i)) else {
                 continue;
             };
-            let (limit, kind) = if *answered {
+            let (limit, kind) = if w.answered {
                 (s.sla.next_response_secs, "next_response")
             } else {
                 (s.sla.first_response_secs, "first_response")
             };
-            let waited = now - since;
+            let waited = now - w.waiting_since;
             let want = (limit > 0 && waited >= ms(limit)).then_some(kind);
-            if want != alert.as_deref() {
-                ch.alerts.push((*id, want));
+            if want != w.alert.as_deref() {
+                ch.alerts.push((w.id, want));
             }
-            if let Some(a) = assignee {
-                if !present(*a) {
-                    ch.reroute.push((*id, "agent_offline"));
-                } else if s.sla.reassign_after_secs > 0 && waited >= ms(s.sla.reassign_after_secs) {
-                    ch.reroute.push((*id, "response_timeout"));
+            if let Some(a) = w.assignee_id {
+                // The reply-time limit counts from when this agent got it, so a conversation
+                // handed on gets a full window (else it would bounce back every tick).
+                let held = now - w.waiting_since.max(w.assigned_at.unwrap_or(0));
+                if !present(a) {
+                    ch.reroute.push((w.id, "agent_offline"));
+                } else if s.sla.reassign_after_secs > 0 && held >= ms(s.sla.reassign_after_secs) {
+                    ch.reroute.push((w.id, "response_timeout"));
                 }
             }
         }

@@ -71,6 +71,9 @@ pub fn validate(m: &InboundMessage) -> Result<()> {
         return Err(Error::Invalid("the message is empty".into()));
     }
     check_content(m.kind, m.content.clone()).map_err(Error::Invalid)?;
+    if let Some(p) = m.profile.validate().into_iter().next() {
+        return Err(Error::Invalid(p));
+    }
     if let Some(p) = m.context.validate().into_iter().next() {
         return Err(Error::Invalid(p));
     }
@@ -157,10 +160,28 @@ impl Engine {
         // Events are built from a read after the commit, on the read pool: the writer's time is
         // what bounds ingest.
         let conversation = w.out.conversation_id;
-        let summary = self
+        // The message is stored: a failing read only costs the live events (clients catch up
+        // on their next list load), never the acknowledgement the channel waits for.
+        let summary = match self
             .store
             .read(move |c, ring| conversations::summary(c, ring, conversation, 0))
-            .await?;
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(conversation = conversation.0, error = %e,
+                    "stored an inbound message but could not read it back for live events");
+                None
+            }
+        };
+        if w.greeting.is_some() {
+            self.outbox_wake.notify_one();
+        }
+        // A customer writing on in a queued conversation changes nothing for routing (its
+        // timers run on the dispatcher's tick); a new or woken one does.
+        if w.route {
+            self.dispatch.notify_one();
+        }
         if let Some(s) = &summary {
             let kind = if w.out.new_conversation {
                 "conversation.created"
@@ -180,14 +201,6 @@ impl Engine {
                     aud.clone(),
                     &MessageView::new(m, Vec::new()),
                 );
-            }
-            if w.greeting.is_some() {
-                self.outbox_wake.notify_one();
-            }
-            // A customer writing on in a queued conversation changes nothing for routing (its
-            // timers run on the dispatcher's tick); a new or woken one does.
-            if w.route {
-                self.dispatch.notify_one();
             }
         }
         Ok(w.out)
@@ -226,9 +239,9 @@ fn write(
     let now = plan.now;
     // A repeated delivery is caught by the unique index on (inbox, external id) when the
     // message is inserted: the job's savepoint then undoes everything it did.
-    let contact = resolve_contact(c, ring, msg, ids, now)?;
+    let (contact, identity) = resolve_contact(c, ring, msg, ids, now)?;
     let (conversation, new_conversation, woke) =
-        match conversations::find_unresolved(c, contact, msg.inbox_id)? {
+        match conversations::find_unresolved(c, contact, msg.inbox_id, identity)? {
             Some(row) => (row.id, false, row.status != ConversationStatus::Open),
             None => {
                 let last_agent = conversations::last_agent_of(c, contact)?;
@@ -242,6 +255,7 @@ fn write(
                         priority: 1,
                         skills: &plan.skills,
                         last_agent,
+                        identity,
                         now,
                     },
                 )?;
@@ -314,51 +328,52 @@ fn trusted(claim: &IdentityClaim) -> bool {
     claim.kind.per_inbox() || claim.verified
 }
 
+/// The contact a message belongs to, and the id of the per-inbox identity it came through.
 fn resolve_contact(
     c: &Connection,
     ring: &Keyring,
     msg: &InboundMessage,
     ids: &Ids,
     now: i64,
-) -> store::Result<ContactId> {
-    // The contact of the channel's own id, and the contact of a verified global id; and what
-    // each claim's identity row says now (its contact and whether it is verified).
-    let mut local: Option<ContactId> = None;
-    let mut global: Option<ContactId> = None;
-    let mut stored: Vec<Option<(ContactId, bool)>> = Vec::with_capacity(msg.identities.len());
+) -> store::Result<(ContactId, Option<i64>)> {
+    // The live contacts the trusted claims name (the channel's own ids first, then verified
+    // global ids), and what each claim's identity row says now.
+    let mut named: Vec<(ContactId, bool)> = Vec::new();
+    let mut stored: Vec<Option<identities::Found>> = Vec::with_capacity(msg.identities.len());
     for claim in &msg.identities {
         let found = if trusted(claim) {
             identities::find(c, ring, msg.inbox_id, claim)?
         } else {
             None
         };
-        stored.push(found.map(|f| (f.contact, f.verified)));
-        if let Some(live) = found.and_then(|f| f.live) {
-            if claim.kind.per_inbox() {
-                local.get_or_insert(live);
-            } else {
-                global.get_or_insert(live);
-            }
+        stored.push(found);
+        if let Some(live) = found.and_then(|f| f.live)
+            && !named.iter().any(|(x, _)| *x == live)
+        {
+            named.push((live, claim.kind.per_inbox()));
         }
     }
-    let contact = match (local, global) {
-        (Some(l), Some(g)) if l != g => {
-            // The same person, proven by a verified global identity: one contact, one timeline.
-            identities::merge(c, g, l, now)?;
-            let e = Entry::new(
-                &Actor::system(),
-                "contact.merge",
-                format!("contact:{}", g.0),
-            )
-            .details(serde_json::json!({
-                "merged": l.0, "into": g.0, "reason": "verified_identity",
-                "inbox_id": msg.inbox_id,
-            }));
-            audit_log::append(c, ring, now, &e)?;
-            g
+    // The same person, proven by verified identities: one contact, one timeline. A verified
+    // global identity's contact is kept (it may hold other channels' history).
+    named.sort_by_key(|(_, per_inbox)| *per_inbox);
+    let contact = match named.split_first() {
+        Some(((keep, _), others)) => {
+            for (other, _) in others {
+                identities::merge(c, *keep, *other, now)?;
+                let e = Entry::new(
+                    &Actor::system(),
+                    "contact.merge",
+                    format!("contact:{}", keep.0),
+                )
+                .details(serde_json::json!({
+                    "merged": other.0, "into": keep.0, "reason": "verified_identity",
+                    "inbox_id": msg.inbox_id,
+                }));
+                audit_log::append(c, ring, now, &e)?;
+            }
+            *keep
         }
-        (Some(x), _) | (None, Some(x)) => x,
-        (None, None) => {
+        None => {
             let profile = ContactDraft {
                 name: msg.profile.name.clone(),
                 phone: msg.profile.phone.clone(),
@@ -370,13 +385,20 @@ fn resolve_contact(
             ids.contact
         }
     };
+    let mut channel_identity = None;
     for ((claim, id), row) in msg.identities.iter().zip(&ids.identities).zip(&stored) {
+        if !trusted(claim) {
+            continue;
+        }
         // A returning customer's identities are already in place: no write.
-        let in_place = matches!(row, Some((owner, verified))
-            if *owner == contact && (*verified || !claim.verified));
-        if trusted(claim) && !in_place {
+        let in_place = matches!(row, Some(f)
+            if f.contact == contact && (f.verified || !claim.verified));
+        if !in_place {
             identities::attach(c, ring, *id, contact, msg.inbox_id, claim, now)?;
         }
+        if claim.kind.per_inbox() && channel_identity.is_none() {
+            channel_identity = Some(row.map_or(*id, |f| f.id));
+        }
     }
-    Ok(contact)
+    Ok((contact, channel_identity))
 }

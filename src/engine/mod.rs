@@ -90,11 +90,12 @@ impl Engine {
     /// `offline_grace_ms`: how long an agent whose last workspace socket closed still counts
     /// as present (`routing.offline_grace`).
     pub fn new(store: Arc<Store>, clock: SharedClock, offline_grace_ms: i64) -> Engine {
+        let started_at = clock.now_ms();
         Engine {
             store,
             clock,
             bus: Bus::new(BUS_CAPACITY),
-            presence: presence::Presence::default(),
+            presence: presence::Presence::new(started_at),
             inboxes: settings::Cache::default(),
             dispatch: Arc::new(Notify::new()),
             outbox_wake: Arc::new(Notify::new()),
@@ -126,19 +127,23 @@ impl Engine {
         if let Some(i) = self.inboxes.get(id) {
             return Ok(i);
         }
+        let seen = self.inboxes.generation();
         let row = self
             .store
             .read(move |c, ring| store::inboxes::get(c, ring, id))
             .await?
             .ok_or(Error::UnknownInbox(id))?;
-        Ok(self.inboxes.put(InboxInfo {
-            id,
-            settings: InboxSettings::parse_stored(id, &row.settings),
-            name: row.name,
-            channel: row.channel,
-            team_id: row.team_id,
-            disabled: row.disabled,
-        }))
+        Ok(self.inboxes.put(
+            InboxInfo {
+                id,
+                settings: InboxSettings::parse_stored(id, &row.settings),
+                name: row.name,
+                channel: row.channel,
+                team_id: row.team_id,
+                disabled: row.disabled,
+            },
+            seen,
+        ))
     }
 
     /// The inbox whose API token has this keyed digest (cached after the first lookup; the
@@ -147,13 +152,14 @@ impl Engine {
         if let Some(id) = self.inboxes.token(&digest) {
             return Ok(Some(id));
         }
+        let seen = self.inboxes.generation();
         let d = digest.clone();
         let found = self
             .store
             .read(move |c, _| store::inboxes::by_token(c, &d))
             .await?;
         if let Some(id) = found {
-            self.inboxes.put_token(digest, id);
+            self.inboxes.put_token(digest, id, seen);
         }
         Ok(found)
     }
@@ -163,6 +169,7 @@ impl Engine {
         if let Some(t) = self.inboxes.team(id) {
             return Ok(t);
         }
+        let seen = self.inboxes.generation();
         let json = self
             .store
             .read(move |c, _| store::inboxes::team_settings_of(c, id))
@@ -170,7 +177,7 @@ impl Engine {
         let parsed = json.map_or_else(TeamSettings::default, |j| {
             TeamSettings::parse_stored(id, &j)
         });
-        Ok(self.inboxes.put_team(id, parsed))
+        Ok(self.inboxes.put_team(id, parsed, seen))
     }
 
     /// Drop a cached team after its settings changed.

@@ -15,12 +15,22 @@ struct Conn {
     gone_since: Option<i64>,
 }
 
-#[derive(Default)]
 pub struct Presence {
     conns: Mutex<HashMap<i64, Conn>>,
+    /// When the process started: an agent not seen since counts as present for the grace
+    /// period (their browsers reconnect after a restart; routing must not take their
+    /// conversations away, nor tell every queued customer nobody is there, meanwhile).
+    started_at: i64,
 }
 
 impl Presence {
+    pub fn new(started_at: i64) -> Presence {
+        Presence {
+            conns: Mutex::new(HashMap::new()),
+            started_at,
+        }
+    }
+
     /// A socket of `user` opened; true when the user was not connected before.
     pub fn connect(&self, user: i64) -> bool {
         let Ok(mut m) = self.conns.lock() else {
@@ -63,7 +73,8 @@ impl Presence {
                 gone_since: Some(t),
                 ..
             }) => now - t < grace_ms,
-            _ => false,
+            Some(_) => false,
+            None => now - self.started_at < grace_ms,
         }
     }
 
@@ -95,7 +106,7 @@ mod tests {
 
     #[test]
     fn presence_survives_a_reload_within_the_grace_period() {
-        let p = Presence::default();
+        let p = Presence::new(-10_000);
         assert_eq!(p.effective(1, "online", 0, 1000), State::Offline);
         assert!(p.connect(1));
         assert!(!p.connect(1));
@@ -107,5 +118,15 @@ mod tests {
         assert_eq!(p.effective(1, "online", 1010, 1000), State::Offline);
         assert!(p.connect(1));
         assert_eq!(p.effective(1, "online", 5000, 1000), State::Online);
+    }
+
+    #[test]
+    fn after_a_restart_agents_count_as_present_until_the_grace_period_ends() {
+        let p = Presence::new(1_000);
+        assert_eq!(p.effective(7, "online", 1_500, 1000), State::Online);
+        assert_eq!(p.effective(7, "away", 1_500, 1000), State::Away);
+        assert_eq!(p.effective(7, "online", 2_000, 1000), State::Offline);
+        assert!(p.connect(7));
+        assert_eq!(p.effective(7, "online", 9_000, 1000), State::Online);
     }
 }

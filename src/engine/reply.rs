@@ -124,6 +124,11 @@ impl Engine {
                 if m.conversation_id != conversation || m.direction != Direction::Outgoing {
                     return Err(abort(Error::NotFound("message")));
                 }
+                if m.recalled {
+                    return Err(abort(Error::Conflict(
+                        "a recalled message cannot be sent again".into(),
+                    )));
+                }
                 if !outbox::requeue(c, message, now)? {
                     return Err(abort(Error::Conflict(
                         "only a failed message can be sent again".into(),

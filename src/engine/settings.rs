@@ -150,22 +150,42 @@ pub struct Cache {
     /// API token digest → inbox id (only tokens seen valid; a rotation forgets the inbox's).
     tokens: RwLock<HashMap<Vec<u8>, i64>>,
     teams: RwLock<HashMap<i64, Arc<TeamSettings>>>,
+    /// Bumped by every `forget*`: a value read from the database before a change is not
+    /// cached after it (the reader passes the generation it saw before reading).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Cache {
+    /// Take before reading the database; pass to the `put*` that caches what was read.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn current(&self, seen: u64) -> bool {
+        self.generation() == seen
+    }
+
+    fn bump(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
     pub fn get(&self, id: i64) -> Option<Arc<InboxInfo>> {
         self.inboxes.read().ok()?.get(&id).cloned()
     }
 
-    pub fn put(&self, info: InboxInfo) -> Arc<InboxInfo> {
+    pub fn put(&self, info: InboxInfo, seen: u64) -> Arc<InboxInfo> {
         let info = Arc::new(info);
-        if let Ok(mut m) = self.inboxes.write() {
+        if let Ok(mut m) = self.inboxes.write()
+            && self.current(seen)
+        {
             m.insert(info.id, info.clone());
         }
         info
     }
 
     pub fn forget(&self, id: i64) {
+        self.bump();
         if let Ok(mut m) = self.inboxes.write() {
             m.remove(&id);
         }
@@ -178,15 +198,18 @@ impl Cache {
         self.teams.read().ok()?.get(&id).cloned()
     }
 
-    pub fn put_team(&self, id: i64, settings: TeamSettings) -> Arc<TeamSettings> {
+    pub fn put_team(&self, id: i64, settings: TeamSettings, seen: u64) -> Arc<TeamSettings> {
         let s = Arc::new(settings);
-        if let Ok(mut m) = self.teams.write() {
+        if let Ok(mut m) = self.teams.write()
+            && self.current(seen)
+        {
             m.insert(id, s.clone());
         }
         s
     }
 
     pub fn forget_team(&self, id: i64) {
+        self.bump();
         if let Ok(mut m) = self.teams.write() {
             m.remove(&id);
         }
@@ -196,8 +219,10 @@ impl Cache {
         self.tokens.read().ok()?.get(digest).copied()
     }
 
-    pub fn put_token(&self, digest: Vec<u8>, inbox: i64) {
-        if let Ok(mut t) = self.tokens.write() {
+    pub fn put_token(&self, digest: Vec<u8>, inbox: i64, seen: u64) {
+        if let Ok(mut t) = self.tokens.write()
+            && self.current(seen)
+        {
             t.insert(digest, inbox);
         }
     }
@@ -227,5 +252,23 @@ mod tests {
             p.iter().any(|e| e.starts_with("sla.first_response_secs")),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn a_value_read_before_a_change_is_not_cached_after_it() {
+        let c = Cache::default();
+        let seen = c.generation();
+        // An administrator saves (and the cache forgets) while the old row is being read.
+        c.forget_team(7);
+        c.put_team(7, TeamSettings::default(), seen);
+        assert!(c.team(7).is_none());
+        c.put_token(vec![1], 3, seen);
+        assert!(c.token(&[1]).is_none());
+        // Read after the change: cached.
+        let seen = c.generation();
+        c.put_team(7, TeamSettings::default(), seen);
+        c.put_token(vec![1], 3, seen);
+        assert!(c.team(7).is_some());
+        assert_eq!(c.token(&[1]), Some(3));
     }
 }

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::caller::Caller;
 use super::conversations::{PageParams, acting, message_views};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use super::scoped::visible_contact;
 use super::views::{ContactView, Reveal};
 use crate::app::AppState;
@@ -381,6 +381,7 @@ pub async fn merge(
 ) -> Result<HttpResponse, ApiError> {
     let into = visible_contact(&state, &c, path.into_inner(), Permission::ContactsWrite).await?;
     let from = visible_contact(&state, &c, body.other_id, Permission::ContactsWrite).await?;
+    wholly_in_scope(&state, &c, &[into.id, from.id]).await?;
     state
         .engine
         .merge_contacts(&acting(&c), into.id, from.id)
@@ -409,9 +410,39 @@ pub async fn split(
     body: web::Json<SplitRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let contact = visible_contact(&state, &c, path.into_inner(), Permission::ContactsWrite).await?;
+    wholly_in_scope(&state, &c, &[contact.id]).await?;
     let new = state
         .engine
         .split_contact(&acting(&c), ContactId(contact.id.0), body.identity_id)
         .await?;
     Ok(HttpResponse::Created().json(SplitResponse { contact_id: new.0 }))
+}
+
+/// Merging or splitting moves every conversation of the contacts: the caller's scope must
+/// cover all of them, not only one (403 `forbidden`, audited, otherwise).
+async fn wholly_in_scope(state: &AppState, c: &Caller, ids: &[ContactId]) -> Result<(), ApiError> {
+    if matches!(c.scope(), crate::domain::access::Scope::All) {
+        return Ok(());
+    }
+    let (scope, ids_) = (c.scope().clone(), ids.to_vec());
+    let outside = state
+        .store
+        .read(move |conn, _| {
+            for id in ids_ {
+                if !contacts::contact_wholly_in_scope(conn, id, &scope)? {
+                    return Ok(Some(id));
+                }
+            }
+            Ok(None)
+        })
+        .await?;
+    let Some(id) = outside else { return Ok(()) };
+    let e = Entry::new(&c.actor, "access.denied", format!("contact:{}", id.0))
+        .outcome(crate::audit::Outcome::Denied)
+        .details(serde_json::json!({ "reason": "conversations_out_of_scope" }));
+    super::caller::audit(state, e).await?;
+    Err(ApiError::with_detail(
+        ErrorCode::Forbidden,
+        "the contact has conversations outside your data scope",
+    ))
 }

@@ -266,6 +266,15 @@ pub async fn update_team(
                     format!("routing: overflow_team_id: team {t} does not exist"),
                 )));
             }
+            if let Some(t) = overflow
+                && overflow_reaches(conn, t, id)?
+            {
+                return Err(crate::engine::abort(crate::engine::Error::Invalid(
+                    format!(
+                        "routing: overflow_team_id: team {t} already overflows back into this team"
+                    ),
+                )));
+            }
             if !inboxes::set_team_settings(conn, id, &json)? {
                 return Ok(false);
             }
@@ -281,4 +290,27 @@ pub async fn update_team(
     }
     state.engine.team_changed(id);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Whether following overflow teams from `start` arrives at `target` (a cycle if `target`
+/// then overflowed into `start`). Stops at the first repeat, so stored cycles cannot hang it.
+fn overflow_reaches(
+    conn: &rusqlite::Connection,
+    start: i64,
+    target: i64,
+) -> crate::store::Result<bool> {
+    let mut seen = std::collections::HashSet::new();
+    let mut at = Some(start);
+    while let Some(team) = at {
+        if team == target {
+            return Ok(true);
+        }
+        if !seen.insert(team) {
+            return Ok(false);
+        }
+        at = inboxes::team_settings_of(conn, team)?
+            .map(|s| crate::engine::settings::TeamSettings::parse_stored(team, &s))
+            .and_then(|s| s.routing.overflow_team_id);
+    }
+    Ok(false)
 }

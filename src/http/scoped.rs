@@ -38,7 +38,8 @@ pub(crate) async fn visible_conversation(
     Ok(conv)
 }
 
-/// Load a contact the caller may see (one of its conversations is in scope).
+/// Load a contact the caller may see (one of its conversations is in scope or assigned to
+/// them).
 pub(crate) async fn visible_contact(
     state: &AppState,
     c: &Caller,
@@ -47,14 +48,14 @@ pub(crate) async fn visible_contact(
 ) -> Result<crate::domain::Contact, ApiError> {
     let target = format!("contact:{id}");
     c.require(state, perm, &target).await?;
-    let scope = c.scope().clone();
+    let (scope, me) = (c.scope().clone(), c.user_id());
     let found = state
         .store
         .read(move |conn, ring| {
             let Some(contact) = contacts::get_contact(conn, ring, ContactId(id))? else {
                 return Ok(None);
             };
-            let visible = contacts::contact_in_scope(conn, ContactId(id), &scope)?;
+            let visible = contacts::contact_in_scope(conn, ContactId(id), &scope, me)?;
             Ok(Some((contact, visible)))
         })
         .await?;

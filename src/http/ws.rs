@@ -8,7 +8,8 @@
 //! re-checked periodically: a revoked or expired session closes the socket. The client may send
 //! `{"type":"typing","conversation_id":…,"typing":…}`, `{"type":"watch","conversation_id":…}` /
 //! `{"type":"unwatch",…}` (the conversation it shows, to receive its activity when someone else
-//! holds it) and `{"type":"ping"}`.
+//! holds it) and `{"type":"ping"}`. Typing and watch frames beyond 20 a second are dropped with
+//! `{"type":"error","code":"rate_limited"}` (each costs a database read).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,9 @@ pub struct WsParams {
 
 /// Frames sent per wake-up at most, so one busy socket does not starve the others.
 const BATCH: usize = 512;
+
+/// Typing/watch/unwatch frames a socket may send per second.
+const CLIENT_FRAMES_PER_SEC: u32 = 20;
 /// How often the socket pings and the session is re-checked.
 const HEARTBEAT: Duration = Duration::from_secs(25);
 const RESYNC: &str = r#"{"type":"resync"}"#;
@@ -98,6 +102,7 @@ pub async fn connect(
         engine: state.engine.clone(),
         store_idle_ms: state.config.auth.idle_timeout_ms(),
         state: state.clone(),
+        window: std::sync::Mutex::new((std::time::Instant::now(), 0)),
     };
     let q = q.into_inner();
     actix_web::rt::spawn(conn.run(session, stream, q.since, q.epoch));
@@ -113,6 +118,8 @@ struct Conn {
     engine: Arc<Engine>,
     store_idle_ms: i64,
     state: web::Data<AppState>,
+    /// Start of the current one-second window and the frames counted in it.
+    window: std::sync::Mutex<(std::time::Instant, u32)>,
 }
 
 #[derive(Deserialize)]
@@ -283,11 +290,32 @@ impl Conn {
         self.engine.presence_changed([self.user]);
     }
 
+    /// The session is still alive and the user's rights are what this connection was opened
+    /// with (a changed scope, role or a disabled account closes it; the client reconnects with
+    /// the rights it has now).
     async fn session_alive(&self) -> bool {
-        let (id, idle, now) = (self.session_id, self.store_idle_ms, self.engine.now());
+        let (id, idle, now, user) = (
+            self.session_id,
+            self.store_idle_ms,
+            self.engine.now(),
+            self.user,
+        );
+        let (scope, supervisor) = (self.scope.clone(), self.supervisor);
         self.state
             .store
-            .read(move |c, _| identity::session_alive(c, id, now, idle))
+            .read(move |c, _| {
+                if !identity::session_alive(c, id, now, idle)? {
+                    return Ok(false);
+                }
+                let Some(u) = identity::user(c, user)? else {
+                    return Ok(false);
+                };
+                let g = identity::grants(c, &u)?;
+                Ok(!u.disabled
+                    && g.permissions.contains(&Permission::ConversationsRead)
+                    && g.scope == scope
+                    && g.permissions.contains(&Permission::ConversationsAssign) == supervisor)
+            })
             .await
             .unwrap_or(false)
     }
@@ -305,6 +333,12 @@ impl Conn {
                 .await
                 .is_ok();
         };
+        if matches!(f.kind.as_str(), "typing" | "watch" | "unwatch") && !self.within_rate() {
+            return session
+                .text(r#"{"type":"error","code":"rate_limited"}"#)
+                .await
+                .is_ok();
+        }
         match f.kind.as_str() {
             "ping" => session.text(r#"{"type":"pong"}"#).await.is_ok(),
             "typing" => {
@@ -334,6 +368,18 @@ impl Conn {
                 .await
                 .is_ok(),
         }
+    }
+
+    /// Count a costly client frame; false when this second's allowance is spent.
+    fn within_rate(&self) -> bool {
+        let Ok(mut w) = self.window.lock() else {
+            return false;
+        };
+        if w.0.elapsed() >= Duration::from_secs(1) {
+            *w = (std::time::Instant::now(), 0);
+        }
+        w.1 += 1;
+        w.1 <= CLIENT_FRAMES_PER_SEC
     }
 
     /// A conversation this agent may see (in scope, or assigned to them).

@@ -67,9 +67,10 @@ pub async fn run(engine: Arc<Engine>, channels: Arc<Channels>, cfg: OutboxConfig
                     .await
                     .ok()
                     .flatten();
+                // Never spin: at least 50 ms between passes that found nothing to send.
                 let wait = next.map_or(Duration::from_secs(5), |t| {
                     Duration::from_millis(u64::try_from(t - engine.now()).unwrap_or(0))
-                        .min(Duration::from_secs(5))
+                        .clamp(Duration::from_millis(50), Duration::from_secs(5))
                 });
                 let _ = tokio::time::timeout(wait, engine.outbox_wake.notified()).await;
             }
@@ -96,8 +97,19 @@ pub async fn pass(
     let n = due.len();
     futures_util::stream::iter(due)
         .for_each_concurrent(cfg.concurrency.max(1), |row| async move {
+            let (id, attempts) = (row.id, row.attempts);
             if let Err(e) = deliver(engine, channels, cfg, row).await {
-                tracing::warn!(error = %e, "outbox delivery bookkeeping failed");
+                // The row must not stay due: back off like a failed send, so it neither spins
+                // nor holds the conversation's later replies for ever.
+                tracing::warn!(outbox_id = id, error = %e, "outbox delivery failed before sending");
+                let (now, retry) = (engine.now(), engine.now() + backoff_ms(cfg, attempts));
+                let reason = format!("internal error: {e}");
+                let _ = engine
+                    .store
+                    .write(move |c, _| {
+                        outbox::mark_attempt_failed(c, id, &reason, Some(retry), now)
+                    })
+                    .await;
             }
         })
         .await;
@@ -120,9 +132,15 @@ async fn deliver(
             };
             let conv = conversations::get(c, cid)?;
             let contact = conv.as_ref().map_or(ContactId(0), |r| r.contact_id);
+            // The account the customer wrote through (a merged contact may have several in
+            // this inbox), and the contact's global identities (phone, e-mail, unionid).
+            let through = conv.as_ref().and_then(|r| r.identity_id);
             let recipient: Vec<_> = identities::list(c, ring, contact)?
                 .into_iter()
-                .filter(|i| i.inbox_id.is_none_or(|x| x == iid))
+                .filter(|i| match i.inbox_id {
+                    None => true,
+                    Some(x) => x == iid && through.is_none_or(|t| t == i.id),
+                })
                 .collect();
             let atts = attachment_views(c, ring, &[mid.0])?;
             let creds = inboxes::get(c, ring, iid)?.map(|i| i.credentials);
@@ -140,7 +158,12 @@ async fn deliver(
         recipient,
     };
     let started = engine.now();
-    let result = if inbox.disabled {
+    let result = if out.message.recalled {
+        // Recalled while it waited: it is not sent at all.
+        Err(SendError::Permanent(
+            "recalled before it was delivered".into(),
+        ))
+    } else if inbox.disabled {
         Err(SendError::Retryable("the inbox is disabled".into()))
     } else {
         channels

@@ -201,12 +201,35 @@ pub fn list_conversations(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Whether the contact has a conversation within `scope`.
-pub fn contact_in_scope(conn: &Connection, contact: ContactId, scope: &Scope) -> Result<bool> {
+/// Whether the contact has a conversation within `scope` or assigned to `user` (an agent
+/// sees the customer of a conversation transferred to them from outside their scope).
+pub fn contact_in_scope(
+    conn: &Connection,
+    contact: ContactId,
+    scope: &Scope,
+    user: i64,
+) -> Result<bool> {
     let (all, inboxes, teams) = scope_args(scope);
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT EXISTS (SELECT 1 FROM conversations WHERE contact_id = ?4 AND {IN_SCOPE})"
+            "SELECT EXISTS (SELECT 1 FROM conversations WHERE contact_id = ?4
+                 AND ({IN_SCOPE} OR assignee_id = ?5))"
+        ))?
+        .query_row(params![all, inboxes, teams, contact.0, user], |r| r.get(0))?)
+}
+
+/// Whether every conversation of the contact is within `scope` (who may merge or split a
+/// contact changes all of its conversations).
+pub fn contact_wholly_in_scope(
+    conn: &Connection,
+    contact: ContactId,
+    scope: &Scope,
+) -> Result<bool> {
+    let (all, inboxes, teams) = scope_args(scope);
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT NOT EXISTS (SELECT 1 FROM conversations WHERE contact_id = ?4
+                 AND NOT {IN_SCOPE})"
         ))?
         .query_row(params![all, inboxes, teams, contact.0], |r| r.get(0))?)
 }

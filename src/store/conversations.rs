@@ -32,11 +32,15 @@ pub struct ConvRow {
     pub auto_replied: bool,
     pub last_activity_at: i64,
     pub created_at: i64,
+    /// The per-inbox identity the customer wrote through (replies go to it).
+    pub identity_id: Option<i64>,
+    /// When the current assignee got it.
+    pub assigned_at: Option<i64>,
 }
 
 const ROW_COLUMNS: &str = "id, contact_id, inbox_id, team_id, assignee_id, status, priority, \
      labels, waiting_since, first_response_at, queued_at, last_agent_id, alert, snoozed_until, \
-     auto_replied, last_activity_at, created_at";
+     auto_replied, last_activity_at, created_at, identity_id, assigned_at";
 
 fn conv_row(r: &Row<'_>) -> rusqlite::Result<ConvRow> {
     Ok(ConvRow {
@@ -58,6 +62,8 @@ fn conv_row(r: &Row<'_>) -> rusqlite::Result<ConvRow> {
         auto_replied: r.get(14)?,
         last_activity_at: r.get(15)?,
         created_at: r.get(16)?,
+        identity_id: r.get(17)?,
+        assigned_at: r.get(18)?,
     })
 }
 
@@ -70,20 +76,24 @@ pub fn get(conn: &Connection, id: ConversationId) -> Result<Option<ConvRow>> {
         .optional()?)
 }
 
-/// The contact's conversation in `inbox` that is not resolved (the newest), if any.
+/// The contact's conversation in `inbox` that is not resolved (the newest), if any, of the
+/// per-inbox identity `identity` (a conversation without one matches any): two accounts of one
+/// merged contact in the same inbox have conversations of their own.
 pub fn find_unresolved(
     conn: &Connection,
     contact: ContactId,
     inbox: i64,
+    identity: Option<i64>,
 ) -> Result<Option<ConvRow>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {ROW_COLUMNS} FROM conversations
              WHERE contact_id = ?1 AND inbox_id = ?2 AND status != 'resolved'
+               AND (?3 IS NULL OR identity_id IS NULL OR identity_id = ?3)
              -- `+id`: sort the contact's few rows, never walk the inbox in id order.
              ORDER BY +id DESC LIMIT 1"
         ))?
-        .query_row(params![contact.0, inbox], conv_row)
+        .query_row(params![contact.0, inbox, identity], conv_row)
         .optional()?)
 }
 
@@ -108,6 +118,8 @@ pub struct NewConversation<'a> {
     pub priority: i64,
     pub skills: &'a BTreeSet<String>,
     pub last_agent: Option<i64>,
+    /// The per-inbox identity the customer wrote through.
+    pub identity: Option<i64>,
     pub now: i64,
 }
 
@@ -115,8 +127,8 @@ pub fn create(conn: &Connection, n: &NewConversation<'_>) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO conversations (id, contact_id, status, created_at, updated_at, inbox_id,
                                     team_id, priority, skills, queued_at, last_activity_at,
-                                    last_agent_id)
-         VALUES (?1, ?2, 'open', ?3, ?3, ?4, ?5, ?6, ?7, ?3, ?3, ?8)",
+                                    last_agent_id, identity_id)
+         VALUES (?1, ?2, 'open', ?3, ?3, ?4, ?5, ?6, ?7, ?3, ?3, ?8, ?9)",
     )?
     .execute(params![
         n.id.0,
@@ -127,6 +139,7 @@ pub fn create(conn: &Connection, n: &NewConversation<'_>) -> Result<()> {
         n.priority,
         serde_json::to_string(n.skills).unwrap_or_else(|_| "[]".into()),
         n.last_agent,
+        n.identity,
     ])?;
     Ok(())
 }
@@ -170,6 +183,8 @@ pub fn after_reply(
         "UPDATE conversations SET last_activity_at = ?3, last_message_id = ?2, updated_at = ?3,
              first_response_at = coalesce(first_response_at, ?3), waiting_since = NULL,
              alert = NULL, assignee_id = coalesce(assignee_id, ?4),
+             assigned_at = CASE WHEN assignee_id IS NULL AND ?4 IS NOT NULL THEN ?3
+                                ELSE assigned_at END,
              queued_at = CASE WHEN coalesce(assignee_id, ?4) IS NULL THEN queued_at END,
              last_agent_id = coalesce(?4, last_agent_id)
          WHERE id = ?1",
@@ -212,6 +227,7 @@ pub fn set_assignee(
             "UPDATE conversations SET
                  last_agent_id = coalesce(assignee_id, last_agent_id),
                  assignee_id = ?2, updated_at = ?3,
+                 assigned_at = CASE WHEN ?2 IS NULL THEN NULL ELSE ?3 END,
                  queued_at = CASE WHEN ?2 IS NULL THEN ?3 END
              WHERE id = ?1 AND (NOT ?4 OR assignee_id IS NULL) AND status != 'resolved'",
         )?
@@ -240,7 +256,6 @@ pub fn set_status(
     let resolved = status == ConversationStatus::Resolved;
     conn.prepare_cached(
         "UPDATE conversations SET status = ?2, snoozed_until = ?3, updated_at = ?4,
-             last_activity_at = ?4,
              resolved_at = CASE WHEN ?5 THEN ?4 END,
              waiting_since = CASE WHEN ?5 THEN NULL ELSE waiting_since END,
              alert = CASE WHEN ?5 THEN NULL ELSE alert END,
@@ -344,9 +359,10 @@ fn summary_select(personal: bool) -> String {
         "SELECT c.id, c.contact_id, c.inbox_id, c.team_id, c.assignee_id,
         c.status, c.priority, c.labels, c.waiting_since, c.first_response_at, c.queued_at,
         c.last_agent_id, c.alert, c.snoozed_until, c.auto_replied, c.last_activity_at,
-        c.created_at, ct.name, ct.vip, i.name, i.channel,
+        c.created_at, c.identity_id, c.assigned_at, ct.name, ct.vip, i.name, i.channel,
         CASE WHEN u.display_name != '' THEN u.display_name ELSE u.username END,
-        c.last_message_id, m.direction, m.kind, m.body, {pinned}, {unread}, c.updated_at
+        c.last_message_id, m.direction, m.kind, CASE WHEN m.recalled_at IS NULL THEN m.body END,
+        {pinned}, {unread}, c.updated_at
     FROM conversations c
     JOIN contacts ct ON ct.id = c.contact_id
     LEFT JOIN inboxes i ON i.id = c.inbox_id
@@ -357,22 +373,27 @@ fn summary_select(personal: bool) -> String {
 }
 
 fn summary_row(ring: &Keyring, r: &Row<'_>) -> Result<Summary> {
-    // Columns 0..=16 are the conversation row (see `summary_select`).
+    // Columns 0..=18 are the conversation row (see `summary_select`).
     let row = conv_row(r)?;
-    let contact_ct: Option<Vec<u8>> = r.get(17)?;
+    let contact_ct: Option<Vec<u8>> = r.get(19)?;
     let contact_name = match contact_ct {
         Some(ct) => {
             Some(ring.decrypt_string(FieldRef::new("contacts", "name", row.contact_id.0), &ct)?)
         }
         None => None,
     };
-    let last_id: Option<i64> = r.get(22)?;
-    let last_message = match (last_id, r.get::<_, Option<Vec<u8>>>(25)?) {
-        (Some(mid), Some(ct)) => {
-            let body = ring.decrypt_string(FieldRef::new("messages", "body", mid), &ct)?;
+    let last_id: Option<i64> = r.get(24)?;
+    let direction = r.get::<_, Option<String>>(25)?;
+    let last_message = match (last_id, direction) {
+        (Some(mid), Some(direction)) => {
+            // A recalled message is listed, without its text.
+            let body = match r.get::<_, Option<Vec<u8>>>(27)? {
+                Some(ct) => ring.decrypt_string(FieldRef::new("messages", "body", mid), &ct)?,
+                None => String::new(),
+            };
             Some((
-                Direction::parse(&r.get::<_, String>(23)?).unwrap_or(Direction::System),
-                MessageKind::parse(&r.get::<_, String>(24)?).unwrap_or(MessageKind::Text),
+                Direction::parse(&direction).unwrap_or(Direction::System),
+                MessageKind::parse(&r.get::<_, String>(26)?).unwrap_or(MessageKind::Text),
                 body,
             ))
         }
@@ -380,16 +401,16 @@ fn summary_row(ring: &Keyring, r: &Row<'_>) -> Result<Summary> {
     };
     Ok(Summary {
         contact_name,
-        vip: r.get(18)?,
-        inbox_name: r.get(19)?,
-        channel: r.get(20)?,
-        assignee_name: r.get(21)?,
+        vip: r.get(20)?,
+        inbox_name: r.get(21)?,
+        channel: r.get(22)?,
+        assignee_name: r.get(23)?,
         last_activity_at: row.last_activity_at,
         last_message,
-        pinned: r.get(26)?,
-        unread: r.get(27)?,
+        pinned: r.get(28)?,
+        unread: r.get(29)?,
         created_at: row.created_at,
-        updated_at: r.get(28)?,
+        updated_at: r.get(30)?,
         row,
     })
 }
@@ -598,36 +619,39 @@ pub fn queued(conn: &Connection) -> Result<Vec<QueuedRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Conversations whose customer waits for a reply: (id, inbox, assignee, waiting since, first
-/// response given, current alert).
-pub type WaitingRow = (
-    ConversationId,
-    Option<i64>,
-    Option<i64>,
-    i64,
-    bool,
-    Option<String>,
-);
+/// An open conversation whose customer waits for a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingRow {
+    pub id: ConversationId,
+    pub inbox_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub waiting_since: i64,
+    /// An agent has answered before (the next-response threshold applies).
+    pub answered: bool,
+    pub alert: Option<String>,
+    pub assigned_at: Option<i64>,
+}
 
 pub fn awaiting_reply(conn: &Connection) -> Result<Vec<WaitingRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, inbox_id, assignee_id, waiting_since, first_response_at IS NOT NULL, alert
+        "SELECT id, inbox_id, assignee_id, waiting_since, first_response_at IS NOT NULL, alert,
+                assigned_at
          FROM conversations WHERE status = 'open' AND waiting_since IS NOT NULL",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok((
-            ConversationId(r.get(0)?),
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-        ))
+        Ok(WaitingRow {
+            id: ConversationId(r.get(0)?),
+            inbox_id: r.get(1)?,
+            assignee_id: r.get(2)?,
+            waiting_since: r.get(3)?,
+            answered: r.get(4)?,
+            alert: r.get(5)?,
+            assigned_at: r.get(6)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Snoozed conversations due to wake up at `now`.
 pub fn snoozed_due(conn: &Connection, now: i64) -> Result<Vec<ConversationId>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ?1",

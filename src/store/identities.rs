@@ -214,11 +214,20 @@ pub fn split(conn: &Connection, identity: &Identity, to: ContactId, now: i64) ->
     conn.prepare_cached("UPDATE contact_identities SET contact_id = ?1 WHERE id = ?2")?
         .execute(params![to.0, identity.id])?;
     if let (true, Some(inbox)) = (identity.kind.per_inbox(), identity.inbox_id) {
+        // The conversations that came through this identity; older ones (recorded without
+        // their identity) by the identity's inbox.
         conn.prepare_cached(
             "UPDATE conversations SET contact_id = ?1, updated_at = ?4
-             WHERE contact_id = ?2 AND inbox_id = ?3",
+             WHERE contact_id = ?2 AND inbox_id = ?3
+               AND (identity_id = ?5 OR identity_id IS NULL)",
         )?
-        .execute(params![to.0, identity.contact_id.0, inbox, now])?;
+        .execute(params![
+            to.0,
+            identity.contact_id.0,
+            inbox,
+            now,
+            identity.id
+        ])?;
     }
     Ok(())
 }

@@ -293,7 +293,18 @@ ALTER TABLE conversations ADD COLUMN alert TEXT
     CHECK (alert IS NULL OR alert IN ('first_response', 'next_response'));
 ALTER TABLE conversations ADD COLUMN last_agent_id INTEGER;
 ALTER TABLE conversations ADD COLUMN auto_replied INTEGER NOT NULL DEFAULT 0;
+-- The per-inbox identity (external id, openid, visitor…) the customer wrote through: replies go
+-- to it, and another account of the same (merged) contact gets a conversation of its own.
+ALTER TABLE conversations ADD COLUMN identity_id INTEGER;
+-- When the current assignee got it (reply-time re-routing counts from then).
+ALTER TABLE conversations ADD COLUMN assigned_at INTEGER;
 CREATE INDEX conversations_assignee ON conversations (assignee_id, status);
+-- What routing reads on every pass or tick, without scanning resolved history.
+CREATE INDEX conversations_load ON conversations (assignee_id)
+    WHERE status IN ('open', 'pending') AND assignee_id IS NOT NULL;
+CREATE INDEX conversations_waiting ON conversations (waiting_since)
+    WHERE status = 'open' AND waiting_since IS NOT NULL;
+CREATE INDEX conversations_snoozed ON conversations (snoozed_until) WHERE status = 'snoozed';
 CREATE INDEX conversations_contact_inbox ON conversations (contact_id, inbox_id, status);
 
 ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'

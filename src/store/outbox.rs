@@ -58,10 +58,16 @@ pub fn due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<OutboxRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// When the next pending row becomes due, if any.
+/// When the next sendable row becomes due, if any: only the oldest pending row of each
+/// conversation counts (a newer reply waits behind it however due it is).
 pub fn next_due_at(conn: &Connection) -> Result<Option<i64>> {
     Ok(conn
-        .prepare_cached("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'")?
+        .prepare_cached(
+            "SELECT min(o.next_attempt_at) FROM outbox o
+             WHERE o.state = 'pending'
+               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.conversation_id = o.conversation_id
+                               AND p.state = 'pending' AND p.id < o.id)",
+        )?
         .query_row([], |r| r.get(0))?)
 }
 

@@ -198,7 +198,8 @@ fn run_batch(conn: &mut Connection, batch: &mut Vec<JobFn>, metrics: &WriterMetr
             return;
         }
     };
-    for job in batch.drain(..) {
+    let mut jobs = batch.drain(..);
+    for job in jobs.by_ref() {
         // Cached statements: a savepoint costs two prepared steps per job, no parsing.
         if let Err(e) = tx
             .prepare_cached("SAVEPOINT job")
@@ -220,7 +221,27 @@ fn run_batch(conn: &mut Connection, batch: &mut Vec<JobFn>, metrics: &WriterMetr
             tracing::error!(error = %e, "savepoint end failed");
         }
         completions.push(completion);
+        // After some errors (disk full, I/O error, out of memory) SQLite rolls the whole
+        // transaction back by itself: nothing of this batch is written, and a later job must
+        // not run outside it (its RELEASE would commit it alone).
+        if tx.is_autocommit() {
+            let e = rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("the transaction was rolled back by SQLite (disk full or I/O error?)".into()),
+            );
+            tracing::error!(
+                jobs = completions.len(),
+                "write transaction rolled back by SQLite"
+            );
+            for job in jobs.by_ref() {
+                let (_, c) = job(Err(&e));
+                completions.push(c);
+            }
+            completions.into_iter().for_each(|c| c(Some(&e)));
+            return;
+        }
     }
+    drop(jobs);
     let commit = tx.commit();
     metrics
         .commit_seconds

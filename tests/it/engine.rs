@@ -90,6 +90,18 @@ fn ingest_stores_once_acknowledges_with_ids_and_refuses_bad_input_with_stable_co
             "validation_failed",
         ),
         (
+            json!({"contact": {"id": "c", "phone": "1".repeat(33)}, "body": "x"}),
+            "token",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            json!({"contact": {"id": "c", "name": "名".repeat(101)}, "body": "x"}),
+            "token",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
             json!({"contact": {"id": "c"}, "body": "x", "extra": 1}),
             "token",
             StatusCode::BAD_REQUEST,
@@ -636,6 +648,26 @@ fn team_keyword_rules_apply_and_overflow_targets_are_checked() {
         })
         .unwrap();
     assert_eq!(skills, r#"["installments"]"#);
+    // 信用卡 now overflows into 贷款, so 贷款 may not overflow back (nor via a third team).
+    let (s, v) = d.call(
+        "PUT",
+        &format!("/api/v1/teams/{loans}/settings"),
+        Some(json!({"settings": {"routing": {"overflow_team_id": cards}}})),
+    );
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v.to_string().contains("overflows back"), "{v}");
+    let third = team(&app, "理财");
+    d.ok(
+        "PUT",
+        &format!("/api/v1/teams/{loans}/settings"),
+        Some(json!({"settings": {"routing": {"overflow_team_id": third}}})),
+    );
+    let (s, _) = d.call(
+        "PUT",
+        &format!("/api/v1/teams/{third}/settings"),
+        Some(json!({"settings": {"routing": {"overflow_team_id": cards}}})),
+    );
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[test]

@@ -140,4 +140,13 @@ fn typing_reaches_the_other_agents_who_see_the_conversation_and_no_one_else() {
     s1.send(json!({"type": "launch_missiles"}));
     let e = s1.until(Duration::from_secs(10), |f| f["type"] == "error");
     assert_eq!(e.last().unwrap()["code"], "bad_request");
+    // A flood of typing frames is cut off at the per-second allowance; the socket stays open.
+    for _ in 0..60 {
+        s1.send(json!({"type": "typing", "conversation_id": conv, "typing": true}));
+    }
+    let e = s1.until(Duration::from_secs(10), |f| f["type"] == "error");
+    assert_eq!(e.last().unwrap()["code"], "rate_limited");
+    std::thread::sleep(Duration::from_millis(1100));
+    s1.send(json!({"type": "ping"}));
+    s1.until(Duration::from_secs(10), |f| f["type"] == "pong");
 }
