@@ -18,9 +18,21 @@ import type { Id, Millis } from './types'
 export const ROUTING_MODES = ['round_robin', 'least_load'] as const
 export type RoutingMode = (typeof ROUTING_MODES)[number]
 
-/** A conversation whose first message contains any keyword (ignoring case) requires `skill`. */
+/**
+ * A new conversation requires `skill` when any condition holds: a keyword occurs in the customer's
+ * first message (ignoring case), the page the customer writes from contains one of `pages`
+ * (ignoring case), or the customer's language or region is listed. Page, language and region come
+ * from the channel (the open API channel's `context`). A rule needs at least one entry in one of
+ * the four lists; each list at most 100 entries of 1–100 characters; `skill` 1–40 characters.
+ */
 export interface SkillRule {
   keywords: string[]
+  /** Parts of the page URL (`/loans/`, `credit-card`). */
+  pages: string[]
+  /** BCP 47 language tags (`en`, `zh-HK`); `en` also matches `en-GB`, case ignored. */
+  languages: string[]
+  /** Regions as the channel names them (`广东`, `HK`), matched exactly ignoring case. */
+  regions: string[]
   skill: string
 }
 

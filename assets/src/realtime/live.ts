@@ -1,7 +1,8 @@
 /**
  * The workspace's one realtime connection, shared by every view of the tab, and what it does on
  * its own while the agent is anywhere in the workspace: the sound and desktop notification for a
- * new conversation, an assignment to me and a mention of me, and the agent's own presence (load).
+ * new conversation, an assignment to me, a mention of me and a customer of mine (or of my queue)
+ * waiting past the reply-time limit, and the agent's own presence (load).
  *
  * The workspace frame starts it for users with `conversations:read` and stops it when it goes
  * away (sign-out, session end). Views subscribe with `liveSocket().on(…)`.
@@ -13,7 +14,7 @@ import { presenceAgent, type MyAgent } from '../api/workspace-types'
 import { workspaceApi } from '../api/workspace'
 import { shortId } from '../views/conversations/useWsLabels'
 import { i18n } from '../i18n'
-import { AssignmentMemory, attentionForConversation, attentionForMention } from './attention'
+import { AlertMemory, AssignmentMemory, attentionForConversation, attentionForMention } from './attention'
 import { showDesktopNotification } from './desktop'
 import { soundMuted } from './preferences'
 import { playChime, unlockAudio } from './sound'
@@ -63,6 +64,7 @@ const TITLE_KEYS: Record<AttentionKind, string> = {
   new_conversation: 'ws.notify.newConversation',
   assigned: 'ws.notify.assigned',
   mention: 'ws.notify.mention',
+  overdue: 'ws.notify.overdue',
 }
 
 function attend(kind: AttentionKind, conversationId: Id, who: string, options: LiveOptions): void {
@@ -82,18 +84,30 @@ export function startLive(options: LiveOptions): void {
   const s = liveSocket()
   stopWatching()
   const memory = new AssignmentMemory()
+  const alerts = new AlertMemory()
   const seed = (): void => {
     workspaceApi
       .conversations({ view: 'mine', status: 'open', limit: 100 })
-      .then((rows) => memory.remember(rows))
+      .then((rows) => {
+        memory.remember(rows)
+        alerts.remember(rows)
+      })
       .catch(() => {
         // Without the seed an update of an old conversation of mine may ring once: harmless.
+      })
+    // The queue's alerts too, longest waits (the likely overdue ones) first, so that an update of
+    // a conversation already overdue when the page opened does not ring as a new alert.
+    workspaceApi
+      .conversations({ view: 'unassigned', status: 'open', sort: 'waiting', limit: 200 })
+      .then((rows) => alerts.remember(rows))
+      .catch(() => {
+        // As above: at worst an old alert rings once.
       })
   }
   const onConversation =
     (type: 'conversation.created' | 'conversation.updated') =>
     (data: Parameters<typeof attentionForConversation>[1]): void => {
-      const attention = attentionForConversation(type, data, options.me, memory)
+      const attention = attentionForConversation(type, data, options.me, memory, alerts)
       if (attention !== null) {
         const who = data.contact.name ?? i18n.global.t('ws.contact.anonymous', { id: shortId(data.contact.id) })
         attend(attention.kind, attention.conversationId, who, options)

@@ -18,11 +18,12 @@ export function unlockAudio(): void {
   }
 }
 
-/** Notes (Hz) of each chime: rising for new work, a double tap for mentions. */
+/** Notes (Hz) of each chime: rising for new work, a double tap for mentions, falling for a wait. */
 const CHIMES: Record<AttentionKind, readonly number[]> = {
   new_conversation: [660, 880],
   assigned: [523, 784],
   mention: [880, 880],
+  overdue: [784, 659, 523],
 }
 
 const NOTE_S = 0.12

@@ -88,6 +88,7 @@ export default {
     newConversation: 'A new conversation is waiting',
     assigned: 'A conversation was assigned to you',
     mention: 'A colleague mentioned you in a note',
+    overdue: 'A customer has waited too long for a reply',
   },
   list: {
     title: 'Conversations',

@@ -88,6 +88,7 @@ export default {
     newConversation: '有新的会话待接入',
     assigned: '有会话分配给您',
     mention: '有同事在备注中提到了您',
+    overdue: '客户等待回复已超时',
   },
   list: {
     title: '会话列表',

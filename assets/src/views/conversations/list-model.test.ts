@@ -12,6 +12,7 @@ import {
   markReadLocally,
   matchesFilter,
   mergeEvent,
+  mergeFreshPage,
   neighbourId,
   previewOf,
   setPinnedLocally,
@@ -186,6 +187,38 @@ describe('realtime updates', () => {
   it('appends pages without duplicates', () => {
     const rows = [row(9), row(5)]
     expect(ids(appendPage(rows, [row(5), row(4), row(3)], 'activity'))).toEqual([9, 5, 4, 3])
+  })
+})
+
+describe('quiet refresh', () => {
+  it('replaces the first page with the fresh one: new previews in, rows gone out', () => {
+    const loaded = [row(9), row(8), row(7), row(6)]
+    const page = [
+      row(10),
+      row(8, { last_message: { direction: 'incoming', kind: 'text', preview: '新消息' }, unread: 2 }),
+      row(6),
+    ]
+    const merged = mergeFreshPage(loaded, page, 'activity', true)
+    expect(ids(merged)).toEqual([10, 8, 6])
+    expect(merged[1]?.last_message?.preview).toBe('新消息')
+    expect(merged[1]?.unread).toBe(2)
+  })
+
+  it('keeps the older pages loaded by scrolling when the fresh page is full', () => {
+    // Loaded: 9…3 (two pages); fresh first page 11, 9, 6: 11 and 6 are new, 8 and 7 left the
+    // list; 5, 4, 3 sort below the page and stay (what happened to them shows on scrolling).
+    const loaded = [row(9), row(8), row(7), row(5), row(4), row(3)]
+    const page = [row(11), row(9), row(6)]
+    expect(ids(mergeFreshPage(loaded, page, 'activity', false))).toEqual([11, 9, 6, 5, 4, 3])
+    // A row of an older page that moved up comes with the fresh page, once.
+    const moved = [row(5, { last_activity_at: 20_000 }), row(9), row(8)]
+    expect(ids(mergeFreshPage(loaded, moved, 'activity', false))).toEqual([5, 9, 8, 7, 4, 3])
+  })
+
+  it('takes an empty answer as an empty list, and follows the sort', () => {
+    expect(mergeFreshPage([row(1), row(2)], [], 'activity', true)).toEqual([])
+    const waiting = [row(1, { waiting_since: 50 }), row(2, { waiting_since: 10 }), row(3)]
+    expect(ids(mergeFreshPage([], waiting, 'waiting', true))).toEqual([2, 1, 3])
   })
 })
 

@@ -169,6 +169,27 @@ export function appendPage(
 }
 
 /**
+ * A fresh first page merged into the loaded rows (the quiet refresh of a list the socket does not
+ * keep current). The page's rows replace theirs. A loaded row that sorts within the page but is
+ * missing from it has left the list (claimed, resolved, moved down) and goes; rows sorting after
+ * the page's last row — older pages loaded by scrolling — stay as they are. A page that is not
+ * full (`complete`) is the whole list.
+ */
+export function mergeFreshPage(
+  rows: readonly ConversationView[],
+  page: readonly ConversationView[],
+  sort: ListSort,
+  complete: boolean,
+): ConversationView[] {
+  const fresh = sortConversations(page, sort)
+  const last = fresh[fresh.length - 1]
+  if (complete || last === undefined) return fresh
+  const seen = new Set(fresh.map((r) => r.id))
+  const older = rows.filter((r) => !seen.has(r.id) && compareConversations(r, last, sort) > 0)
+  return sortConversations([...fresh, ...older], sort)
+}
+
+/**
  * A new message: the row's preview and activity follow it, and an incoming message counts as
  * unread unless the agent is looking at that conversation right now.
  */

@@ -19,7 +19,7 @@ const storedSettings: InboxSettings = {
   routing: {
     mode: 'round_robin',
     sticky: true,
-    skills: [{ keywords: ['贷款'], skill: 'loans' }],
+    skills: [{ keywords: ['贷款'], pages: ['/loans/'], languages: ['zh-HK'], regions: ['HK'], skill: 'loans' }],
     overflow_team_id: 4,
     overflow_after_secs: 300,
     skill_fallback_after_secs: null,

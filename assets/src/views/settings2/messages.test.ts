@@ -8,6 +8,7 @@ import { AGENT_STATUSES, CHANNEL_KINDS, CREATABLE_CHANNELS, ROUTING_MODES } from
 import { ALERTS, PRIORITIES } from '../supervisor/supervisor'
 import { DURATION_UNITS } from './duration'
 import { INBOX_TABS } from './inbox-form'
+import { RULE_CONDITIONS } from './routing-form'
 
 function get(messages: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>(
@@ -31,6 +32,7 @@ describe('settings2 messages', () => {
       ...INBOX_TABS.map((tab) => `inboxes.tabs.${tab}`),
       ...ROUTING_MODES.map((m) => `routing.modes.${m}`),
       ...ROUTING_MODES.map((m) => `routing.modeHints.${m}`),
+      ...RULE_CONDITIONS.flatMap((c) => ['conditions', 'conditionHints', 'conditionPlaceholders'].map((g) => `routing.${g}.${c}`)),
       ...AGENT_STATUSES.map((s) => `agents.statuses.${s}`),
       ...PRIORITIES.map((p) => `supervisor.priorities.${p}`),
       ...ALERTS.map((a) => `supervisor.alerts.${a}`),

@@ -6,20 +6,33 @@ import {
   DEFAULT_SKILL_FALLBACK_SECS,
   MAX_ROUTING_SECS,
   MAX_SKILL_CHARS,
+  MAX_KEYWORD_CHARS,
+  MAX_KEYWORDS,
+  RULE_CONDITIONS,
+  emptyRule,
   formToRouting,
   normaliseKeywords,
+  normaliseLanguages,
   routingToForm,
   skillsOfRules,
   validateRouting,
   type RoutingForm,
+  type SkillRuleRow,
 } from './routing-form'
 import { MAX_SKILL_LENGTH } from './agents'
 
-// The documented example of `RoutingSettings` (src/engine/routing/policy.rs).
+// A rule row with only the given parts.
+const row = (part: Partial<SkillRuleRow>): SkillRuleRow => ({ ...emptyRule(), ...part })
+
+// The documented example of `RoutingSettings` (src/engine/routing/policy.rs), with a rule of
+// each kind (docs/workspace-api.md), every key present as `GET` answers it.
 const serverExample: RoutingSettings = {
   mode: 'round_robin',
   sticky: true,
-  skills: [{ keywords: ['贷款'], skill: 'loans' }],
+  skills: [
+    { keywords: ['贷款'], pages: [], languages: [], regions: [], skill: 'loans' },
+    { keywords: [], pages: ['/credit-card/'], languages: ['en'], regions: ['HK'], skill: 'cards-en' },
+  ],
   overflow_team_id: null,
   overflow_after_secs: 300,
   skill_fallback_after_secs: 120,
@@ -57,7 +70,11 @@ describe('routing ⇄ form', () => {
   })
 
   it('sends exactly the keys the server accepts', () => {
-    expect(Object.keys(formToRouting(routingToForm(serverExample))).sort()).toEqual([...SERVER_KEYS].sort())
+    const sent = formToRouting(routingToForm(serverExample))
+    expect(Object.keys(sent).sort()).toEqual([...SERVER_KEYS].sort())
+    for (const rule of sent.skills) {
+      expect(Object.keys(rule).sort()).toEqual(['keywords', 'languages', 'pages', 'regions', 'skill'])
+    }
     const withStranger = { ...serverExample, future_option: 7 } as Partial<RoutingSettings>
     expect(Object.keys(formToRouting(routingToForm(withStranger)))).not.toContain('future_option')
   })
@@ -95,25 +112,44 @@ describe('routing ⇄ form', () => {
     expect(formToRouting({ ...form, skillFallbackEnabled: false }).skill_fallback_after_secs).toBeNull()
   })
 
-  it('drops empty rule rows and tidies keywords and skills', () => {
+  it('reads rules stored before pages, languages and regions existed, and sends every list', () => {
+    const old = { ...serverExample, skills: [{ keywords: ['贷款'], skill: 'loans' }] } as unknown as RoutingSettings
+    const form = routingToForm(old)
+    expect(form.skills).toEqual([row({ keywords: ['贷款'], skill: 'loans' })])
+    expect(formToRouting(form).skills).toEqual([
+      { keywords: ['贷款'], pages: [], languages: [], regions: [], skill: 'loans' },
+    ])
+    const broken = { ...serverExample, skills: [{ keywords: ['a', 3], pages: 'x', languages: [null, 'en'], skill: 's' }] }
+    expect(routingToForm(broken as unknown as RoutingSettings).skills).toEqual([
+      row({ keywords: ['a'], languages: ['en'], skill: 's' }),
+    ])
+  })
+
+  it('drops empty rule rows and tidies every list and the skill', () => {
     const form: RoutingForm = {
       ...routingToForm(serverExample),
       skills: [
-        { keywords: [' 贷款 ', '贷款', '', '房贷'], skill: ' loans ' },
-        { keywords: [], skill: '  ' },
+        row({ keywords: [' 贷款 ', '贷款', '', '房贷'], skill: ' loans ' }),
+        row({ keywords: [' '], pages: [' '], skill: '  ' }),
+        row({
+          pages: [' /Loans/ ', '/loans/'],
+          languages: ['zh_HK', 'ZH-hk', ' en '],
+          regions: ['HK', 'hk', '广东'],
+          skill: 'cards',
+        }),
       ],
     }
-    expect(formToRouting(form).skills).toEqual([{ keywords: ['贷款', '房贷'], skill: 'loans' }])
+    expect(formToRouting(form).skills).toEqual([
+      { keywords: ['贷款', '房贷'], pages: [], languages: [], regions: [], skill: 'loans' },
+      { keywords: [], pages: ['/Loans/'], languages: ['zh-HK', 'en'], regions: ['HK', '广东'], skill: 'cards' },
+    ])
   })
 
   it('normalises keywords case-insensitively in typed order', () => {
     expect(normaliseKeywords(['VIP', 'vip', ' card ', ''])).toEqual(['VIP', 'card'])
+    expect(normaliseLanguages(['en_GB', 'en-gb', ' zh ', ''])).toEqual(['en-GB', 'zh'])
     expect(
-      skillsOfRules([
-        { keywords: [], skill: 'b' },
-        { keywords: [], skill: 'a' },
-        { keywords: [], skill: 'b' },
-      ]),
+      skillsOfRules([row({ skill: 'b' }), row({ skill: 'a' }), row({ skill: 'b' })]),
     ).toEqual(['a', 'b'])
   })
 })
@@ -126,42 +162,69 @@ describe('validateRouting (mirrors RoutingSettings::validate)', () => {
     expect(validateRouting(routingToForm({}))).toEqual([])
   })
 
-  it('needs both keywords and a skill in a started rule', () => {
+  it('needs a condition of any kind and a skill in a started rule', () => {
     const form = {
       ...base,
       skills: [
-        { keywords: ['a'], skill: '' },
-        { keywords: [], skill: 'x' },
-        { keywords: [], skill: '' },
+        row({ keywords: ['a'] }),
+        row({ skill: 'x' }),
+        row({}),
+        row({ keywords: [' '], pages: [''], skill: 'y' }),
       ],
     }
     expect(validateRouting(form)).toEqual([
       { code: 'skill_required', field: 'skills', index: 0 },
-      { code: 'keywords_required', field: 'skills', index: 1 },
+      { code: 'condition_required', field: 'skills', index: 1 },
+      { code: 'condition_required', field: 'skills', index: 3 },
     ])
+    // A page, a language or a region alone is a condition.
+    for (const only of [{ pages: ['/loans/'] }, { languages: ['en'] }, { regions: ['HK'] }]) {
+      expect(validateRouting({ ...base, skills: [row({ ...only, skill: 's' })] })).toEqual([])
+    }
   })
 
   it('takes keywords of 100 and skills of 40 characters, counted as the server does', () => {
-    const ok = { ...base, skills: [{ keywords: ['贷'.repeat(100)], skill: '信'.repeat(40) }] }
+    const ok = { ...base, skills: [row({ keywords: ['贷'.repeat(100)], skill: '信'.repeat(40) })] }
     expect(validateRouting(ok)).toEqual([])
     expect(MAX_SKILL_CHARS).toBe(MAX_SKILL_LENGTH)
-    const longKeyword = { ...base, skills: [{ keywords: ['k'.repeat(101)], skill: 's' }] }
+    const longKeyword = { ...base, skills: [row({ keywords: ['k'.repeat(101)], skill: 's' })] }
     expect(validateRouting(longKeyword)).toEqual([{ code: 'keyword_too_long', field: 'skills', index: 0 }])
-    const longSkill = { ...base, skills: [{ keywords: ['k'], skill: '信'.repeat(41) }] }
+    const longSkill = { ...base, skills: [row({ keywords: ['k'], skill: '信'.repeat(41) })] }
     expect(validateRouting(longSkill)).toEqual([{ code: 'skill_too_long', field: 'skills', index: 0 }])
-    const both = { ...base, skills: [{ keywords: ['k'.repeat(101)], skill: 's'.repeat(41) }] }
+    const both = { ...base, skills: [row({ keywords: ['k'.repeat(101)], skill: 's'.repeat(41) })] }
     expect(validateRouting(both).map((p) => p.code)).toEqual(['keyword_too_long', 'skill_too_long'])
-    const emoji = { ...base, skills: [{ keywords: ['😀'.repeat(100)], skill: '😀'.repeat(40) }] }
+    const emoji = { ...base, skills: [row({ keywords: ['😀'.repeat(100)], skill: '😀'.repeat(40) })] }
     expect(validateRouting(emoji)).toEqual([])
   })
 
   it('limits keywords per rule and rules per settings', () => {
     const many = Array.from({ length: 101 }, (_, i) => `k${i}`)
-    expect(validateRouting({ ...base, skills: [{ keywords: many, skill: 's' }] })).toEqual([
+    expect(validateRouting({ ...base, skills: [row({ keywords: many, skill: 's' })] })).toEqual([
       { code: 'too_many_keywords', field: 'skills', index: 0 },
     ])
-    const rules = Array.from({ length: 201 }, (_, i) => ({ keywords: [`k${i}`], skill: 's' }))
+    const rules = Array.from({ length: 201 }, (_, i) => row({ keywords: [`k${i}`], skill: 's' }))
     expect(validateRouting({ ...base, skills: rules })).toEqual([{ code: 'too_many_rules', field: 'skills' }])
+  })
+
+  it('limits pages, languages and regions as keywords: 100 entries of 1 to 100 characters', () => {
+    const codes = {
+      pages: ['too_many_pages', 'page_too_long'],
+      languages: ['too_many_languages', 'language_too_long'],
+      regions: ['too_many_regions', 'region_too_long'],
+    }
+    for (const [condition, [tooMany, tooLong]] of Object.entries(codes)) {
+      const full = Array.from({ length: MAX_KEYWORDS }, (_, i) => `${'区'.repeat(MAX_KEYWORD_CHARS - 3)}${i}`)
+      expect(validateRouting({ ...base, skills: [row({ [condition]: full, skill: 's' })] })).toEqual([])
+      const many = [...full, 'one more']
+      expect(validateRouting({ ...base, skills: [row({ [condition]: many, skill: 's' })] })).toEqual([
+        { code: tooMany, field: 'skills', index: 0 },
+      ])
+      const long = ['x'.repeat(MAX_KEYWORD_CHARS + 1)]
+      expect(validateRouting({ ...base, skills: [row({ [condition]: long, skill: 's' })] })).toEqual([
+        { code: tooLong, field: 'skills', index: 0 },
+      ])
+    }
+    expect(RULE_CONDITIONS).toEqual(['keywords', 'pages', 'languages', 'regions'])
   })
 
   it('needs an overflow team other than the team itself, and waits within 7 days', () => {

@@ -5,9 +5,11 @@
  * - `mode`: `round_robin` (the agent assigned longest ago) or `least_load` (the smallest share of
  *   capacity in use).
  * - `sticky`: a returning contact goes to the agent who last handled them, when eligible.
- * - skill rules: a conversation whose first message contains a keyword (ignoring case) requires
- *   an agent holding the skill (skills compare exactly, case included); with the fallback on,
- *   after `skill_fallback_after_secs` any agent may take it (`null`: skills always required).
+ * - skill rules: a new conversation requires an agent holding the rule's skill (skills compare
+ *   exactly, case included) when any of the rule's conditions holds — a keyword occurs in the
+ *   first message, the page contains one of `pages`, the language or the region is listed (see
+ *   `SkillRule`); with the fallback on, after `skill_fallback_after_secs` any agent may take it
+ *   (`null`: skills always required).
  * - overflow: a conversation no agent here could take within `overflow_after_secs` moves to the
  *   overflow team (`null` wait: as soon as no agent is free).
  *
@@ -26,9 +28,9 @@ import {
 export const MAX_ROUTING_SECS = 7 * 86_400
 /** Most skill rules in one settings object (server). */
 export const MAX_SKILL_RULES = 200
-/** Most keywords in one rule (server). */
+/** Most entries in one condition list of a rule: keywords, pages, languages, regions (server `MAX_KEYWORDS`). */
 export const MAX_KEYWORDS = 100
-/** Longest keyword, in characters (server `MAX_NAME_CHARS`). */
+/** Longest entry of a condition list, in characters (server `MAX_NAME_CHARS`). */
 export const MAX_KEYWORD_CHARS = 100
 /** Longest skill name, in characters (server `MAX_SKILL_CHARS`: the same limit as an agent's skills). */
 export const MAX_SKILL_CHARS = MAX_SKILL_LENGTH
@@ -36,9 +38,21 @@ export const MAX_SKILL_CHARS = MAX_SKILL_LENGTH
 export const DEFAULT_OVERFLOW_AFTER_SECS = 300
 export const DEFAULT_SKILL_FALLBACK_SECS = 120
 
+/** The condition lists of a skill rule, in the editor's order. */
+export const RULE_CONDITIONS = ['keywords', 'pages', 'languages', 'regions'] as const
+export type RuleCondition = (typeof RULE_CONDITIONS)[number]
+
 export interface SkillRuleRow {
   keywords: string[]
+  pages: string[]
+  languages: string[]
+  regions: string[]
   skill: string
+}
+
+/** A rule row with nothing entered (the editor's "add rule"). */
+export function emptyRule(): SkillRuleRow {
+  return { keywords: [], pages: [], languages: [], regions: [], skill: '' }
 }
 
 export interface RoutingForm {
@@ -66,13 +80,20 @@ function seconds(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null
 }
 
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((k): k is string => typeof k === 'string') : []
+}
+
 function rule(value: unknown): SkillRuleRow | null {
   if (typeof value !== 'object' || value === null) return null
-  const v = value as Partial<SkillRule>
-  const keywords = Array.isArray(v.keywords)
-    ? v.keywords.filter((k): k is string => typeof k === 'string')
-    : []
-  return { keywords, skill: typeof v.skill === 'string' ? v.skill : '' }
+  const v = value as Partial<Record<keyof SkillRule, unknown>>
+  return {
+    keywords: strings(v.keywords),
+    pages: strings(v.pages),
+    languages: strings(v.languages),
+    regions: strings(v.regions),
+    skill: typeof v.skill === 'string' ? v.skill : '',
+  }
 }
 
 /** The form for stored routing settings; missing values are the server's defaults. */
@@ -110,13 +131,44 @@ export function normaliseKeywords(keywords: readonly string[]): string[] {
 }
 
 /**
- * `settings.routing` for the form: exactly the server's keys. Rules with neither keywords nor a
+ * Language tags as typed, tidied: trimmed, `_` written as the `-` of BCP 47 (`zh_HK` would never
+ * match the `zh-HK` a channel sends), without empties or repeats (ignoring case, as matching does).
+ */
+export function normaliseLanguages(tags: readonly string[]): string[] {
+  return normaliseKeywords(tags.map((tag) => tag.trim().replace(/_/g, '-')))
+}
+
+/** A condition list of a rule, tidied as {@link formToRouting} sends it. */
+export function normaliseCondition(condition: RuleCondition, entries: readonly string[]): string[] {
+  return condition === 'languages' ? normaliseLanguages(entries) : normaliseKeywords(entries)
+}
+
+/** The rule as sent: every list tidied, the skill trimmed. */
+function tidyRule(r: SkillRuleRow): SkillRule {
+  return {
+    keywords: normaliseCondition('keywords', r.keywords),
+    pages: normaliseCondition('pages', r.pages),
+    languages: normaliseCondition('languages', r.languages),
+    regions: normaliseCondition('regions', r.regions),
+    skill: r.skill.trim(),
+  }
+}
+
+function hasCondition(r: SkillRule): boolean {
+  return RULE_CONDITIONS.some((c) => r[c].length > 0)
+}
+
+/** Whether anything was entered in the row (an untouched row is ignored, not an error). */
+function started(r: SkillRule): boolean {
+  return hasCondition(r) || r.skill.length > 0
+}
+
+/**
+ * `settings.routing` for the form: exactly the server's keys. Rules with no condition and no
  * skill are dropped (empty rows left in the editor); switched-off options are sent as `null`.
  */
 export function formToRouting(form: RoutingForm): RoutingSettings {
-  const skills: SkillRule[] = form.skills
-    .map((r) => ({ keywords: normaliseKeywords(r.keywords), skill: r.skill.trim() }))
-    .filter((r) => r.keywords.length > 0 || r.skill.length > 0)
+  const skills: SkillRule[] = form.skills.map(tidyRule).filter(started)
   const overflow = form.overflowEnabled && form.overflowTeamId !== null
   return {
     mode: form.mode,
@@ -129,11 +181,17 @@ export function formToRouting(form: RoutingForm): RoutingSettings {
 }
 
 export type RoutingProblemCode =
-  | 'keywords_required'
+  | 'condition_required'
   | 'skill_required'
   | 'keyword_too_long'
+  | 'page_too_long'
+  | 'language_too_long'
+  | 'region_too_long'
   | 'skill_too_long'
   | 'too_many_keywords'
+  | 'too_many_pages'
+  | 'too_many_languages'
+  | 'too_many_regions'
   | 'too_many_rules'
   | 'overflow_team_required'
   | 'overflow_self'
@@ -145,6 +203,20 @@ export interface RoutingProblem {
   field: 'skills' | 'overflow_team_id' | 'overflow_after_secs' | 'skill_fallback_after_secs'
   /** The rule's row for `skills` (absent: the list as a whole). */
   index?: number
+}
+
+const TOO_MANY: Record<RuleCondition, RoutingProblemCode> = {
+  keywords: 'too_many_keywords',
+  pages: 'too_many_pages',
+  languages: 'too_many_languages',
+  regions: 'too_many_regions',
+}
+
+const TOO_LONG: Record<RuleCondition, RoutingProblemCode> = {
+  keywords: 'keyword_too_long',
+  pages: 'page_too_long',
+  languages: 'language_too_long',
+  regions: 'region_too_long',
 }
 
 export function secsOk(value: number): boolean {
@@ -163,23 +235,22 @@ export function validateRouting(
   knownTeamIds: readonly Id[] | null = null,
 ): RoutingProblem[] {
   const problems: RoutingProblem[] = []
-  const started = form.skills.filter(
-    (r) => normaliseKeywords(r.keywords).length > 0 || r.skill.trim().length > 0,
-  )
-  if (started.length > MAX_SKILL_RULES) problems.push({ code: 'too_many_rules', field: 'skills' })
-  form.skills.forEach((r, index) => {
-    const keywords = normaliseKeywords(r.keywords)
-    const skill = r.skill.trim()
-    if (keywords.length === 0 && skill.length === 0) return
-    if (keywords.length === 0) problems.push({ code: 'keywords_required', field: 'skills', index })
-    if (skill.length === 0) problems.push({ code: 'skill_required', field: 'skills', index })
-    if (keywords.length > MAX_KEYWORDS) {
-      problems.push({ code: 'too_many_keywords', field: 'skills', index })
+  const rules = form.skills.map(tidyRule)
+  if (rules.filter(started).length > MAX_SKILL_RULES) {
+    problems.push({ code: 'too_many_rules', field: 'skills' })
+  }
+  rules.forEach((r, index) => {
+    if (!started(r)) return
+    if (!hasCondition(r)) problems.push({ code: 'condition_required', field: 'skills', index })
+    if (r.skill.length === 0) problems.push({ code: 'skill_required', field: 'skills', index })
+    for (const condition of RULE_CONDITIONS) {
+      const entries = r[condition]
+      if (entries.length > MAX_KEYWORDS) problems.push({ code: TOO_MANY[condition], field: 'skills', index })
+      if (entries.some((k) => charCount(k) > MAX_KEYWORD_CHARS)) {
+        problems.push({ code: TOO_LONG[condition], field: 'skills', index })
+      }
     }
-    if (keywords.some((k) => charCount(k) > MAX_KEYWORD_CHARS)) {
-      problems.push({ code: 'keyword_too_long', field: 'skills', index })
-    }
-    if (charCount(skill) > MAX_SKILL_CHARS) {
+    if (charCount(r.skill) > MAX_SKILL_CHARS) {
       problems.push({ code: 'skill_too_long', field: 'skills', index })
     }
   })
