@@ -106,6 +106,8 @@ struct Written {
     greeting: Option<messages::MessageRow>,
     /// Routing has something new: a new conversation, or one that woke up (pending, snoozed).
     route: bool,
+    /// The conversation's summary as the transaction leaves it, for the live events.
+    summary: Option<conversations::Summary>,
 }
 
 impl Engine {
@@ -157,23 +159,7 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         };
-        // Events are built from a read after the commit, on the read pool: the writer's time is
-        // what bounds ingest.
-        let conversation = w.out.conversation_id;
-        // The message is stored: a failing read only costs the live events (clients catch up
-        // on their next list load), never the acknowledgement the channel waits for.
-        let summary = match self
-            .store
-            .read(move |c, ring| conversations::summary(c, ring, conversation, 0))
-            .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(conversation = conversation.0, error = %e,
-                    "stored an inbound message but could not read it back for live events");
-                None
-            }
-        };
+        let summary = w.summary;
         if w.greeting.is_some() {
             self.outbox_wake.notify_one();
         }
@@ -290,6 +276,9 @@ fn write(
         greeting =
             super::dispatch::auto_message(c, ring, &row, MessageId(mid), oid, &plan.greeting, now)?;
     }
+    // The summary the live events carry, read inside the job: it is what the commit makes
+    // visible, and reading it here spares a hand-off to the read pool and back per message.
+    let summary = conversations::summary(c, ring, conversation, 0)?;
     // What was just written, without reading it back and decrypting it again.
     let message = Some(messages::MessageRow {
         id: ids.message,
@@ -318,6 +307,7 @@ fn write(
         message,
         greeting,
         route: new_conversation || woke,
+        summary,
     })
 }
 
