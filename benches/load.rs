@@ -286,7 +286,7 @@ fn ingest(r: &mut Runner, quick: bool) {
     let seeded = Arc::new(engine::seed(dir.path(), 8, 0, false));
     let child = load_support::spawn_atrium(dir.path());
     let s2 = seeded.clone();
-    let cpu_before = load_support::cpu_ms_by_thread(child.pid());
+    let cpu_before = load_support::cpu_sample(child.pid());
     let load = load_support::http_load_seq(
         child.addr,
         conns,
@@ -295,7 +295,8 @@ fn ingest(r: &mut Runner, quick: bool) {
         Arc::new(move |c, n| engine::inbound_request(&s2, c, n, None)),
     );
     let rss = rss_kib(child.pid()) / 1024.0;
-    let cpu_after = load_support::cpu_ms_by_thread(child.pid());
+    let cpu_after =
+        load_support::cpu_ms_between(&cpu_before, &load_support::cpu_sample(child.pid()));
     let m = |n: &str| load_support::metric(child.addr, n).unwrap_or(0.0);
     let (jobs, commits) = (
         m("atrium_store_writer_batch_size_sum"),
@@ -337,8 +338,7 @@ fn ingest(r: &mut Runner, quick: bool) {
     r.push(Row::new("ingest.rss_after", rss, "MiB"));
     // CPU per message by thread: less sensitive to a noisy neighbour than throughput.
     let mut total_us = 0.0;
-    for (thread, after) in &cpu_after {
-        let used = after - cpu_before.get(thread).copied().unwrap_or(0.0);
+    for (thread, used) in &cpu_after {
         let us = 1000.0 * used / acknowledged.max(1.0);
         total_us += us;
         if us >= 1.0 {
@@ -401,14 +401,13 @@ fn e2e_latency(r: &mut Runner, quick: bool) {
             agents,
             t.elapsed().as_secs_f64()
         );
-        let cpu0 = load_support::cpu_ms_by_thread(child.pid());
+        let cpu0 = load_support::cpu_sample(child.pid());
         let client0 = engine::process_cpu_us();
         let (sent, bad) =
             engine::paced_inbound(addr, seeded.clone(), timing.clone(), rate, secs + 1.0, 64).await;
-        let cpu1 = load_support::cpu_ms_by_thread(child.pid());
+        let cpu1 = load_support::cpu_ms_between(&cpu0, &load_support::cpu_sample(child.pid()));
         let client_us = engine::process_cpu_us() - client0;
-        for (thread, after) in &cpu1 {
-            let ms = after - cpu0.get(thread).copied().unwrap_or(0.0);
+        for (thread, ms) in &cpu1 {
             println!(
                 "  server {thread}: {:.0} µs CPU per message",
                 1000.0 * ms / sent.max(1) as f64

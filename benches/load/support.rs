@@ -590,29 +590,48 @@ pub fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
     })
 }
 
-/// CPU time (user + system, ms) a process has used so far, per thread name (`atrium-writer`,
-/// `actix-rt|system…`, `tokio-runtime-w…`), from `/proc/<pid>/task/*/stat`.
-pub fn cpu_ms_by_thread(pid: u32) -> std::collections::BTreeMap<String, f64> {
-    let mut out = std::collections::BTreeMap::new();
+/// CPU time (user + system, ms) a process has used so far: in total (including threads that
+/// have exited) and per live thread, from `/proc/<pid>/stat` and `/proc/<pid>/task/*/stat`.
+#[derive(Debug, Default, Clone)]
+pub struct CpuSample {
+    total_ms: f64,
+    /// tid → (group name, ms).
+    threads: std::collections::BTreeMap<u32, (String, f64)>,
+}
+
+/// utime + stime (ms) from a `stat` line, and the command name.
+fn stat_cpu(stat: &str) -> Option<(String, f64)> {
+    // "tid (comm) state … utime stime …": comm may hold spaces; fields after ')' are fixed.
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let comm = stat[open + 1..close].to_string();
+    let fields: Vec<&str> = stat.get(close + 2..)?.split_whitespace().collect();
     let tick = 100.0; // USER_HZ on Linux
+    let u = fields.get(11)?.parse::<f64>().ok()?;
+    let s = fields.get(12)?.parse::<f64>().ok()?;
+    Some((comm, (u + s) * 1000.0 / tick))
+}
+
+pub fn cpu_sample(pid: u32) -> CpuSample {
+    let mut out = CpuSample::default();
+    if let Some((_, ms)) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| stat_cpu(&s))
+    {
+        out.total_ms = ms;
+    }
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return out;
     };
     for t in tasks.flatten() {
-        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+        let Some(tid) = t.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
             continue;
         };
-        // "tid (comm) state … utime stime …": comm may hold spaces; fields after ')' are fixed.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        let Some((comm, ms)) = std::fs::read_to_string(t.path().join("stat"))
+            .ok()
+            .and_then(|s| stat_cpu(&s))
+        else {
             continue;
         };
-        let comm = stat[open + 1..close].to_string();
-        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
-        let (Some(u), Some(s)) = (fields.get(11), fields.get(12)) else {
-            continue;
-        };
-        let ms =
-            (u.parse::<f64>().unwrap_or(0.0) + s.parse::<f64>().unwrap_or(0.0)) * 1000.0 / tick;
         let group = if comm.starts_with("actix") {
             "http workers".to_string()
         } else if comm.starts_with("tokio") {
@@ -620,7 +639,29 @@ pub fn cpu_ms_by_thread(pid: u32) -> std::collections::BTreeMap<String, f64> {
         } else {
             comm
         };
-        *out.entry(group).or_insert(0.0) += ms;
+        out.threads.insert(tid, (group, ms));
+    }
+    out
+}
+
+/// CPU (ms) used between two samples, per thread group. Threads that started in between count
+/// from zero; the time of threads that ended in between (the blocking pool lets idle threads
+/// go) is in the process total but in no live thread: it is reported as "exited threads".
+pub fn cpu_ms_between(
+    before: &CpuSample,
+    after: &CpuSample,
+) -> std::collections::BTreeMap<String, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut live = 0.0;
+    for (tid, (group, ms)) in &after.threads {
+        let start = before.threads.get(tid).map_or(0.0, |(_, m)| *m);
+        let used = (ms - start).max(0.0);
+        live += used;
+        *out.entry(group.clone()).or_insert(0.0) += used;
+    }
+    let exited = after.total_ms - before.total_ms - live;
+    if exited >= 1.0 {
+        out.insert("exited threads".to_string(), exited);
     }
     out
 }
