@@ -138,7 +138,9 @@ pub fn create_app(config: Config, opts: AppOptions) -> anyhow::Result<App> {
         opts.clock.clone(),
         dispatch_config.offline_grace_ms,
     ));
-    let channels = Arc::new(Channels::new().context("while preparing outbound HTTP")?);
+    let policy = crate::channels::net::OutboundPolicy::parse(&config.outbound.allow.join(","))
+        .map_err(|e| anyhow::anyhow!("outbound.allow: {e}"))?;
+    let channels = Arc::new(Channels::new(policy).context("while preparing outbound HTTP")?);
     let outbox_config = OutboxConfig {
         concurrency: config.outbox.concurrency,
         backoff_base: config.outbox.retry_first,

@@ -9,6 +9,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
+use super::net::OutboundPolicy;
 use super::{Outbound, SendError};
 use crate::domain::IdentityKind;
 use crate::engine::settings::InboxInfo;
@@ -63,6 +64,7 @@ pub fn payload(msg: &Outbound, now_ms: i64) -> serde_json::Value {
 
 pub async fn send(
     http: &reqwest::Client,
+    policy: &OutboundPolicy,
     inbox: &InboxInfo,
     credentials: &str,
     msg: &Outbound,
@@ -74,6 +76,11 @@ pub async fn send(
             "the inbox has no webhook URL yet; replies wait until one is set".into(),
         ));
     }
+    // Literal addresses never reach the resolver: check them (and names) before anything is sent.
+    policy
+        .check_url(url)
+        .await
+        .map_err(|r| SendError::Permanent(format!("webhook address refused: {r}")))?;
     let creds: Credentials = serde_json::from_str(credentials).unwrap_or_default();
     let body = serde_json::to_vec(&payload(msg, now))
         .map_err(|e| SendError::Permanent(format!("cannot encode the message: {e}")))?;
@@ -92,7 +99,10 @@ pub async fn send(
         .body(body)
         .send()
         .await
-        .map_err(|e| SendError::Retryable(format!("webhook unreachable: {}", without_url(&e))))?;
+        .map_err(|e| match super::net::refusal(&e) {
+            Some(r) => SendError::Permanent(format!("webhook address refused: {r}")),
+            None => SendError::Retryable(format!("webhook unreachable: {}", without_url(&e))),
+        })?;
     let status = resp.status();
     if status.is_success() {
         return Ok(());

@@ -3,8 +3,12 @@
 //! [`Channels::send`]; inbound sides are HTTP hooks or long-running tasks per connector.
 
 pub mod api;
+pub mod net;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use net::OutboundPolicy;
 
 use crate::engine::settings::InboxInfo;
 use crate::engine::view::AttachmentView;
@@ -44,21 +48,34 @@ pub enum SendError {
 /// Outbound transport shared by every connector.
 pub struct Channels {
     http: reqwest::Client,
+    policy: Arc<OutboundPolicy>,
 }
 
 /// Longest a platform may take to answer a send.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Channels {
-    pub fn new() -> Result<Channels, reqwest::Error> {
+    pub fn new(policy: OutboundPolicy) -> Result<Channels, reqwest::Error> {
+        let policy = Arc::new(policy);
         let http = reqwest::Client::builder()
             // A redirect could point a webhook at an address nobody approved.
             .redirect(reqwest::redirect::Policy::none())
+            // Every name is resolved through the policy, so only allowed addresses are dialled.
+            .dns_resolver(Arc::new(net::GuardedResolver {
+                policy: policy.clone(),
+            }))
+            // No proxy from the environment: the policy judges the address actually dialled.
+            .no_proxy()
             .timeout(SEND_TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("Atrium/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Channels { http })
+        Ok(Channels { http, policy })
+    }
+
+    /// Which addresses outbound requests may reach.
+    pub fn policy(&self) -> &OutboundPolicy {
+        &self.policy
     }
 
     /// Send through the inbox's channel. `credentials` is the inbox's decrypted credentials JSON.
@@ -70,7 +87,7 @@ impl Channels {
         now: i64,
     ) -> Result<(), SendError> {
         match inbox.channel.as_str() {
-            "api" => api::send(&self.http, inbox, credentials, msg, now).await,
+            "api" => api::send(&self.http, &self.policy, inbox, credentials, msg, now).await,
             other => Err(SendError::Permanent(format!(
                 "sending through the {other} channel is not available in this version"
             ))),

@@ -64,6 +64,7 @@ pub const KEYS: &[Key] = &[
     key("outbox.retry_first", Kind::Duration, "\"2s\""),
     key("outbox.retry_max", Kind::Duration, "\"10m\""),
     key("outbox.give_up_after", Kind::Duration, "\"24h\""),
+    key("outbound.allow", Kind::Str, "\"\""),
     key("routing.offline_grace", Kind::Duration, "\"60s\""),
     key("routing.tick", Kind::Duration, "\"1s\""),
     key("log.level", Kind::Str, "\"info\""),

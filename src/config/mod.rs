@@ -181,6 +181,14 @@ pub struct OutboxSection {
     pub give_up_after: Duration,
 }
 
+/// Outbound HTTP (webhooks, platform APIs): address ranges allowed besides the public internet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OutboundSection {
+    /// CIDR ranges (normalised) a sysadmin allowed: loopback, link-local and private addresses
+    /// are refused unless listed here.
+    pub allow: Vec<String>,
+}
+
 /// The dispatcher that assigns conversations to agents.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoutingSection {
@@ -214,6 +222,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub attachments: AttachmentsConfig,
     pub outbox: OutboxSection,
+    pub outbound: OutboundSection,
     pub routing: RoutingSection,
     pub log: LogConfig,
     pub metrics: MetricsConfig,

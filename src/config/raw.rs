@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use super::{
     AttachmentsConfig, AuthConfig, Config, HttpConfig, KeysConfig, LogConfig, LogFormat,
-    MetricsConfig, OutboxSection, PasswordPolicy, Problem, RoutingSection, Secret, StoreConfig,
-    Synchronous, TlsConfig,
+    MetricsConfig, OutboundSection, OutboxSection, PasswordPolicy, Problem, RoutingSection, Secret,
+    StoreConfig, Synchronous, TlsConfig,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -24,6 +24,7 @@ pub struct RawConfig {
     pub auth: Option<RawAuth>,
     pub attachments: Option<RawAttachments>,
     pub outbox: Option<RawOutbox>,
+    pub outbound: Option<RawOutbound>,
     pub routing: Option<RawRouting>,
     pub log: Option<RawLog>,
     pub metrics: Option<RawMetrics>,
@@ -89,6 +90,12 @@ pub struct RawOutbox {
     pub retry_first: Option<String>,
     pub retry_max: Option<String>,
     pub give_up_after: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutbound {
+    pub allow: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -257,6 +264,7 @@ impl RawConfig {
         let auth = resolve_auth(self.auth.unwrap_or_default(), &mut p);
         let attachments = resolve_attachments(self.attachments.unwrap_or_default(), &mut p);
         let outbox = resolve_outbox(self.outbox.unwrap_or_default(), &mut p);
+        let outbound = resolve_outbound(self.outbound.unwrap_or_default(), &mut p);
         let routing = resolve_routing(self.routing.unwrap_or_default(), &mut p);
 
         let log = self.log.unwrap_or_default();
@@ -315,6 +323,7 @@ impl RawConfig {
             auth,
             attachments,
             outbox,
+            outbound,
             routing,
             log: LogConfig { level, format },
             metrics: MetricsConfig { token },
@@ -447,6 +456,18 @@ fn resolve_outbox(o: RawOutbox, p: &mut Vec<Problem>) -> OutboxSection {
         retry_first,
         retry_max,
         give_up_after,
+    }
+}
+
+fn resolve_outbound(o: RawOutbound, p: &mut Vec<Problem>) -> OutboundSection {
+    match crate::channels::net::OutboundPolicy::parse(o.allow.as_deref().unwrap_or("")) {
+        Ok(policy) => OutboundSection {
+            allow: policy.allowed().iter().map(ToString::to_string).collect(),
+        },
+        Err(e) => {
+            p.push(problem("outbound.allow", e));
+            OutboundSection::default()
+        }
     }
 }
 

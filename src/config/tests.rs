@@ -173,3 +173,22 @@ fn unreadable_and_invalid_files_are_clear_errors() {
     let err = Config::load_from(Some(f.path()), &[], &CliOverrides::default()).unwrap_err();
     assert!(err.to_string().contains("not valid TOML"));
 }
+
+#[test]
+fn outbound_allow_is_parsed_normalised_and_checked() {
+    let (c, _) = Config::load_from(None, &[], &CliOverrides::default()).unwrap();
+    assert!(
+        c.outbound.allow.is_empty(),
+        "nothing internal is allowed by default"
+    );
+    let e = env(&[("ATRIUM_OUTBOUND__ALLOW", "10.20.1.1/16, 192.168.5.10")]);
+    let (c, _) = Config::load_from(None, &e, &CliOverrides::default()).unwrap();
+    assert_eq!(c.outbound.allow, ["10.20.0.0/16", "192.168.5.10/32"]);
+    let f = write("[outbound]\nallow = \"10.0.0.0/8, intranet\"\n");
+    let err = Config::load_from(Some(f.path()), &[], &CliOverrides::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("outbound.allow") && text.contains("\"intranet\""),
+        "{text}"
+    );
+}

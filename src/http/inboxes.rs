@@ -82,6 +82,16 @@ pub async fn update(
     let b = body.into_inner();
     let name = b.name.trim().to_string();
     let mut problems = b.settings.validate();
+    // A webhook may only point where outbound requests are allowed to go (checked again on
+    // every send: names can change what they resolve to).
+    if let Err(r) = state
+        .channels
+        .policy()
+        .check_url(&b.settings.webhook.url)
+        .await
+    {
+        problems.push(format!("webhook.url: {r}"));
+    }
     if name.is_empty() || name.chars().count() > super::roles::MAX_INBOX_NAME {
         problems.push(format!(
             "name: 1 to {} characters",

@@ -20,6 +20,7 @@ mod encryption;
 mod engine;
 mod http;
 mod identity;
+mod outbound;
 mod outbox;
 mod realtime;
 mod tls;

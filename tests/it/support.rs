@@ -14,9 +14,14 @@ use atrium::http::ExtraRoutes;
 pub const BIN: &str = env!("CARGO_BIN_EXE_atrium");
 
 /// A config for `dir` on a free loopback port, with extra env-style overrides.
+/// Tests' webhook receivers and fake platforms listen on loopback, which outbound requests may
+/// only reach when allowed; a test that wants the default sets `ATRIUM_OUTBOUND__ALLOW` itself.
+pub const ALLOW_LOOPBACK: (&str, &str) = ("ATRIUM_OUTBOUND__ALLOW", "127.0.0.0/8");
+
 pub fn config(dir: &Path, env: &[(&str, &str)]) -> Config {
-    let env: Vec<(String, String)> = env
-        .iter()
+    let env: Vec<(String, String)> = std::iter::once(&ALLOW_LOOPBACK)
+        .filter(|(k, _)| !env.iter().any(|(e, _)| e == k))
+        .chain(env)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let cli = CliOverrides {
@@ -156,7 +161,8 @@ impl Server {
         cmd.arg("serve")
             .args(args)
             .current_dir(cwd)
-            .env("ATRIUM_LOG__FORMAT", "text");
+            .env("ATRIUM_LOG__FORMAT", "text")
+            .env(ALLOW_LOOPBACK.0, ALLOW_LOOPBACK.1);
         for (k, v) in env {
             cmd.env(k, v);
         }
