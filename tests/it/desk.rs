@@ -49,6 +49,20 @@ pub fn api_inbox(app: &TestApp, name: &str, team: Option<i64>, settings: Value) 
     }
 }
 
+/// An API inbox delivering replies to `webhook`, whose one customer wrote, and an agent
+/// (`agent_name`, signed in) who took the conversation: ready for replies.
+pub fn claimed_conversation(app: &TestApp, webhook: &str, agent_name: &str) -> (Desk, i64) {
+    crate::identity::no_required_totp(app);
+    let t = team(app, "T");
+    let inbox = api_inbox(app, "App", Some(t), json!({"webhook": {"url": webhook}}));
+    agent(app, agent_name, &[t], 5);
+    let (_, v) = customer_says(&app.base, &inbox, "c", "m", "在吗");
+    let conv = v["conversation_id"].as_i64().unwrap();
+    let desk = Desk::login(&app.base, agent_name);
+    desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+    (desk, conv)
+}
+
 pub fn team(app: &TestApp, name: &str) -> i64 {
     let now = app.state.store.now_ms();
     let name = name.to_string();

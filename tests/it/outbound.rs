@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::desk::{Desk, PW, Webhook, agent, api_inbox, customer_says, team};
+use crate::desk::{Desk, PW, Webhook, api_inbox, claimed_conversation, team};
 use crate::identity::{no_required_totp, seed_user};
 use crate::support::TestApp;
 
@@ -96,19 +96,7 @@ fn a_webhook_found_to_reach_loopback_at_send_time_fails_the_reply_with_the_reaso
     let mut hook = Webhook::down();
     hook.up();
     let app = TestApp::with_env(&[NO_ALLOW], None);
-    no_required_totp(&app);
-    let t = team(&app, "T");
-    let inbox = api_inbox(
-        &app,
-        "App",
-        Some(t),
-        json!({"webhook": {"url": hook.url()}}),
-    );
-    agent(&app, "agent.o", &[t], 5);
-    let (_, v) = customer_says(&app.base, &inbox, "c", "m", "你好");
-    let conv = v["conversation_id"].as_i64().unwrap();
-    let desk = Desk::login(&app.base, "agent.o");
-    desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+    let (desk, conv) = claimed_conversation(&app, &hook.url(), "agent.o");
     let reply = desk.reply(conv, "您好，请讲");
     let m = settled(&desk, conv, &reply["id"]);
     assert_eq!(m["delivery"], "failed", "{m}");
@@ -148,15 +136,8 @@ fn a_webhook_redirecting_to_loopback_is_not_followed() {
         }
     });
     let app = TestApp::with_env(&[("ATRIUM_OUTBOUND__ALLOW", "127.0.0.1/32")], None);
-    no_required_totp(&app);
-    let t = team(&app, "T");
     let url = format!("http://127.0.0.1:{redirector_port}/hook");
-    let inbox = api_inbox(&app, "App", Some(t), json!({"webhook": {"url": url}}));
-    agent(&app, "agent.r", &[t], 5);
-    let (_, v) = customer_says(&app.base, &inbox, "c", "m", "你好");
-    let conv = v["conversation_id"].as_i64().unwrap();
-    let desk = Desk::login(&app.base, "agent.r");
-    desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+    let (desk, conv) = claimed_conversation(&app, &url, "agent.r");
     let reply = desk.reply(conv, "您好");
     let m = settled(&desk, conv, &reply["id"]);
     assert_eq!(m["delivery"], "failed", "{m}");

@@ -12,7 +12,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::desk::{Delivery, Desk, Webhook, agent, api_inbox, customer_says, eventually, team};
+use crate::desk::{
+    Delivery, Desk, Webhook, agent, api_inbox, claimed_conversation, customer_says, eventually,
+    team,
+};
 use crate::identity::no_required_totp;
 use crate::support::{Server, TestApp};
 
@@ -255,19 +258,7 @@ fn a_reply_that_cannot_be_delivered_in_time_is_given_up_with_the_reason() {
         ],
         None,
     );
-    no_required_totp(&app);
-    let t = team(&app, "T");
-    let inbox = api_inbox(
-        &app,
-        "App",
-        Some(t),
-        json!({"webhook": {"url": hook.url()}}),
-    );
-    agent(&app, "agent.g", &[t], 5);
-    let (_, v) = customer_says(&app.base, &inbox, "c", "m", "在吗");
-    let conv = v["conversation_id"].as_i64().unwrap();
-    let desk = Desk::login(&app.base, "agent.g");
-    desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+    let (desk, conv) = claimed_conversation(&app, &hook.url(), "agent.g");
     let id = desk.reply(conv, "您好")["id"].clone();
     let m = eventually(Duration::from_secs(15), "the reply given up", || {
         let m = outgoing(&desk, conv, &id);
