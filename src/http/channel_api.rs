@@ -1,9 +1,11 @@
 //! Inbound side of the open API channel: `POST /hooks/api/{inbox_id}/messages` with
 //! `Authorization: Bearer <inbox token>`. The answer comes after the message is committed;
 //! a repeated `message_id` (or `Idempotency-Key`) answers 200 with the stored ids and
-//! `duplicate: true` instead of storing it twice.
+//! `duplicate: true` instead of storing it twice. `GET /hooks/api/{inbox_id}/conversations/{id}`
+//! reads one of the inbox's conversations as the customer sees it (no private notes, no
+//! workspace system lines).
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -68,23 +70,9 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
         .map(str::trim)
 }
 
-/// Post a customer's message into an API inbox.
-#[utoipa::path(
-    params(("inbox_id" = i64, Path)),
-    request_body = ApiInbound,
-    responses((status = 201, body = ApiInboundResult), (status = 200, body = ApiInboundResult, description = "duplicate"), (status = 401, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)),
-    security(("inbox_token" = [])),
-    tag = "channels"
-)]
-#[post("/hooks/api/{inbox_id}/messages")]
-pub async fn inbound(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<i64>,
-    body: web::Json<ApiInbound>,
-) -> Result<HttpResponse, ApiError> {
-    let inbox_id = path.into_inner();
-    let token = bearer(&req).ok_or_else(|| {
+/// The inbox the bearer token belongs to, which must be `inbox_id`.
+async fn authorized(state: &AppState, req: &HttpRequest, inbox_id: i64) -> Result<(), ApiError> {
+    let token = bearer(req).ok_or_else(|| {
         ApiError::with_detail(
             ErrorCode::Unauthorized,
             "send the inbox token as a bearer token",
@@ -101,6 +89,26 @@ pub async fn inbound(
             "the token does not belong to this inbox",
         ));
     }
+    Ok(())
+}
+
+/// Post a customer's message into an API inbox.
+#[utoipa::path(
+    params(("inbox_id" = i64, Path)),
+    request_body = ApiInbound,
+    responses((status = 201, body = ApiInboundResult), (status = 200, body = ApiInboundResult, description = "duplicate"), (status = 401, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)),
+    security(("inbox_token" = [])),
+    tag = "channels"
+)]
+#[post("/hooks/api/{inbox_id}/messages")]
+pub async fn inbound(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Json<ApiInbound>,
+) -> Result<HttpResponse, ApiError> {
+    let inbox_id = path.into_inner();
+    authorized(&state, &req, inbox_id).await?;
     let b = body.into_inner();
     let kind = match b.kind.as_deref() {
         None => MessageKind::Text,
@@ -167,4 +175,139 @@ pub async fn inbound(
     } else {
         HttpResponse::Created().json(r)
     })
+}
+
+/// One message of a conversation as the customer system sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiMessage {
+    pub id: i64,
+    /// `incoming` (from the customer) or `outgoing` (an agent's or an automatic reply).
+    pub direction: String,
+    pub kind: String,
+    /// Empty when the message was recalled.
+    pub body: String,
+    #[schema(value_type = Option<Object>)]
+    pub content: Option<serde_json::Value>,
+    pub attachments: Vec<ApiAttachment>,
+    /// The agent's display name on outgoing messages.
+    pub sender: Option<String>,
+    /// Outgoing messages: `queued`, `sent`, `delivered`, `read` or `failed`.
+    pub delivery: Option<String>,
+    pub recalled: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiAttachment {
+    pub id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiConversation {
+    pub id: i64,
+    /// `open`, `pending`, `snoozed` or `resolved`.
+    pub status: String,
+    pub created_at: i64,
+    pub last_activity_at: i64,
+    /// Oldest first; private notes and the workspace's system lines (assignments, transfers)
+    /// are never included, so a page may hold fewer than `limit` messages.
+    pub messages: Vec<ApiMessage>,
+    /// Pass as `before` for the page of older messages; `null` when there is none.
+    pub next_before: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ApiPage {
+    /// Messages with ids below this one (from `next_before`).
+    pub before: Option<i64>,
+    /// 1..=200, default 50.
+    pub limit: Option<u32>,
+}
+
+/// Read a conversation of this inbox: its status and its messages as the customer sees them.
+#[utoipa::path(
+    params(("inbox_id" = i64, Path), ("conversation_id" = i64, Path), ApiPage),
+    responses((status = 200, body = ApiConversation), (status = 401, body = super::error::ErrorBody), (status = 404, description = "no such conversation in this inbox", body = super::error::ErrorBody)),
+    security(("inbox_token" = [])),
+    tag = "channels"
+)]
+#[get("/hooks/api/{inbox_id}/conversations/{conversation_id}")]
+pub async fn conversation(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i64, i64)>,
+    q: web::Query<ApiPage>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::domain::{ConversationId, Direction};
+    use crate::store::{conversations, messages};
+    let (inbox_id, id) = path.into_inner();
+    authorized(&state, &req, inbox_id).await?;
+    let (before, limit) = (q.before, q.limit.unwrap_or(50).clamp(1, 200));
+    let found = state
+        .store
+        .read(move |conn, ring| {
+            let Some(row) = conversations::get(conn, ConversationId(id))? else {
+                return Ok(None);
+            };
+            if row.inbox_id != Some(inbox_id) {
+                return Ok(None);
+            }
+            let rows = messages::page(conn, ring, row.id, before, limit)?;
+            let views = super::conversations::message_views(conn, ring, &rows)?;
+            let full = rows.len() == limit as usize;
+            let oldest = rows.iter().map(|m| m.id.0).min();
+            Ok(Some((row, rows, views, full.then_some(oldest).flatten())))
+        })
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    let (row, rows, views, next_before) = found;
+    let messages = rows
+        .iter()
+        .zip(views)
+        // What the customer saw: their messages and the replies. Notes and the workspace's
+        // system lines (assignments, transfers with their notes) stay inside.
+        .filter(|(m, _)| matches!(m.direction, Direction::Incoming | Direction::Outgoing))
+        .map(|(m, v)| ApiMessage {
+            id: m.id.0,
+            direction: m.direction.as_str().to_string(),
+            kind: m.kind.as_str().to_string(),
+            body: if m.recalled {
+                String::new()
+            } else {
+                m.body.clone()
+            },
+            content: if m.recalled { None } else { m.content.clone() },
+            attachments: if m.recalled {
+                Vec::new()
+            } else {
+                v.attachments
+                    .into_iter()
+                    .map(|a| ApiAttachment {
+                        id: a.id,
+                        name: a.name,
+                        content_type: a.content_type,
+                        size: a.size,
+                    })
+                    .collect()
+            },
+            sender: (m.direction == Direction::Outgoing)
+                .then(|| m.sender_name.clone())
+                .flatten(),
+            delivery: m.delivery.map(|d| d.as_str().to_string()),
+            recalled: m.recalled,
+            created_at: m.created_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(ApiConversation {
+        id: row.id.0,
+        status: row.status.as_str().to_string(),
+        created_at: row.created_at,
+        last_activity_at: row.last_activity_at,
+        messages,
+        next_before,
+    }))
 }

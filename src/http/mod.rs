@@ -39,6 +39,7 @@ pub type ExtraRoutes = fn(&mut web::ServiceConfig);
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Channel hooks first: they carry the inbound load, and actix matches routes in order.
     cfg.service(channel_api::inbound)
+        .service(channel_api::conversation)
         .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)

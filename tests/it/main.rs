@@ -10,6 +10,7 @@
 mod support;
 
 mod access;
+mod api_channel;
 mod audit;
 mod backup;
 mod browser;
