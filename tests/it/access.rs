@@ -405,6 +405,12 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
         Channel,
         Some(r#"{"contact":{"id":"c1"},"body":"hi"}"#),
     ),
+    (
+        "get",
+        "/hooks/api/{inbox_id}/conversations/{conversation_id}",
+        Channel,
+        None,
+    ),
     ("get", "/api/v1/ws", READ, None),
 ];
 
@@ -534,6 +540,7 @@ fn every_route_answers_per_the_permission_matrix_and_scope() {
             ("{other}", w.contact_b.to_string()),
             ("{inbox}", w.inbox_a.to_string()),
             ("{inbox_id}", w.inbox_a.to_string()),
+            ("{conversation_id}", w.conv_a.to_string()),
             ("{mid}", "999999999".to_string()),
             ("{token}", "no-such-token".to_string()),
             ("{id}", "999999999".to_string()),
