@@ -40,14 +40,14 @@ pub struct Ingested {
 /// Longest identity value and external message id accepted.
 const MAX_ID_LEN: usize = 256;
 
-/// Check an inbound message before anything is written.
-pub fn validate(m: &InboundMessage) -> Result<()> {
-    if m.identities.is_empty() {
+/// The sender's identity claims: at least one, each 1 to 256 bytes.
+pub fn validate_identities(claims: &[IdentityClaim]) -> Result<()> {
+    if claims.is_empty() {
         return Err(Error::Invalid(
             "the sender needs at least one identity".into(),
         ));
     }
-    for i in &m.identities {
+    for i in claims {
         if i.value.trim().is_empty() || i.value.len() > MAX_ID_LEN {
             return Err(Error::Invalid(format!(
                 "{} identity must be 1 to {MAX_ID_LEN} bytes",
@@ -55,6 +55,12 @@ pub fn validate(m: &InboundMessage) -> Result<()> {
             )));
         }
     }
+    Ok(())
+}
+
+/// Check an inbound message before anything is written.
+pub fn validate(m: &InboundMessage) -> Result<()> {
+    validate_identities(&m.identities)?;
     if let Some(x) = &m.external_id
         && (x.is_empty() || x.len() > MAX_ID_LEN)
     {
@@ -225,7 +231,15 @@ fn write(
     let now = plan.now;
     // A repeated delivery is caught by the unique index on (inbox, external id) when the
     // message is inserted: the job's savepoint then undoes everything it did.
-    let (contact, identity) = resolve_contact(c, ring, msg, ids, now)?;
+    let (contact, identity) = resolve_contact(
+        c,
+        ring,
+        msg.inbox_id,
+        &msg.identities,
+        &msg.profile,
+        (ids.contact, &ids.identities),
+        now,
+    )?;
     let (conversation, new_conversation, woke) =
         match conversations::find_unresolved(c, contact, msg.inbox_id, identity)? {
             Some(row) => (row.id, false, row.status != ConversationStatus::Open),
@@ -319,20 +333,23 @@ fn trusted(claim: &IdentityClaim) -> bool {
 }
 
 /// The contact a message belongs to, and the id of the per-inbox identity it came through.
-fn resolve_contact(
+/// `ids`: the id for a new contact and one per claim for new identity rows.
+pub(super) fn resolve_contact(
     c: &Connection,
     ring: &Keyring,
-    msg: &InboundMessage,
-    ids: &Ids,
+    inbox_id: i64,
+    claims: &[IdentityClaim],
+    draft: &ContactDraft,
+    ids: (ContactId, &[i64]),
     now: i64,
 ) -> store::Result<(ContactId, Option<i64>)> {
     // The live contacts the trusted claims name (the channel's own ids first, then verified
     // global ids), and what each claim's identity row says now.
     let mut named: Vec<(ContactId, bool)> = Vec::new();
-    let mut stored: Vec<Option<identities::Found>> = Vec::with_capacity(msg.identities.len());
-    for claim in &msg.identities {
+    let mut stored: Vec<Option<identities::Found>> = Vec::with_capacity(claims.len());
+    for claim in claims {
         let found = if trusted(claim) {
-            identities::find(c, ring, msg.inbox_id, claim)?
+            identities::find(c, ring, inbox_id, claim)?
         } else {
             None
         };
@@ -357,7 +374,7 @@ fn resolve_contact(
                 )
                 .details(serde_json::json!({
                     "merged": other.0, "into": keep.0, "reason": "verified_identity",
-                    "inbox_id": msg.inbox_id,
+                    "inbox_id": inbox_id,
                 }));
                 audit_log::append(c, ring, now, &e)?;
             }
@@ -365,18 +382,18 @@ fn resolve_contact(
         }
         None => {
             let profile = ContactDraft {
-                name: msg.profile.name.clone(),
-                phone: msg.profile.phone.clone(),
-                email: msg.profile.email.clone(),
+                name: draft.name.clone(),
+                phone: draft.phone.clone(),
+                email: draft.email.clone(),
                 id_number: None,
                 address: None,
             };
-            contacts::insert_contact(c, ring, ids.contact, &profile, now)?;
-            ids.contact
+            contacts::insert_contact(c, ring, ids.0, &profile, now)?;
+            ids.0
         }
     };
     let mut channel_identity = None;
-    for ((claim, id), row) in msg.identities.iter().zip(&ids.identities).zip(&stored) {
+    for ((claim, id), row) in claims.iter().zip(ids.1).zip(&stored) {
         if !trusted(claim) {
             continue;
         }
@@ -384,7 +401,7 @@ fn resolve_contact(
         let in_place = matches!(row, Some(f)
             if f.contact == contact && (f.verified || !claim.verified));
         if !in_place {
-            identities::attach(c, ring, *id, contact, msg.inbox_id, claim, now)?;
+            identities::attach(c, ring, *id, contact, inbox_id, claim, now)?;
         }
         if claim.kind.per_inbox() && channel_identity.is_none() {
             channel_identity = Some(row.map_or(*id, |f| f.id));

@@ -7,6 +7,7 @@ pub mod actions;
 pub mod agents;
 pub mod bus;
 pub mod dispatch;
+pub mod identify;
 pub mod ingest;
 pub mod presence;
 pub mod reply;

@@ -5,7 +5,7 @@
 //! reads one of the inbox's conversations as the customer sees it (no private notes, no
 //! workspace system lines).
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -70,6 +70,39 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
         .map(str::trim)
 }
 
+/// The customer's identities: your id (the channel's own, so trusted), and the phone and e-mail,
+/// which link to other channels only when you verified them.
+fn claims(
+    external_id: &str,
+    phone: (&Option<String>, bool),
+    email: (&Option<String>, bool),
+) -> Vec<IdentityClaim> {
+    let mut identities = vec![IdentityClaim {
+        kind: IdentityKind::External,
+        value: external_id.to_string(),
+        verified: true,
+    }];
+    for (kind, (v, verified)) in [(IdentityKind::Phone, phone), (IdentityKind::Email, email)] {
+        if let Some(v) = v.as_ref().filter(|v| !v.trim().is_empty()) {
+            identities.push(IdentityClaim {
+                kind,
+                value: v.clone(),
+                verified,
+            });
+        }
+    }
+    identities
+}
+
+/// `201` with the body when something new was stored, else `200`.
+fn created_or_ok(created: bool, body: impl Serialize) -> HttpResponse {
+    if created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
+}
+
 /// The inbox the bearer token belongs to, which must be `inbox_id`.
 async fn authorized(state: &AppState, req: &HttpRequest, inbox_id: i64) -> Result<(), ApiError> {
     let token = bearer(req).ok_or_else(|| {
@@ -120,31 +153,11 @@ pub async fn inbound(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let mut identities = vec![IdentityClaim {
-        kind: IdentityKind::External,
-        value: b.contact.id.clone(),
-        verified: true,
-    }];
-    for (k, v, verified) in [
-        (
-            IdentityKind::Phone,
-            &b.contact.phone,
-            b.contact.phone_verified,
-        ),
-        (
-            IdentityKind::Email,
-            &b.contact.email,
-            b.contact.email_verified,
-        ),
-    ] {
-        if let Some(v) = v.as_ref().filter(|v| !v.trim().is_empty()) {
-            identities.push(IdentityClaim {
-                kind: k,
-                value: v.clone(),
-                verified,
-            });
-        }
-    }
+    let identities = claims(
+        &b.contact.id,
+        (&b.contact.phone, b.contact.phone_verified),
+        (&b.contact.email, b.contact.email_verified),
+    );
     let out = state
         .engine
         .ingest(InboundMessage {
@@ -170,11 +183,7 @@ pub async fn inbound(
         contact_id: out.contact_id.0,
         duplicate: out.duplicate,
     };
-    Ok(if out.duplicate {
-        HttpResponse::Ok().json(r)
-    } else {
-        HttpResponse::Created().json(r)
-    })
+    Ok(created_or_ok(!out.duplicate, r))
 }
 
 /// One message of a conversation as the customer system sees it.
@@ -310,4 +319,85 @@ pub async fn conversation(
         messages,
         next_before,
     }))
+}
+
+/// What your system knows about its customer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiContactUpdate {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// You verified this phone: it may link the customer to the same person in other channels.
+    #[serde(default)]
+    pub phone_verified: bool,
+    #[serde(default)]
+    pub email_verified: bool,
+    /// Serve this customer first (VIP ordering in the queue).
+    pub vip: Option<bool>,
+    /// Custom fields shown to agents (membership level, branch…), merged into the stored ones;
+    /// `null` removes a field.
+    #[schema(value_type = Option<Object>)]
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiContactResult {
+    pub contact_id: i64,
+    /// No contact had this id (nor a verified phone or e-mail given) yet.
+    pub created: bool,
+}
+
+/// Identify a customer before (or between) their messages: create the contact for your id, or
+/// update the fields given.
+#[utoipa::path(
+    params(("inbox_id" = i64, Path), ("external_id" = String, Path, description = "the customer's id in your system")),
+    request_body = ApiContactUpdate,
+    responses((status = 201, body = ApiContactResult, description = "created"), (status = 200, body = ApiContactResult, description = "updated"), (status = 401, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)),
+    security(("inbox_token" = [])),
+    tag = "channels"
+)]
+#[put("/hooks/api/{inbox_id}/contacts/{external_id}")]
+pub async fn identify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i64, String)>,
+    body: web::Json<ApiContactUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let (inbox_id, external_id) = path.into_inner();
+    authorized(&state, &req, inbox_id).await?;
+    let mut b = body.into_inner();
+    // A blank field is not given (it neither clears nor overwrites what is stored).
+    for f in [&mut b.name, &mut b.phone, &mut b.email] {
+        *f = f
+            .take()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+    }
+    let identities = claims(
+        &external_id,
+        (&b.phone, b.phone_verified),
+        (&b.email, b.email_verified),
+    );
+    let out = state
+        .engine
+        .identify(crate::engine::identify::Identify {
+            inbox_id,
+            identities,
+            profile: ContactDraft {
+                name: b.name,
+                phone: b.phone,
+                email: b.email,
+                id_number: None,
+                address: None,
+            },
+            vip: b.vip,
+            attributes: b.attributes,
+        })
+        .await?;
+    let r = ApiContactResult {
+        contact_id: out.contact_id.0,
+        created: out.created,
+    };
+    Ok(created_or_ok(out.created, r))
 }

@@ -316,21 +316,11 @@ pub async fn update(
         return Err(ApiError::validation("name must be 1 to 100 characters"));
     }
     if let Some(a) = &b.attributes {
-        let ok = a.as_object().is_some_and(|o| {
-            o.len() <= 50
-                && o.iter().all(|(k, v)| {
-                    !k.is_empty()
-                        && k.chars().count() <= 40
-                        && (v.is_number()
-                            || v.is_boolean()
-                            || v.is_null()
-                            || v.as_str().is_some_and(|s| s.chars().count() <= 500))
-                })
-        });
-        if !ok {
-            return Err(ApiError::validation(
-                "attributes must be an object of at most 50 fields with short scalar values",
-            ));
+        match a.as_object() {
+            Some(o) => {
+                crate::engine::identify::check_attributes(o).map_err(ApiError::validation)?
+            }
+            None => return Err(ApiError::validation("attributes must be an object")),
         }
     }
     let (id, now, actor) = (contact.id, state.clock.now_ms(), c.actor.clone());

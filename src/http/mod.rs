@@ -40,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // Channel hooks first: they carry the inbound load, and actix matches routes in order.
     cfg.service(channel_api::inbound)
         .service(channel_api::conversation)
+        .service(channel_api::identify)
         .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)

@@ -411,6 +411,12 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
         Channel,
         None,
     ),
+    (
+        "put",
+        "/hooks/api/{inbox_id}/contacts/{external_id}",
+        Channel,
+        Some(r#"{"name":"x"}"#),
+    ),
     ("get", "/api/v1/ws", READ, None),
 ];
 
@@ -541,6 +547,7 @@ fn every_route_answers_per_the_permission_matrix_and_scope() {
             ("{inbox}", w.inbox_a.to_string()),
             ("{inbox_id}", w.inbox_a.to_string()),
             ("{conversation_id}", w.conv_a.to_string()),
+            ("{external_id}", "u-1".to_string()),
             ("{mid}", "999999999".to_string()),
             ("{token}", "no-such-token".to_string()),
             ("{id}", "999999999".to_string()),

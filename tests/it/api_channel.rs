@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
-use crate::desk::{Desk, agent, api_inbox, customer_says, team};
+use crate::desk::{ApiInbox, Desk, agent, api_inbox, customer_says, team};
 use crate::identity::no_required_totp;
 use crate::support::TestApp;
 
@@ -123,4 +123,141 @@ fn a_customer_system_reads_its_conversation_without_private_notes_and_nothing_el
     }
     let (s, v) = read(&app, inbox.id, Some(&inbox.token), conv, "?limit=x");
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}
+
+fn identify(app: &TestApp, inbox: &ApiInbox, external: &str, body: Value) -> (StatusCode, Value) {
+    let r = Client::new()
+        .put(app.url(&format!("/hooks/api/{}/contacts/{external}", inbox.id)))
+        .bearer_auth(&inbox.token)
+        .json(&body)
+        .send()
+        .unwrap();
+    let s = r.status();
+    (s, r.json().unwrap_or(Value::Null))
+}
+
+/// The stored (decrypted) name, phone, VIP flag and attributes of a contact.
+fn stored(app: &TestApp, id: i64) -> (Option<String>, Option<String>, bool, Value) {
+    app.state
+        .store
+        .read_blocking(move |c, ring| {
+            let id = atrium::domain::ContactId(id);
+            let contact = atrium::store::contacts::get_contact(c, ring, id)?.unwrap();
+            let (vip, attrs) = atrium::store::contacts::extra(c, ring, id)?.unwrap();
+            Ok((contact.fields.name, contact.fields.phone, vip, attrs))
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_customer_system_identifies_and_updates_its_customer_and_verified_phones_link_channels() {
+    let app = TestApp::new();
+    let inbox = api_inbox(&app, "App", None, json!({}));
+    let other = api_inbox(&app, "HIS", None, json!({}));
+
+    // Identified before writing: created, then their first message lands on the same contact.
+    let (s, v) = identify(
+        &app,
+        &inbox,
+        "u-100",
+        json!({"name": "张三", "vip": true, "attributes": {"等级": "白金卡", "branch": "徐汇支行"}}),
+    );
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["created"], true);
+    let id = v["contact_id"].as_i64().unwrap();
+    let (_, m) = customer_says(&app.base, &inbox, "u-100", "m1", "你好");
+    assert_eq!(m["contact_id"], id);
+    assert_eq!(
+        stored(&app, id),
+        (
+            Some("张三".into()),
+            None,
+            true,
+            json!({"等级": "白金卡", "branch": "徐汇支行"})
+        )
+    );
+
+    // Updated: the fields given replace, attributes merge, null removes, blanks change nothing.
+    let (s, v) = identify(
+        &app,
+        &inbox,
+        "u-100",
+        json!({"name": "张三丰", "phone": "13800138000", "phone_verified": true, "email": "  ",
+               "attributes": {"等级": "钻石卡", "branch": null}}),
+    );
+    assert_eq!(
+        (s, v["created"].as_bool()),
+        (StatusCode::OK, Some(false)),
+        "{v}"
+    );
+    assert_eq!(v["contact_id"], id);
+    assert_eq!(
+        stored(&app, id),
+        (
+            Some("张三丰".into()),
+            Some("13800138000".into()),
+            true,
+            json!({"等级": "钻石卡"})
+        )
+    );
+
+    // The hospital system knows the same person by the same verified phone: one contact.
+    let (s, v) = identify(
+        &app,
+        &other,
+        "his-7",
+        json!({"phone": "+86 138 0013 8000", "phone_verified": true}),
+    );
+    assert_eq!(
+        (s, v["contact_id"].as_i64()),
+        (StatusCode::OK, Some(id)),
+        "{v}"
+    );
+    let (_, m) = customer_says(&app.base, &other, "his-7", "m1", "挂号");
+    assert_eq!(m["contact_id"], id);
+    // An unverified phone never links.
+    let (s, v) = identify(&app, &other, "his-8", json!({"phone": "13800138000"}));
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_ne!(v["contact_id"].as_i64(), Some(id));
+
+    // Every identification is audited, without the personal data itself.
+    let records = crate::identity::audit_records(&app, "contact.identify");
+    assert_eq!(records.len(), 4);
+    assert!(
+        records
+            .iter()
+            .all(|r| !format!("{r:?}").contains("13800138000"))
+    );
+
+    // Bad input: clear errors, nothing written.
+    for (body, why) in [
+        (json!({"name": "x".repeat(101)}), "long name"),
+        (
+            json!({"attributes": {"k": {"nested": 1}}}),
+            "nested attribute",
+        ),
+        (json!({"attributes": {"": 1}}), "empty key"),
+        (json!({"nmae": "typo"}), "unknown field"),
+    ] {
+        let (s, v) = identify(&app, &inbox, "u-100", body);
+        assert!(
+            s == StatusCode::UNPROCESSABLE_ENTITY || s == StatusCode::BAD_REQUEST,
+            "{why}: {s} {v}"
+        );
+        assert!(v["code"].is_string(), "{why}: {v}");
+    }
+    let too_many: serde_json::Map<String, Value> =
+        (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
+    let (s, _) = identify(&app, &inbox, "u-100", json!({ "attributes": too_many }));
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = identify(&app, &inbox, &"x".repeat(300), json!({}));
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let foreign = ApiInbox {
+        id: inbox.id,
+        token: other.token.clone(),
+        webhook_secret: String::new(),
+    };
+    let (s, _) = identify(&app, &foreign, "u-100", json!({"name": "冒名"}));
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(stored(&app, id).0.as_deref(), Some("张三丰"));
 }
