@@ -210,6 +210,7 @@ impl App {
                 state.channels.clone(),
                 state.outbox_config,
             )),
+            actix_web::rt::spawn(sweep_unused_uploads(state.clone().into_inner())),
         ];
 
         let result = server.await;
@@ -244,6 +245,29 @@ async fn reload_on_sighup(cert: Arc<ReloadableCert>) {
                 tracing::error!(error = %e, "TLS reload failed; keeping the previous certificate")
             }
             Err(e) => tracing::error!(error = %e, "TLS reload task failed"),
+        }
+    }
+}
+
+/// Every hour, delete channel uploads that no message used within a day (and their files).
+async fn sweep_unused_uploads(state: Arc<AppState>) {
+    use crate::store::attachments;
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let before = state.clock.now_ms() - attachments::UNUSED_UPLOAD_TTL_MS;
+        match state
+            .store
+            .write(move |c, _| attachments::delete_unused_uploads(c, before))
+            .await
+        {
+            Ok(ids) if !ids.is_empty() => {
+                tracing::info!(count = ids.len(), "deleted channel uploads no message used");
+                let dir = state.config.data_dir.clone();
+                let _ = store::run_blocking(move || attachments::remove_files(&dir, &ids)).await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not sweep unused uploads; retrying later"),
         }
     }
 }

@@ -415,6 +415,7 @@ pub fn engine_ingest(dir: &Path, seeded: &Seeded, tasks: usize, secs: f64) -> (f
                             body: BODY.to_string(),
                             content: None,
                             context: Default::default(),
+                            attachments: Vec::new(),
                         };
                         engine.ingest(msg).await.unwrap();
                         done.fetch_add(1, Ordering::Relaxed);

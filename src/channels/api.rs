@@ -32,8 +32,9 @@ pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// The webhook body for a reply.
-pub fn payload(msg: &Outbound, now_ms: i64) -> serde_json::Value {
+/// The webhook body for a reply. Attachment URLs are the inbox's download path, which the
+/// customer system calls with its inbox token.
+pub fn payload(inbox_id: i64, msg: &Outbound, now_ms: i64) -> serde_json::Value {
     let external = msg
         .recipient
         .iter()
@@ -54,6 +55,7 @@ pub fn payload(msg: &Outbound, now_ms: i64) -> serde_json::Value {
                 "content": m.content,
                 "attachments": msg.attachments.iter().map(|a| serde_json::json!({
                     "id": a.id, "name": a.name, "content_type": a.content_type, "size": a.size,
+                    "url": format!("/hooks/api/{inbox_id}/attachments/{}", a.id),
                 })).collect::<Vec<_>>(),
                 "sender": m.sender_name,
                 "created_at": m.created_at,
@@ -82,7 +84,7 @@ pub async fn send(
         .await
         .map_err(|r| SendError::Permanent(format!("webhook address refused: {r}")))?;
     let creds: Credentials = serde_json::from_str(credentials).unwrap_or_default();
-    let body = serde_json::to_vec(&payload(msg, now))
+    let body = serde_json::to_vec(&payload(inbox.id, msg, now))
         .map_err(|e| SendError::Permanent(format!("cannot encode the message: {e}")))?;
     let ts = now / 1000;
     let key = msg.idempotency_key();

@@ -226,7 +226,12 @@ pub struct InboundMessage {
     pub content: Option<serde_json::Value>,
     /// Where the customer writes from (page, language, region), for skill-based routing.
     pub context: MessageContext,
+    /// Files the channel uploaded through this inbox beforehand, sent with this message.
+    pub attachments: Vec<i64>,
 }
+
+/// Most files one inbound message carries.
+pub const MAX_INBOUND_ATTACHMENTS: usize = 10;
 
 /// Where a customer writes from, as far as the channel knows (all optional).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -18,7 +18,7 @@ use super::view::MessageView;
 use super::{Engine, Error, Result};
 use crate::audit::{Actor, Entry};
 use crate::crypto::Keyring;
-use crate::domain::message::{MAX_BODY_CHARS, check_content};
+use crate::domain::message::{MAX_BODY_CHARS, MAX_INBOUND_ATTACHMENTS, check_content};
 use crate::domain::{
     ContactDraft, ContactId, ConversationId, ConversationStatus, Direction, IdentityClaim,
     InboundMessage, MessageId,
@@ -73,8 +73,13 @@ pub fn validate(m: &InboundMessage) -> Result<()> {
             "message body longer than {MAX_BODY_CHARS} characters"
         )));
     }
-    if m.body.trim().is_empty() && m.content.is_none() {
+    if m.body.trim().is_empty() && m.content.is_none() && m.attachments.is_empty() {
         return Err(Error::Invalid("the message is empty".into()));
+    }
+    if m.attachments.len() > MAX_INBOUND_ATTACHMENTS {
+        return Err(Error::Invalid(format!(
+            "attachments: at most {MAX_INBOUND_ATTACHMENTS} per message"
+        )));
     }
     check_content(m.kind, m.content.clone()).map_err(Error::Invalid)?;
     if let Some(p) = m.profile.validate().into_iter().next() {
@@ -114,6 +119,8 @@ struct Written {
     route: bool,
     /// The conversation's summary as the transaction leaves it, for the live events.
     summary: Option<conversations::Summary>,
+    /// The message's files, for its live event.
+    attachments: Vec<super::view::AttachmentView>,
 }
 
 impl Engine {
@@ -187,7 +194,14 @@ impl Engine {
                 s.row.team_id,
                 s.row.assignee_id,
             );
-            for m in w.message.iter().chain(&w.greeting) {
+            if let Some(m) = &w.message {
+                self.bus.publish(
+                    "message.created",
+                    aud.clone(),
+                    &MessageView::new(m, w.attachments.clone()),
+                );
+            }
+            if let Some(m) = &w.greeting {
                 self.bus.publish(
                     "message.created",
                     aud.clone(),
@@ -280,6 +294,29 @@ fn write(
             now,
         },
     )?;
+    let mut attachments = Vec::new();
+    if !msg.attachments.is_empty() {
+        let mut wanted = msg.attachments.clone();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let linked = store::attachments::link_channel_uploads(
+            c,
+            &wanted,
+            ids.message.0,
+            conversation.0,
+            msg.inbox_id,
+        )?;
+        if linked != wanted.len() {
+            return Err(super::abort(Error::Invalid(
+                "attachments: each must be an upload through this inbox that no message has used"
+                    .into(),
+            )));
+        }
+        attachments = super::reply::attachment_views(c, ring, &[ids.message.0])?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+    }
     conversations::after_incoming(c, conversation, ids.message.0, now, woke)?;
     let mut greeting = None;
     if new_conversation
@@ -322,6 +359,7 @@ fn write(
         greeting,
         route: new_conversation || woke,
         summary,
+        attachments,
     })
 }
 

@@ -167,6 +167,44 @@ pub async fn upload(
     };
     let conv = visible_conversation(&state, &c, conversation_id).await?;
 
+    let uploaded = store_upload(
+        &state,
+        &req,
+        payload,
+        Owner {
+            conversation: Some(conv.id.0),
+            inbox: None,
+            uploader: Some(c.user_id()),
+        },
+    )
+    .await?;
+    let url = format!("/api/v1/attachments/{}", uploaded.id);
+    Ok(created(uploaded, url))
+}
+
+/// Who an upload belongs to until a message uses it.
+pub(crate) struct Owner {
+    pub conversation: Option<i64>,
+    pub inbox: Option<i64>,
+    pub uploader: Option<i64>,
+}
+
+/// `201` with the upload and where to download it.
+pub(crate) fn created(mut u: UploadedAttachment, url: String) -> HttpResponse {
+    u.url = url.clone();
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, url))
+        .json(u)
+}
+
+/// Read the `file` part of a multipart upload within `attachments.max_bytes`, check its type by
+/// its bytes, store it encrypted, then its row (owned by `owner`).
+pub(crate) async fn store_upload(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    owner: Owner,
+) -> Result<UploadedAttachment, ApiError> {
     let (max, limit) = (
         state.config.attachments.max_bytes,
         state.config.attachments.request_limit(),
@@ -179,7 +217,7 @@ pub async fn upload(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(max));
     }
-    let (name, bytes) = read_file_part(&req, payload, max, limit).await?;
+    let (name, bytes) = read_file_part(req, payload, max, limit).await?;
 
     // Sniffing, hashing, encrypting and writing a file of many MiB: off the async runtime.
     let id = state.store.next_id();
@@ -199,8 +237,6 @@ pub async fn upload(
 
     let now = state.clock.now_ms();
     let (name, content_type) = (checked.safe_name.clone(), checked.content_type);
-    let uploader = c.user_id();
-    let conversation = conv.id.0;
     state
         .store
         .write(move |conn, ring| {
@@ -209,9 +245,10 @@ pub async fn upload(
                 ring,
                 &NewAttachment {
                     id,
-                    conversation_id: conversation,
+                    conversation_id: owner.conversation,
+                    inbox_id: owner.inbox,
                     message_id: None,
-                    uploader_id: Some(uploader),
+                    uploader_id: owner.uploader,
                     name: &name,
                     content_type,
                     size,
@@ -221,22 +258,14 @@ pub async fn upload(
             )
         })
         .await?;
-    tracing::debug!(
-        conversation_id = conversation,
-        attachment_id = id,
+    tracing::debug!(attachment_id = id, size, "attachment stored");
+    Ok(UploadedAttachment {
+        id,
+        name: checked.safe_name,
+        content_type: content_type.to_string(),
         size,
-        "attachment stored"
-    );
-    let url = format!("/api/v1/attachments/{id}");
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, url.clone()))
-        .json(UploadedAttachment {
-            id,
-            name: checked.safe_name,
-            content_type: content_type.to_string(),
-            size,
-            url,
-        }))
+        url: String::new(),
+    })
 }
 
 /// Image types a browser may show in place; everything else is offered as a download.
@@ -300,10 +329,22 @@ pub async fn download(
         .read(move |conn, ring| files::get(conn, ring, id))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-    visible_conversation(&state, &c, row.conversation_id).await?;
+    let Some(conversation) = row.conversation_id else {
+        // A channel's upload no message has used yet: not part of any conversation.
+        return Err(ApiError::new(ErrorCode::NotFound));
+    };
+    visible_conversation(&state, &c, conversation).await?;
+    file_response(&state, row).await
+}
 
+/// The decrypted file of `row`, as a download that cannot run in Atrium's origin.
+pub(crate) async fn file_response(
+    state: &AppState,
+    row: files::AttachmentRow,
+) -> Result<HttpResponse, ApiError> {
     let data_dir = state.config.data_dir.clone();
     let ring = state.store.keyring().clone();
+    let id = row.id;
     let bytes = run_blocking(move || files::read_file(&data_dir, &ring, id)).await??;
 
     // Verified UTF-8 at upload: say so, so no browser guesses another charset.

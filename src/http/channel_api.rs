@@ -51,6 +51,10 @@ pub struct ApiInbound {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub context: MessageContext,
+    /// Ids of files uploaded through this inbox (`POST /hooks/api/{inbox_id}/attachments`) that
+    /// this message carries (at most 10; each used once).
+    #[serde(default)]
+    pub attachments: Vec<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -175,6 +179,7 @@ pub async fn inbound(
             body: b.body,
             content: b.content,
             context: b.context,
+            attachments: b.attachments,
         })
         .await?;
     let r = ApiInboundResult {
@@ -400,4 +405,88 @@ pub async fn identify(
         created: out.created,
     };
     Ok(created_or_ok(out.created, r))
+}
+
+/// Upload a file the customer sends, before the message that carries it (`attachments`).
+/// `multipart/form-data` with one part named `file`, within `attachments.max_bytes`; the type
+/// is read from the bytes. The upload can be used by one message of this inbox.
+#[utoipa::path(
+    params(("inbox_id" = i64, Path)),
+    request_body(content = super::attachments::UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = super::attachments::UploadedAttachment),
+        (status = 401, body = super::error::ErrorBody),
+        (status = 413, description = "`attachment_too_large`", body = super::error::ErrorBody),
+        (status = 415, description = "`attachment_type_not_allowed`, `attachment_type_mismatch`, `unsupported_media_type`", body = super::error::ErrorBody),
+        (status = 422, description = "`attachment_empty`, `validation_failed`", body = super::error::ErrorBody),
+    ),
+    security(("inbox_token" = [])),
+    tag = "channels"
+)]
+#[post("/hooks/api/{inbox_id}/attachments")]
+pub async fn upload(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let inbox_id = path.into_inner();
+    authorized(&state, &req, inbox_id).await?;
+    let inbox = state.engine.inbox(inbox_id).await?;
+    if inbox.disabled {
+        return Err(crate::engine::Error::InboxDisabled(inbox_id).into());
+    }
+    let uploaded = super::attachments::store_upload(
+        &state,
+        &req,
+        payload,
+        super::attachments::Owner {
+            conversation: None,
+            inbox: Some(inbox_id),
+            uploader: None,
+        },
+    )
+    .await?;
+    let url = format!("/hooks/api/{inbox_id}/attachments/{}", uploaded.id);
+    Ok(super::attachments::created(uploaded, url))
+}
+
+/// Download a file of one of this inbox's conversations (the customer's or an agent's), or an
+/// upload of this inbox not sent yet.
+#[utoipa::path(
+    params(("inbox_id" = i64, Path), ("attachment_id" = i64, Path)),
+    responses(
+        (status = 200, description = "the file, with its stored content type", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, body = super::error::ErrorBody),
+        (status = 404, description = "no such file in this inbox", body = super::error::ErrorBody),
+    ),
+    security(("inbox_token" = [])),
+    tag = "channels"
+)]
+#[get("/hooks/api/{inbox_id}/attachments/{attachment_id}")]
+pub async fn download(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (inbox_id, id) = path.into_inner();
+    authorized(&state, &req, inbox_id).await?;
+    let row = state
+        .store
+        .read(move |conn, ring| {
+            let Some(row) = crate::store::attachments::get(conn, ring, id)? else {
+                return Ok(None);
+            };
+            let inbox = match row.conversation_id {
+                Some(c) => {
+                    crate::store::conversations::get(conn, crate::domain::ConversationId(c))?
+                        .and_then(|r| r.inbox_id)
+                }
+                None => row.inbox_id,
+            };
+            Ok((inbox == Some(inbox_id)).then_some(row))
+        })
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    super::attachments::file_response(&state, row).await
 }

@@ -41,6 +41,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(channel_api::inbound)
         .service(channel_api::conversation)
         .service(channel_api::identify)
+        .service(channel_api::upload)
+        .service(channel_api::download)
         .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)

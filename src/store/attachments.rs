@@ -92,7 +92,10 @@ pub fn read_file(data_dir: &Path, ring: &Keyring, id: i64) -> Result<Vec<u8>> {
 #[derive(Debug, Clone)]
 pub struct NewAttachment<'a> {
     pub id: i64,
-    pub conversation_id: i64,
+    /// `None` for a channel's upload before the message that uses it (then `inbox_id` is set).
+    pub conversation_id: Option<i64>,
+    /// The channel inbox a customer system uploaded it through; `None` for agents' uploads.
+    pub inbox_id: Option<i64>,
     /// Usually `None`: uploads are linked to their message when it is sent.
     pub message_id: Option<i64>,
     /// The agent who uploaded it; `None` for files that arrived from a channel.
@@ -108,9 +111,9 @@ pub struct NewAttachment<'a> {
 pub fn insert(conn: &Connection, ring: &Keyring, row: &NewAttachment<'_>) -> Result<()> {
     let name = ring.encrypt_str(name_ref(row.id), row.name);
     conn.prepare_cached(
-        "INSERT INTO attachments (id, conversation_id, message_id, uploader_id, name,
+        "INSERT INTO attachments (id, conversation_id, inbox_id, message_id, uploader_id, name,
                                   content_type, size, sha256, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         VALUES (?1, ?2, ?10, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         row.id,
@@ -122,6 +125,7 @@ pub fn insert(conn: &Connection, ring: &Keyring, row: &NewAttachment<'_>) -> Res
         row.size,
         row.sha256,
         row.now,
+        row.inbox_id,
     ])?;
     Ok(())
 }
@@ -130,7 +134,8 @@ pub fn insert(conn: &Connection, ring: &Keyring, row: &NewAttachment<'_>) -> Res
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentRow {
     pub id: i64,
-    pub conversation_id: i64,
+    pub conversation_id: Option<i64>,
+    pub inbox_id: Option<i64>,
     pub message_id: Option<i64>,
     pub uploader_id: Option<i64>,
     pub name: String,
@@ -142,7 +147,7 @@ pub struct AttachmentRow {
 }
 
 const SELECT: &str = "SELECT id, conversation_id, message_id, uploader_id, name, content_type,
-        size, sha256, created_at FROM attachments";
+        size, sha256, created_at, inbox_id FROM attachments";
 
 fn from_row(ring: &Keyring, r: &Row<'_>) -> Result<AttachmentRow> {
     let id: i64 = r.get(0)?;
@@ -150,6 +155,7 @@ fn from_row(ring: &Keyring, r: &Row<'_>) -> Result<AttachmentRow> {
     Ok(AttachmentRow {
         id,
         conversation_id: r.get(1)?,
+        inbox_id: r.get(9)?,
         message_id: r.get(2)?,
         uploader_id: r.get(3)?,
         name: ring.decrypt_string(name_ref(id), &name)?,
@@ -211,6 +217,56 @@ pub fn link_to_message(
         linked += stmt.execute(params![message_id, id, conversation_id, uploader_id])?;
     }
     Ok(linked)
+}
+
+/// Link a channel's uploads to the inbound message that carries them: only uploads through
+/// `inbox_id` that no message has used yet. Returns how many were linked (duplicate ids count
+/// once), so the caller refuses (and rolls back) when it is less than the ids given.
+pub fn link_channel_uploads(
+    conn: &Connection,
+    ids: &[i64],
+    message_id: i64,
+    conversation_id: i64,
+    inbox_id: i64,
+) -> Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE attachments SET message_id = ?1, conversation_id = ?2
+         WHERE id = ?3 AND inbox_id = ?4 AND conversation_id IS NULL AND message_id IS NULL",
+    )?;
+    let mut linked = 0;
+    for id in ids {
+        linked += stmt.execute(params![message_id, conversation_id, id, inbox_id])?;
+    }
+    Ok(linked)
+}
+
+/// How long a channel's upload waits for the message that sends it before it is deleted.
+pub const UNUSED_UPLOAD_TTL_MS: i64 = 24 * 3_600_000;
+
+/// Delete the rows of channel uploads no message used, made before `before`; returns their ids
+/// so the caller removes the files after the commit (a crash in between leaves only unreadable
+/// orphan files, never a row without its file).
+pub fn delete_unused_uploads(conn: &Connection, before: i64) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "DELETE FROM attachments
+         WHERE conversation_id IS NULL AND message_id IS NULL AND inbox_id IS NOT NULL
+           AND created_at < ?1
+         RETURNING id",
+    )?;
+    let ids = stmt.query_map([before], |r| r.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<Vec<i64>>>()?)
+}
+
+/// Remove the files of deleted attachments (missing ones are fine). Blocking.
+pub fn remove_files(data_dir: &Path, ids: &[i64]) {
+    for id in ids {
+        let path = file_path(data_dir, *id);
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %path.display(), error = %e, "could not remove an unused upload");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -275,7 +331,8 @@ mod tests {
                 &ring,
                 &NewAttachment {
                     id,
-                    conversation_id: conv,
+                    conversation_id: Some(conv),
+                    inbox_id: None,
                     message_id: None,
                     uploader_id: Some(uploader),
                     name: "报价单.pdf",
@@ -289,7 +346,7 @@ mod tests {
         }
         let got = get(&c, &ring, 100).unwrap().unwrap();
         assert_eq!(got.name, "报价单.pdf");
-        assert_eq!((got.conversation_id, got.message_id), (10, None));
+        assert_eq!((got.conversation_id, got.message_id), (Some(10), None));
         assert_eq!(get(&c, &ring, 999).unwrap(), None);
         // The name is stored encrypted.
         let raw: Vec<u8> = c
@@ -320,5 +377,60 @@ mod tests {
             vec![(100, Some(500)), (101, Some(500))]
         );
         assert!(list_for_messages(&c, &ring, &[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn unused_channel_uploads_are_deleted_after_their_time_and_used_ones_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Connection::open_in_memory().unwrap();
+        crate::store::migrations::migrate(&mut c).unwrap();
+        c.execute_batch(
+            "INSERT INTO contacts (id, created_at, updated_at) VALUES (1, 0, 0);
+             INSERT INTO inboxes (id, name, channel, created_at, updated_at)
+                 VALUES (5, 'App', 'api', 0, 0);
+             INSERT INTO conversations (id, contact_id, inbox_id, created_at, updated_at)
+                 VALUES (10, 1, 5, 0, 0);
+             INSERT INTO messages (id, conversation_id, direction, body, created_at)
+                 VALUES (500, 10, 'incoming', x'00', 0);",
+        )
+        .unwrap();
+        let ring = ring();
+        // 200: old, unused; 201: old, used; 202: recent, unused; 203: an agent's, unattached.
+        for (id, inbox, conv, at) in [
+            (200, Some(5), None, 1_000),
+            (201, Some(5), None, 1_000),
+            (202, Some(5), None, 90_000),
+            (203, None, Some(10), 1_000),
+        ] {
+            insert(
+                &c,
+                &ring,
+                &NewAttachment {
+                    id,
+                    conversation_id: conv,
+                    inbox_id: inbox,
+                    message_id: None,
+                    uploader_id: None,
+                    name: "a.png",
+                    content_type: "image/png",
+                    size: 1,
+                    sha256: &[0; 32],
+                    now: at,
+                },
+            )
+            .unwrap();
+            save_file(dir.path(), &ring, id, b"x").unwrap();
+        }
+        assert_eq!(link_channel_uploads(&c, &[201], 500, 10, 5).unwrap(), 1);
+        let gone = delete_unused_uploads(&c, 50_000).unwrap();
+        assert_eq!(gone, [200]);
+        remove_files(dir.path(), &gone);
+        assert!(!file_path(dir.path(), 200).exists());
+        for kept in [201, 202, 203] {
+            assert!(get(&c, &ring, kept).unwrap().is_some(), "{kept}");
+            assert!(file_path(dir.path(), kept).exists(), "{kept}");
+        }
+        // Removing again is harmless.
+        remove_files(dir.path(), &gone);
     }
 }

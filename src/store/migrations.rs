@@ -323,7 +323,9 @@ CREATE UNIQUE INDEX messages_external ON messages (inbox_id, external_id)
 
 CREATE TABLE attachments (
     id              INTEGER PRIMARY KEY,
-    conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+    -- NULL only for a channel's upload that no message has used yet (then inbox_id is set).
+    conversation_id INTEGER REFERENCES conversations (id),
+    inbox_id        INTEGER REFERENCES inboxes (id),
     message_id      INTEGER REFERENCES messages (id),
     uploader_id     INTEGER,
     name            BLOB    NOT NULL,

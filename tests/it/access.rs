@@ -417,6 +417,13 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
         Channel,
         Some(r#"{"name":"x"}"#),
     ),
+    ("post", "/hooks/api/{inbox_id}/attachments", Channel, None),
+    (
+        "get",
+        "/hooks/api/{inbox_id}/attachments/{attachment_id}",
+        Channel,
+        None,
+    ),
     ("get", "/api/v1/ws", READ, None),
 ];
 
@@ -548,6 +555,7 @@ fn every_route_answers_per_the_permission_matrix_and_scope() {
             ("{inbox_id}", w.inbox_a.to_string()),
             ("{conversation_id}", w.conv_a.to_string()),
             ("{external_id}", "u-1".to_string()),
+            ("{attachment_id}", "999999999".to_string()),
             ("{mid}", "999999999".to_string()),
             ("{token}", "no-such-token".to_string()),
             ("{id}", "999999999".to_string()),

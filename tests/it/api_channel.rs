@@ -261,3 +261,160 @@ fn a_customer_system_identifies_and_updates_its_customer_and_verified_phones_lin
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(stored(&app, id).0.as_deref(), Some("张三丰"));
 }
+
+fn upload(app: &TestApp, inbox: &ApiInbox, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let form = reqwest::blocking::multipart::Form::new().part(
+        "file",
+        reqwest::blocking::multipart::Part::bytes(bytes).file_name(name.to_string()),
+    );
+    let r = Client::new()
+        .post(app.url(&format!("/hooks/api/{}/attachments", inbox.id)))
+        .bearer_auth(&inbox.token)
+        .multipart(form)
+        .send()
+        .unwrap();
+    let s = r.status();
+    (s, r.json().unwrap_or(Value::Null))
+}
+
+fn fetch(app: &TestApp, inbox: &ApiInbox, path: &str) -> (StatusCode, Vec<u8>) {
+    let r = Client::new()
+        .get(app.url(path))
+        .bearer_auth(&inbox.token)
+        .send()
+        .unwrap();
+    (r.status(), r.bytes().unwrap().to_vec())
+}
+
+#[test]
+fn files_go_both_ways_through_the_api_channel_and_stay_in_their_inbox() {
+    let mut hook = crate::desk::Webhook::down();
+    hook.up();
+    let app = TestApp::with_env(&[("ATRIUM_ATTACHMENTS__MAX_BYTES", "4096")], None);
+    no_required_totp(&app);
+    let t = team(&app, "T");
+    let inbox = api_inbox(
+        &app,
+        "App",
+        Some(t),
+        json!({"webhook": {"url": hook.url()}}),
+    );
+    let other = api_inbox(&app, "Other", Some(t), json!({}));
+    agent(&app, "agent.f", &[t], 5);
+    let png = crate::desk::tiny_png();
+
+    // The customer's screenshot: uploaded, then sent with a message.
+    let (s, up) = upload(&app, &inbox, "截图.png", png.clone());
+    assert_eq!(s, StatusCode::CREATED, "{up}");
+    assert_eq!(up["content_type"], "image/png");
+    let file = up["id"].as_i64().unwrap();
+    assert_eq!(
+        up["url"],
+        format!("/hooks/api/{}/attachments/{file}", inbox.id)
+    );
+    let send = |msg_id: &str, via: &ApiInbox| {
+        crate::desk::post_inbound(
+            &app.base,
+            via,
+            &json!({"message_id": msg_id, "contact": {"id": "u-1"}, "kind": "image",
+                    "attachments": [file]}),
+        )
+    };
+    // Another inbox cannot send it; nothing is stored.
+    let (s, v) = send("m0", &other);
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, v) = send("m1", &inbox);
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let conv = v["conversation_id"].as_i64().unwrap();
+    // Used once only.
+    let (s, v) = send("m2", &inbox);
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    // The agent sees and downloads it; the customer system reads it back in the conversation.
+    let desk = Desk::login(&app.base, "agent.f");
+    let history = desk.get(&format!("/api/v1/conversations/{conv}/messages"));
+    let shown = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["direction"] == "incoming")
+        .unwrap();
+    assert_eq!(shown["attachments"][0]["id"], file, "{history}");
+    let (_, c) = read(&app, inbox.id, Some(&inbox.token), conv, "");
+    assert_eq!(c["messages"][0]["attachments"][0]["id"], file);
+    let (s, bytes) = fetch(
+        &app,
+        &inbox,
+        &format!("/hooks/api/{}/attachments/{file}", inbox.id),
+    );
+    assert_eq!((s, bytes), (StatusCode::OK, png.clone()));
+    // Not through another inbox, with either token.
+    let (s, _) = fetch(
+        &app,
+        &other,
+        &format!("/hooks/api/{}/attachments/{file}", other.id),
+    );
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = fetch(
+        &app,
+        &other,
+        &format!("/hooks/api/{}/attachments/{file}", inbox.id),
+    );
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // The agent's file reaches the customer system's webhook with a URL it can download.
+    desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+    let form = reqwest::blocking::multipart::Form::new().part(
+        "file",
+        reqwest::blocking::multipart::Part::bytes(b"%PDF-1.7\n1 0 obj\n".to_vec())
+            .file_name("回单.pdf"),
+    );
+    let (s, pdf) = desk.upload(&format!("/api/v1/attachments?conversation_id={conv}"), form);
+    assert_eq!(s, StatusCode::CREATED, "{pdf}");
+    desk.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(json!({"body": "请查收回单", "attachment_ids": [pdf["id"]]})),
+    );
+    let delivered = crate::desk::eventually(
+        std::time::Duration::from_secs(10),
+        "the reply's webhook",
+        || {
+            hook.deliveries()
+                .into_iter()
+                .find(|d| d.body["data"]["message"]["body"] == "请查收回单")
+        },
+    );
+    let att = &delivered.body["data"]["message"]["attachments"][0];
+    assert_eq!(att["name"], "回单.pdf");
+    let (s, bytes) = fetch(&app, &inbox, att["url"].as_str().unwrap());
+    assert_eq!(s, StatusCode::OK);
+    assert!(bytes.starts_with(b"%PDF-1.7"));
+
+    // Bad uploads: a lying extension, over the limit, and a file nobody uploaded.
+    let (s, v) = upload(&app, &inbox, "report.pdf", png);
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("attachment_type_mismatch")
+        )
+    );
+    let (s, v) = upload(&app, &inbox, "big.txt", vec![b'a'; 8192]);
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("attachment_too_large"))
+    );
+    let (s, _) = crate::desk::post_inbound(
+        &app.base,
+        &inbox,
+        &json!({"message_id": "m3", "contact": {"id": "u-1"}, "attachments": [424_242]}),
+    );
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = fetch(
+        &app,
+        &inbox,
+        &format!("/hooks/api/{}/attachments/424242", inbox.id),
+    );
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

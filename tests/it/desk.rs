@@ -49,6 +49,18 @@ pub fn api_inbox(app: &TestApp, name: &str, team: Option<i64>, settings: Value) 
     }
 }
 
+/// The smallest PNG header the server's type sniffing recognises.
+pub fn tiny_png() -> Vec<u8> {
+    [
+        &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..],
+        &[
+            0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77,
+            0x53, 0xde,
+        ],
+    ]
+    .concat()
+}
+
 /// An API inbox delivering replies to `webhook`, whose one customer wrote, and an agent
 /// (`agent_name`, signed in) who took the conversation: ready for replies.
 pub fn claimed_conversation(app: &TestApp, webhook: &str, agent_name: &str) -> (Desk, i64) {

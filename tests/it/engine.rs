@@ -159,6 +159,7 @@ fn ingest_stores_once_acknowledges_with_ids_and_refuses_bad_input_with_stable_co
         body: "x".into(),
         content: None,
         context: Default::default(),
+        attachments: Vec::new(),
     };
     let e = futures_lite_block_on(app.state.engine.ingest(msg(987_654))).unwrap_err();
     assert!(
@@ -463,14 +464,7 @@ fn attachments_over_the_limit_or_with_a_lying_extension_are_refused() {
         );
         d.upload(&format!("/api/v1/attachments?conversation_id={conv}"), form)
     };
-    let png: Vec<u8> = [
-        &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..],
-        &[
-            0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77,
-            0x53, 0xde,
-        ],
-    ]
-    .concat();
+    let png = crate::desk::tiny_png();
     let (s, ok) = upload("截图.png", png.clone());
     assert_eq!(s, StatusCode::CREATED, "{ok}");
     // An executable named like a picture.
