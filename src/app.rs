@@ -256,18 +256,31 @@ async fn sweep_unused_uploads(state: Arc<AppState>) {
     loop {
         every.tick().await;
         let before = state.clock.now_ms() - attachments::UNUSED_UPLOAD_TTL_MS;
-        match state
-            .store
-            .write(move |c, _| attachments::delete_unused_uploads(c, before))
-            .await
-        {
-            Ok(ids) if !ids.is_empty() => {
-                tracing::info!(count = ids.len(), "deleted channel uploads no message used");
-                let dir = state.config.data_dir.clone();
-                let _ = store::run_blocking(move || attachments::remove_files(&dir, &ids)).await;
+        // Small batches, so the writer is never held long.
+        const BATCH: u32 = 500;
+        loop {
+            match state
+                .store
+                .write(move |c, _| attachments::delete_unused_uploads(c, before, BATCH))
+                .await
+            {
+                Ok(ids) => {
+                    let n = ids.len();
+                    if n > 0 {
+                        tracing::info!(count = n, "deleted channel uploads no message used");
+                        let dir = state.config.data_dir.clone();
+                        let _ = store::run_blocking(move || attachments::remove_files(&dir, &ids))
+                            .await;
+                    }
+                    if n < BATCH as usize {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not sweep unused uploads; retrying later");
+                    break;
+                }
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not sweep unused uploads; retrying later"),
         }
     }
 }

@@ -72,6 +72,7 @@ describe('permission-based navigation', () => {
       'settings-teams',
       'settings-inboxes',
       'settings-agents',
+      'settings-deliveries',
       'settings-canned',
     ])
     expect(landingRouteName(SYSADMIN)).toBe('settings-users')

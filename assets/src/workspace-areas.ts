@@ -48,6 +48,12 @@ export const SETTINGS_PAGES = [
   },
   { name: 'settings-agents', path: 'agents', titleKey: 'nav.agents', permissions: ['users:write'] },
   {
+    name: 'settings-deliveries',
+    path: 'deliveries',
+    titleKey: 'nav.deliveries',
+    permissions: ['channels:read'],
+  },
+  {
     name: 'settings-canned',
     path: 'canned-replies',
     titleKey: 'nav.canned',

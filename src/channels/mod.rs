@@ -94,3 +94,35 @@ impl Channels {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The client dials only what the policy allows: a name that resolves to loopback is refused
+    /// by the client's own resolver (the check every send makes first is not what is tested).
+    #[tokio::test]
+    async fn the_http_client_resolves_names_through_the_policy() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            }
+        });
+        let url = format!("http://localhost:{port}/");
+        let refused = Channels::new(OutboundPolicy::default()).unwrap();
+        let e = refused.http.get(&url).send().await.unwrap_err();
+        let r = net::refusal(&e).expect("refused by the policy");
+        assert_eq!(r.class, "loopback");
+        // The same request with loopback allowed reaches the listener.
+        let allowed = Channels::new(OutboundPolicy::parse("127.0.0.1").unwrap()).unwrap();
+        let ok = allowed.http.get(&url).send().await.unwrap();
+        assert_eq!(ok.status(), 200);
+    }
+}

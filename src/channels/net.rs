@@ -23,12 +23,27 @@ pub struct OutboundPolicy {
 
 /// An address the policy refuses, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{ip} is {class}: outbound connections there are not allowed (a sysadmin can allow its range in outbound.allow)"
-)]
+#[error("{}: outbound connections there are not allowed (a sysadmin can allow its range in outbound.allow)", self.what())]
 pub struct Refused {
     pub ip: IpAddr,
     pub class: &'static str,
+    /// The name that resolved to `ip`: then the message names it and not the address, so the
+    /// refusal does not reveal internal DNS answers.
+    pub name: Option<String>,
+}
+
+impl Refused {
+    fn what(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{n} resolves to {}", self.class),
+            None => format!("{} is {}", self.ip, self.class),
+        }
+    }
+
+    fn for_name(mut self, name: &str) -> Refused {
+        self.name = Some(name.to_string());
+        self
+    }
 }
 
 impl OutboundPolicy {
@@ -61,7 +76,11 @@ impl OutboundPolicy {
         }
         match class(ip) {
             None => Ok(()),
-            Some(class) => Err(Refused { ip, class }),
+            Some(class) => Err(Refused {
+                ip,
+                class,
+                name: None,
+            }),
         }
     }
 
@@ -86,7 +105,7 @@ impl OutboundPolicy {
                     return Ok(());
                 };
                 for a in found.into_iter().flatten() {
-                    self.check(a.ip())?;
+                    self.check(a.ip()).map_err(|r| r.for_name(name))?;
                 }
                 Ok(())
             }
@@ -126,6 +145,8 @@ fn class_v4(ip: Ipv4Addr) -> Option<&'static str> {
         Some("a shared (carrier-grade NAT) address")
     } else if a == 0 {
         Some("an unspecified address")
+    } else if (a == 192 && b == 0 && ip.octets()[2] == 0) || (a == 198 && (b & 0xfe) == 18) {
+        Some("a special-purpose address")
     } else if ip.is_multicast() || a >= 240 {
         Some("a multicast or reserved address")
     } else {
@@ -133,8 +154,36 @@ fn class_v4(ip: Ipv4Addr) -> Option<&'static str> {
     }
 }
 
+/// The IPv4 address in the 32 bits of `s` starting at segment `at` (0.0.0.0 past the end).
+fn v4_in(s: [u16; 8], at: usize) -> Ipv4Addr {
+    let word = |i: usize| s.get(i).copied().unwrap_or(0);
+    let (g, h) = (word(at), word(at + 1));
+    Ipv4Addr::new(
+        (g >> 8) as u8,
+        (g & 0xff) as u8,
+        (h >> 8) as u8,
+        (h & 0xff) as u8,
+    )
+}
+
 fn class_v6(ip: Ipv6Addr) -> Option<&'static str> {
-    let first = ip.segments()[0];
+    let s = ip.segments();
+    let first = s[0];
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        // NAT64 (RFC 6052 well-known prefix): reaches the IPv4 address it carries.
+        return class_v4(v4_in(s, 6));
+    }
+    if first == 0x2002 {
+        // 6to4: the IPv4 address of the relay target sits in bits 16..48.
+        return class_v4(v4_in(s, 1));
+    }
+    if (s[0], s[1], s[2]) == (0x64, 0xff9b, 1) {
+        // Local-use NAT64 (64:ff9b:1::/48): whatever it maps to is internal.
+        return Some("a private address");
+    }
+    if (s[0], s[1]) == (0x2001, 0) {
+        return Some("a tunnelled (Teredo) address");
+    }
     if ip.is_loopback() {
         Some("loopback")
     } else if ip.is_unspecified() {
@@ -145,15 +194,10 @@ fn class_v6(ip: Ipv6Addr) -> Option<&'static str> {
         Some("a private address")
     } else if ip.is_multicast() {
         Some("a multicast or reserved address")
-    } else if ip.segments()[..6] == [0, 0, 0, 0, 0, 0] {
-        // IPv4-compatible (deprecated) addresses: judge the IPv4 address inside.
-        let [.., g, h] = ip.segments();
-        class_v4(Ipv4Addr::new(
-            (g >> 8) as u8,
-            (g & 0xff) as u8,
-            (h >> 8) as u8,
-            (h & 0xff) as u8,
-        ))
+    } else if s[..6] == [0, 0, 0, 0, 0, 0] || s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        // IPv4-compatible (deprecated) and IPv4-translated (SIIT) addresses: judge the IPv4
+        // address inside.
+        class_v4(v4_in(s, 6))
     } else {
         None
     }
@@ -177,7 +221,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
                 .filter(|a| match policy.check(a.ip()) {
                     Ok(()) => true,
                     Err(r) => {
-                        refused.get_or_insert(r);
+                        refused.get_or_insert(r.for_name(name.as_str()));
                         false
                     }
                 })
@@ -221,6 +265,10 @@ mod tests {
             "2400:3200::1",
             "172.32.0.1",
             "100.128.0.1",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "198.20.0.1",
+            "192.0.1.1",
         ] {
             assert_eq!(p.check(ip(ok)), Ok(()), "{ok}");
         }
@@ -242,6 +290,16 @@ mod tests {
             ("224.0.0.1", "a multicast or reserved address"),
             ("255.255.255.255", "a multicast or reserved address"),
             ("ff02::1", "a multicast or reserved address"),
+            ("64:ff9b::a00:5", "a private address"),
+            ("64:ff9b::7f00:1", "loopback"),
+            ("64:ff9b:1::1", "a private address"),
+            ("2002:a00:1::1", "a private address"),
+            ("2002:a9fe:a9fe::1", "link-local"),
+            ("2001:0:4136:e378::1", "a tunnelled (Teredo) address"),
+            ("::ffff:0:a00:1", "a private address"),
+            ("192.0.0.8", "a special-purpose address"),
+            ("198.18.0.1", "a special-purpose address"),
+            ("198.19.255.1", "a special-purpose address"),
         ] {
             let r = p.check(ip(bad)).unwrap_err();
             assert_eq!(r.class, class, "{bad}");
@@ -285,6 +343,12 @@ mod tests {
             assert!(p.check_url(bad).await.is_err(), "{bad}");
         }
         assert_eq!(p.check_url("http://203.0.113.9/hook").await, Ok(()));
+        // A name's refusal names the name, not what it resolved to.
+        let r = p.check_url("http://localhost:9/hook").await.unwrap_err();
+        assert!(
+            r.to_string().starts_with("localhost resolves to loopback"),
+            "{r}"
+        );
         let open = OutboundPolicy::parse("127.0.0.0/8,::1").unwrap();
         assert_eq!(open.check_url("http://localhost:9/hook").await, Ok(()));
     }

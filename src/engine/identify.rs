@@ -3,16 +3,20 @@
 //!
 //! The contact is found exactly as `ingest` finds a message's sender — the channel's own id,
 //! then verified global ids (phone, e-mail, unionid), merging contacts a verified id proves to be
-//! one person — and created when none matches. The fields given replace the stored ones (the
-//! channel's system is the source of truth for its own users); custom attributes are merged key
-//! by key. Audited as `contact.identify`.
+//! one person — and created when none matches. For the inbox's own customer (created now, or
+//! already known by this inbox's id) the fields given replace the stored ones — the channel's
+//! system is the source of truth for its own users — custom attributes are merged key by key and
+//! the VIP flag is set. A contact reached only through a verified global id (another channel's
+//! customer, linked now) is only completed: empty fields are filled and new attribute keys
+//! added, nothing another channel set is overwritten, and its VIP flag is left alone. Audited
+//! as `contact.identify`.
 
 use serde_json::{Map, Value};
 
 use super::{Engine, Error, Result};
 use crate::audit::{Actor, Entry};
 use crate::domain::{ContactDraft, ContactId, IdentityClaim};
-use crate::store::{audit as audit_log, contacts};
+use crate::store::{audit as audit_log, contacts, identities};
 
 /// Most custom attributes a contact keeps, and the longest key and text value.
 pub const MAX_ATTRIBUTES: usize = 50;
@@ -88,6 +92,14 @@ impl Engine {
         let out = self
             .store
             .write(move |c, ring| {
+                // Whose this inbox's own id was before this call.
+                let mut own_before = None;
+                for claim in req.identities.iter().filter(|c| c.kind.per_inbox()) {
+                    if let Some(f) = identities::find(c, ring, req.inbox_id, claim)? {
+                        own_before = f.live;
+                        break;
+                    }
+                }
                 let (contact, _) = super::ingest::resolve_contact(
                     c,
                     ring,
@@ -98,15 +110,21 @@ impl Engine {
                     now,
                 )?;
                 let created = contact == new_contact;
+                let own = created || own_before == Some(contact);
                 let mut fields: Vec<&str> = Vec::new();
                 if !created {
-                    fields.extend(contacts::set_reachability(c, ring, contact, &draft, now)?);
+                    fields.extend(contacts::set_reachability(
+                        c, ring, contact, &draft, !own, now,
+                    )?);
                 }
                 let attributes = match &req.attributes {
                     Some(given) if !given.is_empty() => {
                         let (_, stored) = contacts::extra(c, ring, contact)?.unwrap_or_default();
                         let mut merged = stored.as_object().cloned().unwrap_or_default();
                         for (k, v) in given {
+                            if !own && merged.contains_key(k) {
+                                continue;
+                            }
                             if v.is_null() {
                                 merged.remove(k);
                             } else {
@@ -123,16 +141,17 @@ impl Engine {
                     }
                     _ => None,
                 };
-                if req.vip.is_some() {
+                let vip = req.vip.filter(|_| own);
+                if vip.is_some() {
                     fields.push("vip");
                 }
-                if req.vip.is_some() || attributes.is_some() {
+                if vip.is_some() || attributes.is_some() {
                     contacts::update_profile(
                         c,
                         ring,
                         contact,
                         None,
-                        req.vip,
+                        vip,
                         attributes.as_ref(),
                         now,
                     )?;
@@ -143,7 +162,7 @@ impl Engine {
                     format!("contact:{}", contact.0),
                 )
                 .details(serde_json::json!({
-                    "inbox_id": req.inbox_id, "created": created, "fields": fields,
+                    "inbox_id": req.inbox_id, "created": created, "own": own, "fields": fields,
                 }));
                 audit_log::append(c, ring, now, &e)?;
                 Ok(Identified {

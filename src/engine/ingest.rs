@@ -329,7 +329,16 @@ fn write(
     }
     // The summary the live events carry, read inside the job: it is what the commit makes
     // visible, and reading it here spares a hand-off to the read pool and back per message.
-    let summary = conversations::summary(c, ring, conversation, 0)?;
+    // The message is what matters: a failing read only costs the live events (clients catch up
+    // on their next list load), never the message.
+    let summary = match conversations::summary(c, ring, conversation, 0) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(conversation = conversation.0, error = %e,
+                "stored an inbound message but could not read its conversation for live events");
+            None
+        }
+    };
     // What was just written, without reading it back and decrypting it again.
     let message = Some(messages::MessageRow {
         id: ids.message,

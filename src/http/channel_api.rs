@@ -436,6 +436,20 @@ pub async fn upload(
     if inbox.disabled {
         return Err(crate::engine::Error::InboxDisabled(inbox_id).into());
     }
+    // Uploads wait at most a day for their message; a system that uploads without sending
+    // cannot fill the disk meanwhile.
+    let pending = state
+        .store
+        .read(move |conn, _| crate::store::attachments::pending_uploads(conn, inbox_id))
+        .await?;
+    if pending >= crate::store::attachments::MAX_PENDING_UPLOADS {
+        return Err(ApiError::with_detail(
+            ErrorCode::RateLimited,
+            format!(
+                "this inbox holds {pending} uploads no message has used; send them or wait until unused ones expire (24 hours)"
+            ),
+        ));
+    }
     let uploaded = super::attachments::store_upload(
         &state,
         &req,
@@ -451,8 +465,9 @@ pub async fn upload(
     Ok(super::attachments::created(uploaded, url))
 }
 
-/// Download a file of one of this inbox's conversations (the customer's or an agent's), or an
-/// upload of this inbox not sent yet.
+/// Download a file of a message the customer saw in one of this inbox's conversations (theirs or
+/// an agent's reply; not a private note's, not a recalled message's), or an upload of this inbox
+/// not sent yet.
 #[utoipa::path(
     params(("inbox_id" = i64, Path), ("attachment_id" = i64, Path)),
     responses(
@@ -474,17 +489,29 @@ pub async fn download(
     let row = state
         .store
         .read(move |conn, ring| {
+            use crate::domain::{ConversationId, Direction, MessageId};
             let Some(row) = crate::store::attachments::get(conn, ring, id)? else {
                 return Ok(None);
             };
-            let inbox = match row.conversation_id {
-                Some(c) => {
-                    crate::store::conversations::get(conn, crate::domain::ConversationId(c))?
-                        .and_then(|r| r.inbox_id)
+            // An upload of this inbox no message used yet, or a file of a message the customer
+            // saw (theirs or a reply, not recalled) in this inbox's conversation. Never a note's
+            // file, an agent's upload not sent yet, or a recalled message's.
+            let visible = match (row.conversation_id, row.message_id) {
+                (None, None) => row.inbox_id == Some(inbox_id),
+                (Some(conv), Some(mid)) => {
+                    let in_inbox = crate::store::conversations::get(conn, ConversationId(conv))?
+                        .is_some_and(|r| r.inbox_id == Some(inbox_id));
+                    in_inbox
+                        && crate::store::messages::get(conn, ring, MessageId(mid))?.is_some_and(
+                            |m| {
+                                matches!(m.direction, Direction::Incoming | Direction::Outgoing)
+                                    && !m.recalled
+                            },
+                        )
                 }
-                None => row.inbox_id,
+                _ => false,
             };
-            Ok((inbox == Some(inbox_id)).then_some(row))
+            Ok(visible.then_some(row))
         })
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;

@@ -12,6 +12,7 @@ pub mod canned;
 pub mod channel_api;
 pub mod contacts;
 pub mod conversations;
+pub mod deliveries;
 pub mod error;
 pub mod health;
 pub mod inboxes;
@@ -43,6 +44,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(channel_api::identify)
         .service(channel_api::upload)
         .service(channel_api::download)
+        .service(deliveries::failed)
+        .service(deliveries::resend)
         .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     admin, agents, attachments, audit_api, auth, canned, channel_api, contacts, conversations,
-    error, health, inboxes, me, roles, scoped, views, ws,
+    deliveries, error, health, inboxes, me, roles, scoped, views, ws,
 };
 
 #[derive(OpenApi)]
@@ -42,7 +42,7 @@ use super::{
         attachments::upload, attachments::download,
         agents::list_agents, agents::my_agent, agents::set_status, agents::set_profile, agents::overview,
         inboxes::get, inboxes::update, inboxes::rotate_token, inboxes::get_team,
-        inboxes::update_team, channel_api::inbound, channel_api::conversation, channel_api::identify, channel_api::upload, channel_api::download, ws::connect,
+        inboxes::update_team, channel_api::inbound, channel_api::conversation, channel_api::identify, deliveries::failed, deliveries::resend, channel_api::upload, channel_api::download, ws::connect,
     ),
     components(schemas(
         error::ErrorBody, health::Health, health::Readiness,

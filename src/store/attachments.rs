@@ -243,17 +243,32 @@ pub fn link_channel_uploads(
 /// How long a channel's upload waits for the message that sends it before it is deleted.
 pub const UNUSED_UPLOAD_TTL_MS: i64 = 24 * 3_600_000;
 
-/// Delete the rows of channel uploads no message used, made before `before`; returns their ids
-/// so the caller removes the files after the commit (a crash in between leaves only unreadable
-/// orphan files, never a row without its file).
-pub fn delete_unused_uploads(conn: &Connection, before: i64) -> Result<Vec<i64>> {
+/// Most uploads an inbox may hold that no message has used yet.
+pub const MAX_PENDING_UPLOADS: i64 = 1000;
+
+/// How many uploads of `inbox` no message has used yet.
+pub fn pending_uploads(conn: &Connection, inbox: i64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM attachments
+             WHERE inbox_id = ?1 AND conversation_id IS NULL AND message_id IS NULL",
+        )?
+        .query_row([inbox], |r| r.get(0))?)
+}
+
+/// Delete the rows of up to `limit` channel uploads no message used, made before `before`;
+/// returns their ids so the caller removes the files after the commit (a crash in between
+/// leaves only unreadable orphan files, never a row without its file).
+pub fn delete_unused_uploads(conn: &Connection, before: i64, limit: u32) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
-        "DELETE FROM attachments
-         WHERE conversation_id IS NULL AND message_id IS NULL AND inbox_id IS NOT NULL
-           AND created_at < ?1
+        "DELETE FROM attachments WHERE id IN (
+             SELECT id FROM attachments
+             WHERE conversation_id IS NULL AND message_id IS NULL AND inbox_id IS NOT NULL
+               AND created_at < ?1
+             LIMIT ?2)
          RETURNING id",
     )?;
-    let ids = stmt.query_map([before], |r| r.get(0))?;
+    let ids = stmt.query_map(params![before, limit], |r| r.get(0))?;
     Ok(ids.collect::<rusqlite::Result<Vec<i64>>>()?)
 }
 
@@ -422,7 +437,7 @@ mod tests {
             save_file(dir.path(), &ring, id, b"x").unwrap();
         }
         assert_eq!(link_channel_uploads(&c, &[201], 500, 10, 5).unwrap(), 1);
-        let gone = delete_unused_uploads(&c, 50_000).unwrap();
+        let gone = delete_unused_uploads(&c, 50_000, 100).unwrap();
         assert_eq!(gone, [200]);
         remove_files(dir.path(), &gone);
         assert!(!file_path(dir.path(), 200).exists());

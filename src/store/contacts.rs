@@ -309,38 +309,65 @@ pub fn extra(
     Ok(Some((vip, attrs)))
 }
 
-/// Replace the name, phone and e-mail a channel gives (each only when `Some`), with the phone's
-/// and e-mail's blind indexes. Returns the names of the fields written.
+/// Replace the name, phone and e-mail a channel gives (each only when `Some`; with
+/// `only_empty`, only where the contact has none yet), with the phone's and e-mail's blind
+/// indexes. Returns the names of the fields written.
 pub fn set_reachability(
     conn: &Connection,
     ring: &Keyring,
     id: ContactId,
     d: &ContactDraft,
+    only_empty: bool,
     now: i64,
 ) -> Result<Vec<&'static str>> {
     let mut written = Vec::new();
+    let only = |column: &str| {
+        if only_empty {
+            format!(" AND {column} IS NULL")
+        } else {
+            String::new()
+        }
+    };
     if let Some(n) = &d.name {
-        conn.prepare_cached("UPDATE contacts SET name = ?2 WHERE id = ?1")?
-            .execute(params![id.0, seal(ring, "name", id.0, Some(n))])?;
-        written.push("name");
+        let sql = format!(
+            "UPDATE contacts SET name = ?2 WHERE id = ?1{}",
+            only("name")
+        );
+        if conn
+            .prepare_cached(&sql)?
+            .execute(params![id.0, seal(ring, "name", id.0, Some(n))])?
+            > 0
+        {
+            written.push("name");
+        }
     }
     if let Some(p) = &d.phone {
-        conn.prepare_cached("UPDATE contacts SET phone = ?2, phone_bidx = ?3 WHERE id = ?1")?
-            .execute(params![
-                id.0,
-                seal(ring, "phone", id.0, Some(p)),
-                ring.blind_index(BlindKind::Phone, p)
-            ])?;
-        written.push("phone");
+        let sql = format!(
+            "UPDATE contacts SET phone = ?2, phone_bidx = ?3 WHERE id = ?1{}",
+            only("phone")
+        );
+        if conn.prepare_cached(&sql)?.execute(params![
+            id.0,
+            seal(ring, "phone", id.0, Some(p)),
+            ring.blind_index(BlindKind::Phone, p)
+        ])? > 0
+        {
+            written.push("phone");
+        }
     }
     if let Some(e) = &d.email {
-        conn.prepare_cached("UPDATE contacts SET email = ?2, email_bidx = ?3 WHERE id = ?1")?
-            .execute(params![
-                id.0,
-                seal(ring, "email", id.0, Some(e)),
-                ring.blind_index(BlindKind::Email, e)
-            ])?;
-        written.push("email");
+        let sql = format!(
+            "UPDATE contacts SET email = ?2, email_bidx = ?3 WHERE id = ?1{}",
+            only("email")
+        );
+        if conn.prepare_cached(&sql)?.execute(params![
+            id.0,
+            seal(ring, "email", id.0, Some(e)),
+            ring.blind_index(BlindKind::Email, e)
+        ])? > 0
+        {
+            written.push("email");
+        }
     }
     if !written.is_empty() {
         conn.prepare_cached("UPDATE contacts SET updated_at = ?2 WHERE id = ?1")?

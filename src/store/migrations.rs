@@ -353,6 +353,7 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX outbox_conversation ON outbox (conversation_id, id) WHERE state = 'pending';
 CREATE INDEX outbox_message ON outbox (message_id);
+CREATE INDEX outbox_failed ON outbox (inbox_id, id) WHERE state = 'failed';
 
 CREATE TABLE canned_replies (
     id         INTEGER PRIMARY KEY,

@@ -127,3 +127,60 @@ pub fn counts(conn: &Connection) -> Result<Vec<(String, i64)>> {
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// A delivery given up on, for the administrators' dead-letter view (no message content).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedRow {
+    pub id: i64,
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub inbox_id: i64,
+    pub inbox_name: Option<String>,
+    pub channel: Option<String>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub failed_at: i64,
+}
+
+/// Failed deliveries, newest first, optionally of one inbox, below `before` (an outbox id).
+pub fn failed(
+    conn: &Connection,
+    inbox: Option<i64>,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<FailedRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, o.message_id, o.conversation_id, o.inbox_id, i.name, i.channel,
+                o.attempts, o.last_error, o.created_at, o.updated_at
+         FROM outbox o LEFT JOIN inboxes i ON i.id = o.inbox_id
+         WHERE o.state = 'failed' AND (?1 IS NULL OR o.inbox_id = ?1)
+           AND (?2 IS NULL OR o.id < ?2)
+         ORDER BY o.id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![inbox, before, limit], |r| {
+        Ok(FailedRow {
+            id: r.get(0)?,
+            message_id: MessageId(r.get(1)?),
+            conversation_id: ConversationId(r.get(2)?),
+            inbox_id: r.get(3)?,
+            inbox_name: r.get(4)?,
+            channel: r.get(5)?,
+            attempts: r.get(6)?,
+            last_error: r.get(7)?,
+            created_at: r.get(8)?,
+            failed_at: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The message and conversation of an outbox row.
+pub fn target(conn: &Connection, id: i64) -> Result<Option<(MessageId, ConversationId)>> {
+    Ok(conn
+        .prepare_cached("SELECT message_id, conversation_id FROM outbox WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok((MessageId(r.get(0)?), ConversationId(r.get(1)?)))
+        })
+        .optional()?)
+}

@@ -420,6 +420,18 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
     ("post", "/hooks/api/{inbox_id}/attachments", Channel, None),
     (
         "get",
+        "/api/v1/deliveries/failed",
+        Any(&["channels:read"]),
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/deliveries/{id}/resend",
+        Any(&["channels:write"]),
+        None,
+    ),
+    (
+        "get",
         "/hooks/api/{inbox_id}/attachments/{attachment_id}",
         Channel,
         None,

@@ -202,16 +202,28 @@ fn a_customer_system_identifies_and_updates_its_customer_and_verified_phones_lin
     );
 
     // The hospital system knows the same person by the same verified phone: one contact.
+    // Reached through a verified global id only, the contact is completed, not overwritten.
     let (s, v) = identify(
         &app,
         &other,
         "his-7",
-        json!({"phone": "+86 138 0013 8000", "phone_verified": true}),
+        json!({"phone": "+86 138 0013 8000", "phone_verified": true, "name": "张（医院）",
+               "vip": false, "attributes": {"等级": "普通", "科室": "内科"}}),
     );
     assert_eq!(
         (s, v["contact_id"].as_i64()),
         (StatusCode::OK, Some(id)),
         "{v}"
+    );
+    assert_eq!(
+        stored(&app, id),
+        (
+            Some("张三丰".into()),
+            Some("13800138000".into()),
+            true,
+            json!({"等级": "钻石卡", "科室": "内科"})
+        ),
+        "another channel's link fills gaps only"
     );
     let (_, m) = customer_says(&app.base, &other, "his-7", "m1", "挂号");
     assert_eq!(m["contact_id"], id);
@@ -323,6 +335,22 @@ fn files_go_both_ways_through_the_api_channel_and_stay_in_their_inbox() {
     // Another inbox cannot send it; nothing is stored.
     let (s, v) = send("m0", &other);
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let other_id = other.id;
+    let stored_in_other: i64 = app
+        .state
+        .store
+        .read_blocking(move |c, _| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM conversations WHERE inbox_id = ?1",
+                [other_id],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(
+        stored_in_other, 0,
+        "the refused message left nothing behind"
+    );
     let (s, v) = send("m1", &inbox);
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let conv = v["conversation_id"].as_i64().unwrap();
@@ -390,6 +418,33 @@ fn files_go_both_ways_through_the_api_channel_and_stay_in_their_inbox() {
     let (s, bytes) = fetch(&app, &inbox, att["url"].as_str().unwrap());
     assert_eq!(s, StatusCode::OK);
     assert!(bytes.starts_with(b"%PDF-1.7"));
+
+    // A file on an agents' private note, or uploaded by an agent but not sent, is not the
+    // customer system's to read.
+    let agent_upload = |name: &str| {
+        let form = reqwest::blocking::multipart::Form::new().part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(crate::desk::tiny_png())
+                .file_name(name.to_string()),
+        );
+        let (s, f) = desk.upload(&format!("/api/v1/attachments?conversation_id={conv}"), form);
+        assert_eq!(s, StatusCode::CREATED, "{f}");
+        f["id"].as_i64().unwrap()
+    };
+    let (note_file, unsent) = (agent_upload("内部.png"), agent_upload("草稿.png"));
+    desk.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(json!({"body": "内部备注", "private": true, "attachment_ids": [note_file]})),
+    );
+    for hidden in [note_file, unsent] {
+        let (s, _) = fetch(
+            &app,
+            &inbox,
+            &format!("/hooks/api/{}/attachments/{hidden}", inbox.id),
+        );
+        assert_eq!(s, StatusCode::NOT_FOUND, "{hidden}");
+    }
 
     // Bad uploads: a lying extension, over the limit, and a file nobody uploaded.
     let (s, v) = upload(&app, &inbox, "report.pdf", png);

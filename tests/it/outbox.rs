@@ -346,3 +346,110 @@ fn every_acknowledged_inbound_message_survives_sigkill_during_a_burst() {
         assert_eq!(distinct, 0, "a message stored twice");
     }
 }
+
+/// The administrators' dead-letter view: a delivery given up on is listed with its reason (no
+/// content), only for those who manage channels, and resending it delivers it once with the
+/// same event id.
+#[test]
+fn a_failed_delivery_is_listed_for_administrators_and_resent_once() {
+    let mut hook = Webhook::down();
+    hook.up();
+    hook.status.store(400, Ordering::SeqCst);
+    let app = TestApp::new();
+    let (desk, conv) = claimed_conversation(&app, &hook.url(), "agent.d");
+    let id = desk.reply(conv, "机密内容：账户余额")["id"].clone();
+    eventually(Duration::from_secs(10), "the reply failed", || {
+        (outgoing(&desk, conv, &id)["delivery"] == "failed").then_some(())
+    });
+    crate::identity::seed_user(&app, "sys.admin", crate::desk::PW, &["sysadmin"], &[], &[]);
+    let admin = Desk::login(&app.base, "sys.admin");
+    let list = admin.get("/api/v1/deliveries/failed");
+    let rows = list.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{list}");
+    let row = &rows[0];
+    assert_eq!(row["conversation_id"], conv);
+    assert_eq!(row["message_id"], id);
+    assert_eq!(row["reason"], "webhook answered HTTP 400");
+    assert_eq!(row["inbox_name"], "App");
+    assert_eq!(row["event_id"], hook.deliveries()[0].event_id);
+    assert!(
+        !list.to_string().contains("机密内容"),
+        "no message content: {list}"
+    );
+    // Filtered by inbox, and paged.
+    let inbox = row["inbox_id"].as_i64().unwrap();
+    assert_eq!(
+        admin
+            .get(&format!("/api/v1/deliveries/failed?inbox_id={inbox}"))
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        admin
+            .get(&format!(
+                "/api/v1/deliveries/failed?inbox_id={}",
+                inbox + 1000
+            ))
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let delivery = row["id"].as_i64().unwrap();
+    assert!(
+        admin
+            .get(&format!("/api/v1/deliveries/failed?before={delivery}"))
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Agents do not see the administrators' view.
+    let (s, _) = desk.call("GET", "/api/v1/deliveries/failed", None);
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = desk.call(
+        "POST",
+        &format!("/api/v1/deliveries/{delivery}/resend"),
+        None,
+    );
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // The receiver is fixed; the administrator resends: delivered once, same event id.
+    hook.status.store(200, Ordering::SeqCst);
+    let (s, v) = admin.call(
+        "POST",
+        &format!("/api/v1/deliveries/{delivery}/resend"),
+        None,
+    );
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    eventually(
+        Duration::from_secs(10),
+        "the resent reply delivered",
+        || (outgoing(&desk, conv, &id)["delivery"] == "sent").then_some(()),
+    );
+    let d = hook.deliveries();
+    assert_eq!(d.len(), 2);
+    assert_eq!(d[1].event_id, d[0].event_id);
+    assert!(
+        admin
+            .get("/api/v1/deliveries/failed")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let (s, v) = admin.call(
+        "POST",
+        &format!("/api/v1/deliveries/{delivery}/resend"),
+        None,
+    );
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict")),
+        "{v}"
+    );
+    let (s, _) = admin.call("POST", "/api/v1/deliveries/987654321/resend", None);
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let audited = crate::identity::audit_records(&app, "delivery.resend");
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].target, format!("delivery:{delivery}"));
+}

@@ -317,3 +317,19 @@ export interface SupervisorOverview {
    */
   overdue: WaitingConversation[]
 }
+
+/** A delivery given up on (`GET /deliveries/failed`): where it went and why, never its content. */
+export interface FailedDelivery {
+  id: Id
+  /** `atrium-out-{id}`: the event id receivers saw. */
+  event_id: string
+  message_id: Id
+  conversation_id: Id
+  inbox_id: Id
+  inbox_name: string | null
+  channel: string | null
+  attempts: number
+  reason: string | null
+  created_at: Millis
+  failed_at: Millis
+}

@@ -22,6 +22,7 @@ import type {
   UpdateTeamSettingsRequest,
   UpdateInboxRequest,
   WaitingConversation,
+  FailedDelivery,
 } from './settings2-types'
 
 const BASE = '/api/v1'
@@ -32,6 +33,18 @@ export function apiInboxHookPath(id: Id): string {
 }
 
 export const settings2Api = {
+  // --- failed deliveries (dead letters) ---------------------------------------------------------
+
+  /** `GET /deliveries/failed` (`channels:read`): newest first, older pages with `before`. */
+  failedDeliveries(query: { inbox_id?: Id; before?: Id; limit?: number }): Promise<FailedDelivery[]> {
+    return request('GET', `${BASE}/deliveries/failed${buildQuery(query)}`)
+  },
+
+  /** `POST /deliveries/{id}/resend` (`channels:write`): queued again with the same event id. */
+  resendDelivery(id: Id): Promise<void> {
+    return request('POST', `${BASE}/deliveries/${id}/resend`)
+  },
+
   // --- supervisor -----------------------------------------------------------------------------
 
   /** `GET /supervisor/overview` (needs `conversations:assign`). */

@@ -410,6 +410,7 @@ export default {
     inboxes: 'Inboxes',
     agents: 'Agents',
     canned: 'Canned replies',
+    deliveries: 'Failed deliveries',
   },
   workspace: {
     userMenu: 'User menu',

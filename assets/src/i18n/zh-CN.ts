@@ -389,6 +389,7 @@ export default {
     inboxes: '渠道接入',
     agents: '坐席',
     canned: '快捷回复',
+    deliveries: '投递失败',
   },
   workspace: {
     userMenu: '用户菜单',
