@@ -5,6 +5,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use crate::support::{BIN, Server, client};
 
@@ -264,5 +265,72 @@ fn two_agents_route_reply_with_a_canned_reply_transfer_and_resolve_in_chromium()
         "workspace-resolved-zh.png",
     ] {
         assert!(shots.join(shot).is_file(), "{shot} missing");
+    }
+}
+
+/// The dead-letter view in Chromium: a system administrator sees a refused reply with its
+/// reason, not its content, and sends it again once the receiver is fixed; the receiver gets it
+/// once more with the same event id. Screenshots in `target/browser/deliveries-*.png`.
+#[test]
+fn a_system_administrator_sees_and_resends_a_failed_delivery_in_chromium() {
+    use std::sync::atomic::Ordering;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if let Err(why) = browser_ready(root) {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the browser test: {why}"
+        );
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let mut hook = crate::desk::Webhook::down();
+    hook.up();
+    hook.status.store(400, Ordering::SeqCst);
+    let app = crate::support::TestApp::new();
+    let (desk, conv) = crate::desk::claimed_conversation(&app, &hook.url(), "agent.x");
+    let id = desk.reply(conv, "机密内容：账户余额")["id"].clone();
+    crate::desk::eventually(Duration::from_secs(10), "the reply failed", || {
+        let msgs = desk.get(&format!("/api/v1/conversations/{conv}/messages"));
+        msgs.as_array()?
+            .iter()
+            .any(|m| m["id"] == id && m["delivery"] == "failed")
+            .then_some(())
+    });
+    crate::identity::seed_user(&app, "sys.admin", crate::desk::PW, &["sysadmin"], &[], &[]);
+    let event_id = hook.deliveries()[0].event_id.clone();
+    let dir = app.stop();
+    // The customer system is fixed before the administrator resends.
+    hook.status.store(200, Ordering::SeqCst);
+    let data = dir.path().join("data");
+    let s = Server::spawn(
+        dir.path(),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let passed = run_node(
+        root,
+        "tests/browser/deliveries.test.mjs",
+        &[
+            ("ATRIUM_URL", format!("http://{}", s.addr)),
+            ("ATRIUM_ADMIN", "sys.admin".into()),
+            ("ATRIUM_ADMIN_PASSWORD", crate::desk::PW.into()),
+            ("ATRIUM_EVENT_ID", event_id.clone()),
+        ],
+    );
+    assert!(passed >= 1, "the deliveries browser test did not run");
+    crate::desk::eventually(Duration::from_secs(10), "the resent reply", || {
+        (hook.deliveries().len() == 2).then_some(())
+    });
+    assert_eq!(hook.deliveries()[1].event_id, event_id);
+    for shot in ["deliveries-failed-zh.png", "deliveries-resent-zh.png"] {
+        assert!(
+            root.join("target/browser").join(shot).is_file(),
+            "{shot} missing"
+        );
     }
 }
