@@ -9,6 +9,22 @@ use std::time::Duration;
 
 use crate::support::{BIN, Server, client};
 
+/// True when Chromium and the driver are installed; otherwise says why the browser part is
+/// skipped (never on CI, where the test command installs them).
+fn browser_or_skip(root: &Path) -> bool {
+    match browser_ready(root) {
+        Ok(()) => true,
+        Err(why) => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must run the browser test: {why}"
+            );
+            eprintln!("skipping the Chromium part: {why}");
+            false
+        }
+    }
+}
+
 fn browser_ready(root: &Path) -> Result<(), String> {
     if !Path::new("/usr/bin/chromium").exists() {
         return Err("/usr/bin/chromium is missing (apt-get install -y chromium)".into());
@@ -40,12 +56,7 @@ fn default_serve_on_8080_and_sign_in_page_renders_in_chromium() {
     assert!(cwd.path().join("atrium-data/atrium.db").is_file());
     assert!(cwd.path().join("atrium-data/master.key").is_file());
 
-    if let Err(why) = browser_ready(root) {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the browser test: {why}"
-        );
-        eprintln!("skipping the Chromium part: {why}");
+    if !browser_or_skip(root) {
         return;
     }
     let shots = root.join("target/browser");
@@ -111,12 +122,7 @@ fn run_node(root: &Path, file: &str, env: &[(&str, String)]) -> u32 {
 #[test]
 fn sign_in_with_totp_enrol_sign_out_and_idle_timeout_in_chromium() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if let Err(why) = browser_ready(root) {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the browser test: {why}"
-        );
-        eprintln!("skipping: {why}");
+    if !browser_or_skip(root) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -172,12 +178,7 @@ fn sign_in_with_totp_enrol_sign_out_and_idle_timeout_in_chromium() {
 fn two_agents_route_reply_with_a_canned_reply_transfer_and_resolve_in_chromium() {
     use crate::desk::{Webhook, agent, api_inbox, team};
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if let Err(why) = browser_ready(root) {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the browser test: {why}"
-        );
-        eprintln!("skipping: {why}");
+    if !browser_or_skip(root) {
         return;
     }
     let mut hook = Webhook::down();
@@ -275,12 +276,7 @@ fn two_agents_route_reply_with_a_canned_reply_transfer_and_resolve_in_chromium()
 fn a_system_administrator_sees_and_resends_a_failed_delivery_in_chromium() {
     use std::sync::atomic::Ordering;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if let Err(why) = browser_ready(root) {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the browser test: {why}"
-        );
-        eprintln!("skipping: {why}");
+    if !browser_or_skip(root) {
         return;
     }
     let mut hook = crate::desk::Webhook::down();
