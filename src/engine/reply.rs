@@ -108,11 +108,13 @@ impl Engine {
         Ok(view)
     }
 
-    /// Queue a failed reply again (same outbox row, same idempotency key).
+    /// Queue a failed reply again (same outbox row, same idempotency key). `audit`: recorded in
+    /// the same transaction as the requeue.
     pub async fn resend(
         &self,
         conversation: ConversationId,
         message: MessageId,
+        audit: Option<crate::audit::Entry>,
     ) -> Result<MessageView> {
         let now = self.now();
         let row = self
@@ -135,6 +137,9 @@ impl Engine {
                     )));
                 }
                 messages::set_delivery(c, message, Delivery::Queued, None)?;
+                if let Some(e) = &audit {
+                    store::audit::append(c, ring, now, e)?;
+                }
                 let atts = attachment_views(c, ring, &[message.0])?;
                 let m = messages::get(c, ring, message)?;
                 let conv = conversations::get(c, conversation)?;

@@ -282,7 +282,7 @@ pub async fn resend(
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
     let conv = permitted(&state, &c, id, Permission::ConversationsReply).await?;
-    let v = state.engine.resend(conv.id, MessageId(mid)).await?;
+    let v = state.engine.resend(conv.id, MessageId(mid), None).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 

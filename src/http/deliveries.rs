@@ -14,7 +14,7 @@ use super::error::{ApiError, ErrorCode};
 use crate::app::AppState;
 use crate::audit::Entry;
 use crate::domain::access::Permission;
-use crate::store::{audit as audit_log, outbox};
+use crate::store::outbox;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -94,13 +94,9 @@ pub async fn resend(
         .read(move |conn, _| outbox::target(conn, id))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-    state.engine.resend(conversation, message).await?;
-    let (now, actor) = (state.clock.now_ms(), c.actor.clone());
-    let e = Entry::new(&actor, "delivery.resend", format!("delivery:{id}"))
+    // The audit record is written with the requeue, in one transaction.
+    let e = Entry::new(&c.actor, "delivery.resend", format!("delivery:{id}"))
         .details(serde_json::json!({"conversation_id": conversation.0, "message_id": message.0}));
-    state
-        .store
-        .write(move |conn, ring| audit_log::append(conn, ring, now, &e))
-        .await?;
+    state.engine.resend(conversation, message, Some(e)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -144,6 +144,7 @@ pub struct FailedRow {
 }
 
 /// Failed deliveries, newest first, optionally of one inbox, below `before` (an outbox id).
+/// Recalled messages are not listed: they failed because an agent took them back.
 pub fn failed(
     conn: &Connection,
     inbox: Option<i64>,
@@ -154,7 +155,9 @@ pub fn failed(
         "SELECT o.id, o.message_id, o.conversation_id, o.inbox_id, i.name, i.channel,
                 o.attempts, o.last_error, o.created_at, o.updated_at
          FROM outbox o LEFT JOIN inboxes i ON i.id = o.inbox_id
+         JOIN messages m ON m.id = o.message_id
          WHERE o.state = 'failed' AND (?1 IS NULL OR o.inbox_id = ?1)
+           AND m.recalled_at IS NULL
            AND (?2 IS NULL OR o.id < ?2)
          ORDER BY o.id DESC LIMIT ?3",
     )?;

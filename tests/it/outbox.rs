@@ -452,4 +452,31 @@ fn a_failed_delivery_is_listed_for_administrators_and_resent_once() {
     let audited = crate::identity::audit_records(&app, "delivery.resend");
     assert_eq!(audited.len(), 1);
     assert_eq!(audited[0].target, format!("delivery:{delivery}"));
+
+    // A failed reply the agent then recalls is not a delivery to retry: it leaves the list.
+    hook.status.store(400, Ordering::SeqCst);
+    let second = desk.reply(conv, "发错了")["id"].clone();
+    eventually(Duration::from_secs(10), "the second reply failed", || {
+        (outgoing(&desk, conv, &second)["delivery"] == "failed").then_some(())
+    });
+    assert_eq!(
+        admin
+            .get("/api/v1/deliveries/failed")
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    desk.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/messages/{second}/recall"),
+        None,
+    );
+    assert!(
+        admin
+            .get("/api/v1/deliveries/failed")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
