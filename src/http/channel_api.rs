@@ -98,6 +98,13 @@ fn claims(
     identities
 }
 
+/// A message the customer saw: theirs, or a reply to them. Notes between agents and the
+/// workspace's system lines (assignments, transfers and their notes) stay inside.
+fn customer_side(m: &crate::store::messages::MessageRow) -> bool {
+    use crate::domain::Direction;
+    matches!(m.direction, Direction::Incoming | Direction::Outgoing)
+}
+
 /// `201` with the body when something new was stored, else `200`.
 fn created_or_ok(created: bool, body: impl Serialize) -> HttpResponse {
     if created {
@@ -233,18 +240,9 @@ pub struct ApiConversation {
     pub next_before: Option<i64>,
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ApiPage {
-    /// Messages with ids below this one (from `next_before`).
-    pub before: Option<i64>,
-    /// 1..=200, default 50.
-    pub limit: Option<u32>,
-}
-
 /// Read a conversation of this inbox: its status and its messages as the customer sees them.
 #[utoipa::path(
-    params(("inbox_id" = i64, Path), ("conversation_id" = i64, Path), ApiPage),
+    params(("inbox_id" = i64, Path), ("conversation_id" = i64, Path), super::conversations::PageParams),
     responses((status = 200, body = ApiConversation), (status = 401, body = super::error::ErrorBody), (status = 404, description = "no such conversation in this inbox", body = super::error::ErrorBody)),
     security(("inbox_token" = [])),
     tag = "channels"
@@ -254,13 +252,13 @@ pub async fn conversation(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(i64, i64)>,
-    q: web::Query<ApiPage>,
+    q: web::Query<super::conversations::PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     use crate::domain::{ConversationId, Direction};
     use crate::store::{conversations, messages};
     let (inbox_id, id) = path.into_inner();
     authorized(&state, &req, inbox_id).await?;
-    let (before, limit) = (q.before, q.limit.unwrap_or(50).clamp(1, 200));
+    let (before, limit) = (q.before, super::conversations::page_limit(q.limit));
     let found = state
         .store
         .read(move |conn, ring| {
@@ -284,7 +282,7 @@ pub async fn conversation(
         .zip(views)
         // What the customer saw: their messages and the replies. Notes and the workspace's
         // system lines (assignments, transfers with their notes) stay inside.
-        .filter(|(m, _)| matches!(m.direction, Direction::Incoming | Direction::Outgoing))
+        .filter(|(m, _)| customer_side(m))
         .map(|(m, v)| ApiMessage {
             id: m.id.0,
             direction: m.direction.as_str().to_string(),
@@ -489,7 +487,7 @@ pub async fn download(
     let row = state
         .store
         .read(move |conn, ring| {
-            use crate::domain::{ConversationId, Direction, MessageId};
+            use crate::domain::{ConversationId, MessageId};
             let Some(row) = crate::store::attachments::get(conn, ring, id)? else {
                 return Ok(None);
             };
@@ -502,12 +500,8 @@ pub async fn download(
                     let in_inbox = crate::store::conversations::get(conn, ConversationId(conv))?
                         .is_some_and(|r| r.inbox_id == Some(inbox_id));
                     in_inbox
-                        && crate::store::messages::get(conn, ring, MessageId(mid))?.is_some_and(
-                            |m| {
-                                matches!(m.direction, Direction::Incoming | Direction::Outgoing)
-                                    && !m.recalled
-                            },
-                        )
+                        && crate::store::messages::get(conn, ring, MessageId(mid))?
+                            .is_some_and(|m| customer_side(&m) && !m.recalled)
                 }
                 _ => false,
             };

@@ -95,7 +95,7 @@ pub async fn directory(
     c.require(&state, Permission::ContactsRead, "contacts")
         .await?;
     let p = q.into_inner();
-    let limit = p.limit.unwrap_or(50).clamp(1, 200);
+    let limit = super::conversations::page_limit(p.limit);
     let after = match p.before.as_deref() {
         None | Some("") => None,
         Some(cur) => Some(
@@ -273,7 +273,7 @@ pub async fn timeline(
     let contact =
         visible_contact(&state, &c, path.into_inner(), Permission::ConversationsRead).await?;
     let (id, scope, me) = (contact.id, c.scope().clone(), c.user_id());
-    let (before, limit) = (q.before, q.limit.unwrap_or(50).clamp(1, 200));
+    let (before, limit) = (q.before, super::conversations::page_limit(q.limit));
     let v = state
         .store
         .read(move |conn, ring| {

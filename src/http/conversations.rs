@@ -106,7 +106,7 @@ fn parse_list(p: ListParams) -> Result<ListQuery, ApiError> {
         label: p.label,
         priority,
         sort,
-        limit: p.limit.unwrap_or(50).clamp(1, 200),
+        limit: page_limit(p.limit),
         after,
     })
 }
@@ -175,6 +175,11 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view(&state, &s, Sort::Activity)))
 }
 
+/// A page size asked for: 1 to 200, 50 when not given (every paged list).
+pub(crate) fn page_limit(asked: Option<u32>) -> u32 {
+    asked.unwrap_or(50).clamp(1, 200)
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
@@ -215,7 +220,7 @@ pub async fn history(
     q: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let conv = visible_conversation(&state, &c, path.into_inner()).await?;
-    let (before, limit) = (q.before, q.limit.unwrap_or(50).clamp(1, 200));
+    let (before, limit) = (q.before, page_limit(q.limit));
     let v = state
         .store
         .read(move |conn, ring| {

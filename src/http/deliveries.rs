@@ -54,7 +54,11 @@ pub async fn failed(
 ) -> Result<HttpResponse, ApiError> {
     c.require(&state, Permission::ChannelsRead, "deliveries")
         .await?;
-    let (inbox, before, limit) = (q.inbox_id, q.before, q.limit.unwrap_or(50).clamp(1, 200));
+    let (inbox, before, limit) = (
+        q.inbox_id,
+        q.before,
+        super::conversations::page_limit(q.limit),
+    );
     let rows = state
         .store
         .read(move |conn, _| outbox::failed(conn, inbox, before, limit))
