@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use atrium::store::{OpenOptions, Store, identity};
+use atrium::store::identity;
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite;
 
-use crate::load_support::{BODY, bench_config};
+use crate::load_support::BODY;
 
 /// What a seeded data directory holds.
 pub struct Seeded {
@@ -29,16 +29,7 @@ pub struct Seeded {
 /// evenly over the teams (capacity 1,000, status `online` when `online`), each with a live
 /// session. The server is started on it afterwards.
 pub fn seed(dir: &Path, teams: usize, agents: usize, online: bool) -> Seeded {
-    let cfg = bench_config(dir, 512);
-    let metrics = atrium::metrics::build().unwrap();
-    let keys = atrium::app::key_provider(&cfg);
-    let store = Store::open(OpenOptions {
-        config: &cfg,
-        keys: &keys,
-        clock: Arc::new(atrium::clock::SystemClock),
-        metrics: metrics.writer.clone(),
-    })
-    .unwrap();
+    let (store, _) = crate::load_support::open_store(dir, 512);
     // One real argon2id hash shared by every bench agent (they sign in by session cookie).
     let hash = atrium::auth::password::hash_blocking("Bench-Agent-2026!").unwrap();
     let tokens: Vec<String> = (0..agents).map(|_| atrium::auth::new_token()).collect();
@@ -366,18 +357,7 @@ pub fn pct_ms(sorted_us: &[u64], p: f64) -> f64 {
 /// Returns (acknowledged messages/s, acknowledged, stored, CPU µs per message of the whole
 /// process).
 pub fn engine_ingest(dir: &Path, seeded: &Seeded, tasks: usize, secs: f64) -> (f64, u64, i64, f64) {
-    let cfg = bench_config(dir, 512);
-    let metrics = atrium::metrics::build().unwrap();
-    let keys = atrium::app::key_provider(&cfg);
-    let store = Arc::new(
-        Store::open(OpenOptions {
-            config: &cfg,
-            keys: &keys,
-            clock: Arc::new(atrium::clock::SystemClock),
-            metrics: metrics.writer.clone(),
-        })
-        .unwrap(),
-    );
+    let store = Arc::new(crate::load_support::open_store(dir, 512).0);
     let engine = Arc::new(atrium::engine::Engine::new(
         store.clone(),
         Arc::new(atrium::clock::SystemClock),

@@ -107,6 +107,22 @@ impl Runner {
     }
 }
 
+/// The store of `dir`'s data directory, opened as the server would (bench configuration with
+/// `max_batch`, the configured master key, the system clock), and the metrics its writer feeds.
+pub fn open_store(dir: &Path, max_batch: usize) -> (Store, atrium::metrics::Metrics) {
+    let cfg = bench_config(dir, max_batch);
+    let metrics = atrium::metrics::build().unwrap();
+    let keys = atrium::app::key_provider(&cfg);
+    let store = Store::open(OpenOptions {
+        config: &cfg,
+        keys: &keys,
+        clock: Arc::new(atrium::clock::SystemClock),
+        metrics: metrics.writer.clone(),
+    })
+    .unwrap();
+    (store, metrics)
+}
+
 pub fn bench_config(dir: &Path, max_batch: usize) -> Config {
     let env = vec![("ATRIUM_STORE__MAX_BATCH".to_string(), max_batch.to_string())];
     let cli = CliOverrides {
@@ -171,18 +187,8 @@ pub fn writer_rows_per_sec(batch: usize, secs: f64) -> (f64, f64) {
 /// run: acknowledged = stored for both tables, and the audit chain verifies.
 pub fn writer_workload(batch: usize, secs: f64, audit: bool) -> (f64, f64) {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = bench_config(dir.path(), batch);
-    let metrics = atrium::metrics::build().unwrap();
-    let keys = atrium::app::key_provider(&cfg);
-    let store = Arc::new(
-        Store::open(OpenOptions {
-            config: &cfg,
-            keys: &keys,
-            clock: Arc::new(atrium::clock::SystemClock),
-            metrics: metrics.writer.clone(),
-        })
-        .unwrap(),
-    );
+    let (store, metrics) = open_store(dir.path(), batch);
+    let store = Arc::new(store);
     let (contact, conv) = (ContactId(store.next_id()), ConversationId(store.next_id()));
     let now = store.now_ms();
     store
