@@ -8,7 +8,7 @@
 //   ATRIUM_EVENT_ID=atrium-out-… node --test tests/browser/deliveries.test.mjs
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { openBrowser, screenshot } from './harness.mjs'
+import { openBrowser, openLoginPage, screenshot, submitSignIn } from './harness.mjs'
 
 const env = (name) => process.env[name] ?? ''
 const URL_BASE = env('ATRIUM_URL').replace(/\/+$/, '')
@@ -29,16 +29,8 @@ describe('failed deliveries', { skip: missing.length > 0 ? `missing ${missing.jo
   })
 
   it('lists the refused reply with its reason and sends it again', async () => {
-    const page = await browser.context.newPage()
-    await page.goto(`${URL_BASE}/login`)
-    await page.evaluate(() => {
-      window.localStorage.clear()
-      window.localStorage.setItem('atrium.locale', 'zh-CN')
-    })
-    await page.goto(`${URL_BASE}/login`)
-    await page.getByLabel('用户名', { exact: true }).fill(ADMIN)
-    await page.getByLabel('密码', { exact: true }).fill(PASSWORD)
-    await page.getByRole('button', { name: '登录', exact: true }).click()
+    const page = await openLoginPage(browser, URL_BASE)
+    await submitSignIn(page, ADMIN, PASSWORD)
     await page.waitForURL((url) => url.pathname.startsWith('/settings'))
     // The settings navigation offers the page; open it.
     await page.getByText('投递失败', { exact: true }).first().click()

@@ -128,6 +128,25 @@ function isApiUrl(url) {
   }
 }
 
+/** A new page on the sign-in form of `base`, in Chinese, with nothing left in local storage. */
+export async function openLoginPage(browser, base) {
+  const page = await browser.context.newPage()
+  await page.goto(`${base}/login`)
+  await page.evaluate(() => {
+    window.localStorage.clear()
+    window.localStorage.setItem('atrium.locale', 'zh-CN')
+  })
+  await page.goto(`${base}/login`)
+  return page
+}
+
+/** Fills the (Chinese) sign-in form and submits it; the caller waits for where it leads. */
+export async function submitSignIn(page, username, password) {
+  await page.getByLabel('用户名', { exact: true }).fill(username)
+  await page.getByLabel('密码', { exact: true }).fill(password)
+  await page.getByRole('button', { name: '登录', exact: true }).click()
+}
+
 /** Saves a screenshot under SCREENSHOT_DIR and returns its path. */
 export async function screenshot(page, name) {
   await mkdir(SCREENSHOT_DIR, { recursive: true })

@@ -15,7 +15,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
-import { openBrowser, screenshot } from './harness.mjs'
+import { openBrowser, openLoginPage, screenshot } from './harness.mjs'
 
 const URL_BASE = (process.env.ATRIUM_URL ?? '').replace(/\/+$/, '')
 const ADMIN_USER = process.env.ATRIUM_ADMIN_USER ?? ''
@@ -97,13 +97,7 @@ describe('sign-in with 2FA and the idle timeout', { skip: missing.length > 0 ? `
   })
 
   it('enrols 2FA when forced, signs in with a code, and signs out after inactivity', async () => {
-    const page = await browser.context.newPage()
-    await page.goto(`${URL_BASE}/login`)
-    await page.evaluate(() => {
-      window.localStorage.clear()
-      window.localStorage.setItem('atrium.locale', 'zh-CN')
-    })
-    await page.goto(`${URL_BASE}/login`)
+    const page = await openLoginPage(browser, URL_BASE)
 
     const signIn = page.getByRole('button', { name: '登录', exact: true })
     await page.getByLabel('用户名', { exact: true }).fill(ADMIN_USER)

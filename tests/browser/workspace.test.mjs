@@ -14,7 +14,7 @@
 // ATRIUM_SCREENSHOT_DIR (default target/browser).
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { openBrowser, screenshot } from './harness.mjs'
+import { openBrowser, openLoginPage, screenshot, submitSignIn } from './harness.mjs'
 
 const env = (name) => process.env[name] ?? ''
 const URL_BASE = env('ATRIUM_URL').replace(/\/+$/, '')
@@ -41,16 +41,8 @@ async function customerSays(customer, name, messageId, body) {
 
 /** Signs an agent in (zh-CN) and opens the conversations area; sets the status to online. */
 async function signIn(browser, username) {
-  const page = await browser.context.newPage()
-  await page.goto(`${URL_BASE}/login`)
-  await page.evaluate(() => {
-    window.localStorage.clear()
-    window.localStorage.setItem('atrium.locale', 'zh-CN')
-  })
-  await page.goto(`${URL_BASE}/login`)
-  await page.getByLabel('用户名', { exact: true }).fill(username)
-  await page.getByLabel('密码', { exact: true }).fill(PASSWORD)
-  await page.getByRole('button', { name: '登录', exact: true }).click()
+  const page = await openLoginPage(browser, URL_BASE)
+  await submitSignIn(page, username, PASSWORD)
   await page.waitForURL((url) => url.pathname.startsWith('/conversations'))
   await page.getByTestId('conversations-view').waitFor()
   const status = page.getByTestId('status-switch')

@@ -217,15 +217,9 @@ fn two_agents_route_reply_with_a_canned_reply_transfer_and_resolve_in_chromium()
         })
         .unwrap();
     let dir = app.stop();
-    let data = dir.path().join("data");
-    let s = Server::spawn(
+    let s = Server::spawn_on(
         dir.path(),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
+        &dir.path().join("data"),
         &[("ATRIUM_ROUTING__TICK", "200ms")],
     );
     let passed = run_node(
@@ -285,29 +279,13 @@ fn a_system_administrator_sees_and_resends_a_failed_delivery_in_chromium() {
     let app = crate::support::TestApp::new();
     let (desk, conv) = crate::desk::claimed_conversation(&app, &hook.url(), "agent.x");
     let id = desk.reply(conv, "机密内容：账户余额")["id"].clone();
-    crate::desk::eventually(Duration::from_secs(10), "the reply failed", || {
-        let msgs = desk.get(&format!("/api/v1/conversations/{conv}/messages"));
-        msgs.as_array()?
-            .iter()
-            .any(|m| m["id"] == id && m["delivery"] == "failed")
-            .then_some(())
-    });
+    crate::desk::delivery_becomes(&desk, conv, &id, "failed", Duration::from_secs(10));
     crate::identity::seed_user(&app, "sys.admin", crate::desk::PW, &["sysadmin"], &[], &[]);
     let event_id = hook.deliveries()[0].event_id.clone();
     let dir = app.stop();
     // The customer system is fixed before the administrator resends.
     hook.status.store(200, Ordering::SeqCst);
-    let data = dir.path().join("data");
-    let s = Server::spawn(
-        dir.path(),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let s = Server::spawn_on(dir.path(), &dir.path().join("data"), &[]);
     let passed = run_node(
         root,
         "tests/browser/deliveries.test.mjs",

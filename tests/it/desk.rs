@@ -49,6 +49,31 @@ pub fn api_inbox(app: &TestApp, name: &str, team: Option<i64>, settings: Value) 
     }
 }
 
+/// A message of a conversation as the agent's history shows it.
+pub fn message_in(desk: &Desk, conv: i64, id: &Value) -> Value {
+    desk.get(&format!("/api/v1/conversations/{conv}/messages"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == *id)
+        .cloned()
+        .unwrap()
+}
+
+/// Wait (up to `within`) until a message's delivery state is `state`; returns the message.
+pub fn delivery_becomes(
+    desk: &Desk,
+    conv: i64,
+    id: &Value,
+    state: &str,
+    within: Duration,
+) -> Value {
+    eventually(within, &format!("delivery {state}"), || {
+        let m = message_in(desk, conv, id);
+        (m["delivery"] == state).then_some(m)
+    })
+}
+
 /// The smallest PNG header the server's type sniffing recognises.
 pub fn tiny_png() -> Vec<u8> {
     [

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::desk::{
-    Delivery, Desk, Webhook, agent, api_inbox, claimed_conversation, customer_says, eventually,
-    team,
+    Delivery, Desk, Webhook, agent, api_inbox, claimed_conversation, customer_says,
+    delivery_becomes, eventually, message_in, team,
 };
 use crate::identity::no_required_totp;
 use crate::support::{Server, TestApp};
@@ -46,17 +46,11 @@ fn replies_survive_a_dead_endpoint_and_a_crash_and_arrive_exactly_once_in_order(
     agent(&app, "agent.o", &[t], 10);
     let dir = app.stop();
     let data = dir.path().join("data");
-    let args = [
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ];
     let env = [
         ("ATRIUM_OUTBOX__RETRY_FIRST", "100ms"),
         ("ATRIUM_OUTBOX__RETRY_MAX", "400ms"),
     ];
-    let server = Server::spawn(dir.path(), &args, &env);
+    let server = Server::spawn_on(dir.path(), &data, &env);
     let base = format!("http://{}", server.addr);
 
     // Three customers write; the agent takes each conversation and replies while the
@@ -98,7 +92,7 @@ fn replies_survive_a_dead_endpoint_and_a_crash_and_arrive_exactly_once_in_order(
     assert!(hook.deliveries().is_empty(), "{log}");
 
     // Restart after the crash; the customer system comes back.
-    let server = Server::spawn(dir.path(), &args, &env);
+    let server = Server::spawn_on(dir.path(), &data, &env);
     let base = format!("http://{}", server.addr);
     hook.up();
     let total = convs.len() * REPLIES_PER_CONVERSATION;
@@ -153,16 +147,6 @@ fn replies_survive_a_dead_endpoint_and_a_crash_and_arrive_exactly_once_in_order(
     drop(server);
 }
 
-fn outgoing(desk: &Desk, conv: i64, id: &Value) -> Value {
-    desk.get(&format!("/api/v1/conversations/{conv}/messages"))
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == *id)
-        .cloned()
-        .unwrap()
-}
-
 #[test]
 fn a_refused_reply_is_marked_failed_with_its_reason_and_a_resend_delivers_it_once() {
     let mut hook = Webhook::down();
@@ -198,7 +182,7 @@ fn a_refused_reply_is_marked_failed_with_its_reason_and_a_resend_delivers_it_onc
     });
     let failed = &frames.last().unwrap()["data"];
     assert_eq!(failed["failure_reason"], "webhook answered HTTP 400");
-    assert_eq!(outgoing(&desk, conv, &id)["delivery"], "failed");
+    assert_eq!(message_in(&desk, conv, &id)["delivery"], "failed");
     assert_eq!(hook.deliveries().len(), 1);
     let first_key = hook.deliveries()[0].event_id.clone();
 
@@ -224,11 +208,7 @@ fn a_refused_reply_is_marked_failed_with_its_reason_and_a_resend_delivers_it_onc
         None,
     );
     assert_eq!(again["delivery"], "queued");
-    eventually(
-        Duration::from_secs(10),
-        "the resent reply delivered",
-        || (outgoing(&desk, conv, &id)["delivery"] == "sent").then_some(()),
-    );
+    delivery_becomes(&desk, conv, &id, "sent", Duration::from_secs(10));
     let d = hook.deliveries();
     assert_eq!(d.len(), 2);
     assert_eq!(
@@ -260,10 +240,7 @@ fn a_reply_that_cannot_be_delivered_in_time_is_given_up_with_the_reason() {
     );
     let (desk, conv) = claimed_conversation(&app, &hook.url(), "agent.g");
     let id = desk.reply(conv, "您好")["id"].clone();
-    let m = eventually(Duration::from_secs(15), "the reply given up", || {
-        let m = outgoing(&desk, conv, &id);
-        (m["delivery"] == "failed").then_some(m)
-    });
+    let m = delivery_becomes(&desk, conv, &id, "failed", Duration::from_secs(15));
     assert!(
         m["failure_reason"]
             .as_str()
@@ -282,15 +259,9 @@ fn every_acknowledged_inbound_message_survives_sigkill_during_a_burst() {
     let inbox = api_inbox(&app, "App", None, json!({}));
     let dir = app.stop();
     let data = dir.path().join("data");
-    let args = [
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ];
     let acked: std::sync::Arc<std::sync::Mutex<BTreeSet<i64>>> = Default::default();
     for round in 0..3 {
-        let server = Server::spawn(dir.path(), &args, &[]);
+        let server = Server::spawn_on(dir.path(), &data, &[]);
         let base = format!("http://{}", server.addr);
         let before = acked.lock().unwrap().len();
         let senders: Vec<_> = (0..4)
@@ -358,9 +329,7 @@ fn a_failed_delivery_is_listed_for_administrators_and_resent_once() {
     let app = TestApp::new();
     let (desk, conv) = claimed_conversation(&app, &hook.url(), "agent.d");
     let id = desk.reply(conv, "机密内容：账户余额")["id"].clone();
-    eventually(Duration::from_secs(10), "the reply failed", || {
-        (outgoing(&desk, conv, &id)["delivery"] == "failed").then_some(())
-    });
+    delivery_becomes(&desk, conv, &id, "failed", Duration::from_secs(10));
     crate::identity::seed_user(&app, "sys.admin", crate::desk::PW, &["sysadmin"], &[], &[]);
     let admin = Desk::login(&app.base, "sys.admin");
     let list = admin.get("/api/v1/deliveries/failed");
@@ -422,11 +391,7 @@ fn a_failed_delivery_is_listed_for_administrators_and_resent_once() {
         None,
     );
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
-    eventually(
-        Duration::from_secs(10),
-        "the resent reply delivered",
-        || (outgoing(&desk, conv, &id)["delivery"] == "sent").then_some(()),
-    );
+    delivery_becomes(&desk, conv, &id, "sent", Duration::from_secs(10));
     let d = hook.deliveries();
     assert_eq!(d.len(), 2);
     assert_eq!(d[1].event_id, d[0].event_id);
@@ -456,9 +421,7 @@ fn a_failed_delivery_is_listed_for_administrators_and_resent_once() {
     // A failed reply the agent then recalls is not a delivery to retry: it leaves the list.
     hook.status.store(400, Ordering::SeqCst);
     let second = desk.reply(conv, "发错了")["id"].clone();
-    eventually(Duration::from_secs(10), "the second reply failed", || {
-        (outgoing(&desk, conv, &second)["delivery"] == "failed").then_some(())
-    });
+    delivery_becomes(&desk, conv, &second, "failed", Duration::from_secs(10));
     assert_eq!(
         admin
             .get("/api/v1/deliveries/failed")

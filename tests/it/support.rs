@@ -213,9 +213,14 @@ impl Server {
 
     /// `atrium serve` on a free loopback port with its data in `dir/d`.
     pub fn spawn_in(dir: &Path, env: &[(&str, &str)]) -> Server {
-        let data = dir.join("d");
+        Server::spawn_on(dir, &dir.join("d"), env)
+    }
+
+    /// `atrium serve` in `cwd` on a free loopback port with its data in `data` (e.g. the
+    /// directory a stopped [`TestApp`] left).
+    pub fn spawn_on(cwd: &Path, data: &Path, env: &[(&str, &str)]) -> Server {
         Server::spawn(
-            dir,
+            cwd,
             &[
                 "--listen",
                 "127.0.0.1:0",
