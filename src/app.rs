@@ -210,7 +210,13 @@ impl App {
                 state.channels.clone(),
                 state.outbox_config,
             )),
+            actix_web::rt::spawn(crate::outbox::webhooks::run(
+                state.engine.clone(),
+                state.channels.clone(),
+                state.outbox_config,
+            )),
             actix_web::rt::spawn(sweep_unused_uploads(state.clone().into_inner())),
+            actix_web::rt::spawn(prune_delivered_events(state.clone().into_inner())),
         ];
 
         let result = server.await;
@@ -245,6 +251,32 @@ async fn reload_on_sighup(cert: Arc<ReloadableCert>) {
                 tracing::error!(error = %e, "TLS reload failed; keeping the previous certificate")
             }
             Err(e) => tracing::error!(error = %e, "TLS reload task failed"),
+        }
+    }
+}
+
+/// Every hour, delete webhook events delivered more than a week ago.
+async fn prune_delivered_events(state: Arc<AppState>) {
+    use crate::store::webhooks;
+    let keep = i64::try_from(crate::outbox::webhooks::KEEP_SENT.as_millis()).unwrap_or(i64::MAX);
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let before = state.clock.now_ms().saturating_sub(keep);
+        const BATCH: u32 = 2000;
+        loop {
+            match state
+                .store
+                .write(move |c, _| webhooks::prune_sent(c, before, BATCH))
+                .await
+            {
+                Ok(n) if n < BATCH as usize => break,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not prune delivered webhook events");
+                    break;
+                }
+            }
         }
     }
 }

@@ -78,26 +78,46 @@ pub async fn send(
             "the inbox has no webhook URL yet; replies wait until one is set".into(),
         ));
     }
+    let creds: Credentials = serde_json::from_str(credentials).unwrap_or_default();
+    let body = serde_json::to_vec(&payload(inbox.id, msg, now))
+        .map_err(|e| SendError::Permanent(format!("cannot encode the message: {e}")))?;
+    post_signed(
+        http,
+        policy,
+        url,
+        creds.webhook_secret.as_bytes(),
+        &msg.idempotency_key(),
+        body,
+        now,
+    )
+    .await
+}
+
+/// POST a signed JSON body to a webhook URL: the address is checked against the outbound
+/// policy first, redirects are not followed, 408/429/5xx and network errors are worth a
+/// retry, any other answer but 2xx is final.
+pub async fn post_signed(
+    http: &reqwest::Client,
+    policy: &OutboundPolicy,
+    url: &str,
+    secret: &[u8],
+    event_id: &str,
+    body: Vec<u8>,
+    now: i64,
+) -> Result<(), SendError> {
     // Literal addresses never reach the resolver: check them (and names) before anything is sent.
     policy
         .check_url(url)
         .await
         .map_err(|r| SendError::Permanent(format!("webhook address refused: {r}")))?;
-    let creds: Credentials = serde_json::from_str(credentials).unwrap_or_default();
-    let body = serde_json::to_vec(&payload(inbox.id, msg, now))
-        .map_err(|e| SendError::Permanent(format!("cannot encode the message: {e}")))?;
     let ts = now / 1000;
-    let key = msg.idempotency_key();
     let resp = http
         .post(url)
         .header("content-type", "application/json")
-        .header("x-atrium-event-id", &key)
-        .header("idempotency-key", &key)
+        .header("x-atrium-event-id", event_id)
+        .header("idempotency-key", event_id)
         .header("x-atrium-timestamp", ts.to_string())
-        .header(
-            "x-atrium-signature",
-            signature(creds.webhook_secret.as_bytes(), ts, &body),
-        )
+        .header("x-atrium-signature", signature(secret, ts, &body))
         .body(body)
         .send()
         .await

@@ -78,6 +78,27 @@ impl Channels {
         &self.policy
     }
 
+    /// POST one integration event (a JSON body) to a webhook URL, signed with `secret`.
+    pub async fn post_event(
+        &self,
+        url: &str,
+        secret: &str,
+        event_id: &str,
+        body: Vec<u8>,
+        now: i64,
+    ) -> Result<(), SendError> {
+        api::post_signed(
+            &self.http,
+            &self.policy,
+            url,
+            secret.as_bytes(),
+            event_id,
+            body,
+            now,
+        )
+        .await
+    }
+
     /// Send through the inbox's channel. `credentials` is the inbox's decrypted credentials JSON.
     pub async fn send(
         &self,

@@ -248,6 +248,19 @@ pub fn refusal(e: &(dyn std::error::Error + 'static)) -> Option<Refused> {
     None
 }
 
+/// Whether `url` can be a webhook address: an absolute `http` or `https` URL with a host, at
+/// most 2000 characters (where it may point is the policy's question).
+pub fn webhook_url_shape(url: &str) -> Result<(), &'static str> {
+    let url = url.trim();
+    if url.len() > 2000 {
+        return Err("at most 2000 characters");
+    }
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => Err("must be an http:// or https:// URL with a host"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,6 +56,8 @@ pub(crate) struct Acted {
     pub summary: Option<Summary>,
     pub system: Option<messages::MessageRow>,
     pub previous: Option<ConvRow>,
+    /// Webhook events the change queued.
+    pub events: usize,
 }
 
 /// Insert a system message describing `content` (with an English `body` for API readers).
@@ -110,7 +112,7 @@ fn team_name(c: &Connection, id: i64) -> store::Result<Option<String>> {
 
 impl Engine {
     /// Run a conversation action in one write job and publish what changed.
-    async fn act<F>(&self, id: ConversationId, f: F) -> Result<Acted>
+    pub(super) async fn act<F>(&self, id: ConversationId, f: F) -> Result<Acted>
     where
         F: FnOnce(
                 &Connection,
@@ -131,11 +133,14 @@ impl Engine {
                     return Err(abort(Error::NotFound("conversation")));
                 };
                 let system = f(c, ring, &conv, msg_id, now)?;
-                Ok(Acted {
+                let mut a = Acted {
                     summary: conversations::summary(c, ring, id, 0)?,
                     system,
                     previous: Some(conv),
-                })
+                    events: 0,
+                };
+                a.events = super::events::acted(c, ring, &a, now)?;
+                Ok(a)
             })
             .await?;
         self.publish_acted(&acted);
@@ -143,6 +148,7 @@ impl Engine {
     }
 
     pub(crate) fn publish_acted(&self, a: &Acted) {
+        self.events_queued(a.events);
         let Some(s) = &a.summary else { return };
         // The previous assignee also hears of it (the conversation may leave their list).
         let mut aud = Audience::conversation(s.row.inbox_id, s.row.team_id, s.row.assignee_id);
@@ -446,9 +452,11 @@ impl Engine {
                 identities::merge(c, into, from, now)?;
                 let e = Entry::new(&actor, "contact.merge", format!("contact:{}", into.0))
                     .details(json!({"merged": from.0, "into": into.0, "reason": "agent"}));
-                audit_log::append(c, ring, now, &e)
+                audit_log::append(c, ring, now, &e)?;
+                super::events::contact_updated(c, ring, into, None, now)
             })
-            .await?;
+            .await
+            .map(|n| self.events_queued(n))?;
         Ok(())
     }
 
@@ -478,9 +486,12 @@ impl Engine {
                 let e = Entry::new(&actor, "contact.split", format!("contact:{}", contact.0))
                     .details(json!({"identity": identity, "kind": ident.kind.as_str(),
                                     "new_contact": new_id.0}));
-                audit_log::append(c, ring, now, &e)
+                audit_log::append(c, ring, now, &e)?;
+                Ok(super::events::contact_updated(c, ring, contact, None, now)?
+                    + super::events::contact_updated(c, ring, new_id, None, now)?)
             })
-            .await?;
+            .await
+            .map(|n| self.events_queued(n))?;
         Ok(new_id)
     }
 }

@@ -498,7 +498,7 @@ fn apply(
             &json!({"event": "auto_assigned", "actor": system, "to": {"id": agent, "name": name}}),
             now,
         )?;
-        out.push(acted(c, ring, prev, m)?);
+        out.push(acted(c, ring, prev, m, now)?);
     }
     for (id, team) in &ch.overflow {
         let Some(prev) = conversations::get(c, *id)? else {
@@ -518,7 +518,7 @@ fn apply(
             &json!({"event": "overflowed", "actor": system, "team": {"id": team}}),
             now,
         )?;
-        out.push(acted(c, ring, prev, m)?);
+        out.push(acted(c, ring, prev, m, now)?);
     }
     for (id, text) in &ch.auto_reply {
         let Some(prev) = conversations::get(c, *id)? else {
@@ -530,13 +530,13 @@ fn apply(
         }
         conversations::mark_auto_replied(c, *id)?;
         let m = auto_message(c, ring, &prev, mid, oid, text, now)?;
-        out.push(acted(c, ring, prev, m)?);
+        out.push(acted(c, ring, prev, m, now)?);
     }
     for (id, alert) in &ch.alerts {
         if conversations::set_alert(c, *id, *alert)? {
             let prev = conversations::get(c, *id)?;
             if let Some(prev) = prev {
-                out.push(acted(c, ring, prev, None)?);
+                out.push(acted(c, ring, prev, None, now)?);
             }
         }
     }
@@ -558,7 +558,7 @@ fn apply(
             &json!({"event": "rerouted", "actor": system, "reason": reason}),
             now,
         )?;
-        out.push(acted(c, ring, prev, m)?);
+        out.push(acted(c, ring, prev, m, now)?);
     }
     for id in &ch.wake {
         let Some(prev) = conversations::get(c, *id)? else {
@@ -575,7 +575,7 @@ fn apply(
             &json!({"event": "unsnoozed", "actor": system}),
             now,
         )?;
-        out.push(acted(c, ring, prev, m)?);
+        out.push(acted(c, ring, prev, m, now)?);
     }
     Ok(out)
 }
@@ -585,12 +585,16 @@ fn acted(
     ring: &Keyring,
     prev: conversations::ConvRow,
     system: Option<messages::MessageRow>,
+    now: i64,
 ) -> store::Result<Acted> {
-    Ok(Acted {
+    let mut a = Acted {
         summary: conversations::summary(c, ring, prev.id, 0)?,
         system,
         previous: Some(prev),
-    })
+        events: 0,
+    };
+    a.events = super::events::acted(c, ring, &a, now)?;
+    Ok(a)
 }
 
 /// An automatic outgoing message (greeting, offline reply) with its outbox row.

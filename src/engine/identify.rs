@@ -165,12 +165,21 @@ impl Engine {
                     "inbox_id": req.inbox_id, "created": created, "own": own, "fields": fields,
                 }));
                 audit_log::append(c, ring, now, &e)?;
-                Ok(Identified {
-                    contact_id: contact,
-                    created,
-                })
+                let events = if created || !fields.is_empty() {
+                    super::events::contact_updated(c, ring, contact, Some(req.inbox_id), now)?
+                } else {
+                    0
+                };
+                Ok((
+                    Identified {
+                        contact_id: contact,
+                        created,
+                    },
+                    events,
+                ))
             })
             .await?;
-        Ok(out)
+        self.events_queued(out.1);
+        Ok(out.0)
     }
 }

@@ -121,6 +121,8 @@ struct Written {
     summary: Option<conversations::Summary>,
     /// The message's files, for its live event.
     attachments: Vec<super::view::AttachmentView>,
+    /// Webhook events queued with it.
+    events: usize,
 }
 
 impl Engine {
@@ -173,6 +175,7 @@ impl Engine {
             Err(e) => return Err(e.into()),
         };
         let summary = w.summary;
+        self.events_queued(w.events);
         if w.greeting.is_some() {
             self.outbox_wake.notify_one();
         }
@@ -356,6 +359,20 @@ fn write(
         external_id: msg.external_id.clone(),
         created_at: now,
     });
+    // Webhook events are queued with the message (a summary that could not be read skips
+    // them, as it skips the live events: the message itself is never refused for it).
+    let mut events = 0;
+    if let Some(s) = &summary {
+        if new_conversation {
+            events += super::events::conversation_created(c, ring, s, now)?;
+        }
+        if let Some(m) = &message {
+            events += super::events::message_created(c, ring, s, m, &attachments, now)?;
+        }
+        if let Some(g) = &greeting {
+            events += super::events::message_created(c, ring, s, g, &[], now)?;
+        }
+    }
     Ok(Written {
         out: Ingested {
             message_id: ids.message,
@@ -369,6 +386,7 @@ fn write(
         route: new_conversation || woke,
         summary,
         attachments,
+        events,
     })
 }
 

@@ -6,7 +6,9 @@
 pub mod actions;
 pub mod agents;
 pub mod bus;
+pub mod csat;
 pub mod dispatch;
+pub mod events;
 pub mod identify;
 pub mod ingest;
 pub mod presence;
@@ -77,6 +79,8 @@ pub struct Engine {
     pub dispatch: Arc<Notify>,
     /// Wakes the outbox workers (new reply, resend).
     pub outbox_wake: Arc<Notify>,
+    /// Wakes the webhook workers (events were queued).
+    pub events_wake: Arc<Notify>,
     /// Queue positions from the dispatcher's last plan.
     queue: RwLock<HashMap<i64, QueueInfo>>,
     /// Agents whose `presence` event is due.
@@ -100,10 +104,18 @@ impl Engine {
             inboxes: settings::Cache::default(),
             dispatch: Arc::new(Notify::new()),
             outbox_wake: Arc::new(Notify::new()),
+            events_wake: Arc::new(Notify::new()),
             queue: RwLock::new(HashMap::new()),
             presence_queue: agents::PresenceQueue::default(),
             offline_grace_ms,
             agents_dirty: std::sync::atomic::AtomicBool::new(true),
+        }
+    }
+
+    /// `n` webhook events were queued by a committed write.
+    pub fn events_queued(&self, n: usize) {
+        if n > 0 {
+            self.events_wake.notify_one();
         }
     }
 

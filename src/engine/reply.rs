@@ -33,6 +33,8 @@ pub(crate) struct Written {
     pub taken: bool,
     pub message: messages::MessageRow,
     pub attachments: Vec<AttachmentView>,
+    /// Webhook events queued with it.
+    pub events: usize,
 }
 
 /// Attachments of messages as the views show them.
@@ -83,6 +85,7 @@ impl Engine {
             .store
             .write(move |c, ring| write(c, ring, &r, id, outbox_id, now))
             .await?;
+        self.events_queued(w.events);
         let view = MessageView::new(&w.message, w.attachments.clone());
         if let Some(s) = &w.summary {
             let aud =
@@ -231,7 +234,7 @@ fn write(
             conversations::set_status(c, conv.id, ConversationStatus::Open, None, now)?;
         }
     }
-    let attachments = attachment_views(c, ring, &[id.0])?
+    let attachments: Vec<AttachmentView> = attachment_views(c, ring, &[id.0])?
         .into_iter()
         .map(|(_, a)| a)
         .collect();
@@ -243,10 +246,18 @@ fn write(
         && summary
             .as_ref()
             .is_some_and(|s| s.row.assignee_id.is_some());
+    let mut events = 0;
+    if let Some(s) = &summary {
+        events += super::events::message_created(c, ring, s, &message, &attachments, now)?;
+        if taken {
+            events += super::events::assigned(c, ring, s, None, now)?;
+        }
+    }
     Ok(Written {
         summary,
         taken,
         message,
         attachments,
+        events,
     })
 }

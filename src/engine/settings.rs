@@ -102,9 +102,9 @@ impl InboxSettings {
                 p.push(format!("{k}: at most 7 days"));
             }
         }
-        let u = self.webhook.url.trim().to_ascii_lowercase();
-        if !(u.is_empty() || u.starts_with("http://") || u.starts_with("https://")) {
-            p.push("webhook.url: must start with http:// or https://".into());
+        let u = self.webhook.url.trim();
+        if let (false, Err(e)) = (u.is_empty(), crate::channels::net::webhook_url_shape(u)) {
+            p.push(format!("webhook.url: {e}"));
         }
         p
     }

@@ -405,6 +405,47 @@ pub async fn identify(
     Ok(created_or_ok(out.created, r))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiCsat {
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    pub rating: i64,
+    /// Optional, at most 1000 characters.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// The customer rates a resolved conversation of this inbox (once). Integrations receive
+/// `csat.submitted`; agents see the rating in the conversation.
+#[utoipa::path(
+    params(("inbox_id" = i64, Path), ("conversation_id" = i64, Path)),
+    request_body = ApiCsat,
+    responses((status = 204), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, description = "`conflict`: not resolved yet, or already rated", body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)),
+    security(("inbox_token" = [])),
+    tag = "channels"
+)]
+#[post("/hooks/api/{inbox_id}/conversations/{conversation_id}/csat")]
+pub async fn csat(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i64, i64)>,
+    body: web::Json<ApiCsat>,
+) -> Result<HttpResponse, ApiError> {
+    let (inbox_id, id) = path.into_inner();
+    authorized(&state, &req, inbox_id).await?;
+    let b = body.into_inner();
+    state
+        .engine
+        .submit_csat(crate::engine::csat::Rating {
+            inbox_id,
+            conversation: crate::domain::ConversationId(id),
+            rating: b.rating,
+            comment: b.comment,
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Upload a file the customer sends, before the message that carries it (`attachments`).
 /// `multipart/form-data` with one part named `file`, within `attachments.max_bytes`; the type
 /// is read from the bytes. The upload can be used by one message of this inbox.

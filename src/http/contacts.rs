@@ -347,9 +347,11 @@ pub async fn update(
                 b.attributes.as_ref(),
                 now,
             )?;
-            audit_log::append(conn, ring, now, &e)
+            audit_log::append(conn, ring, now, &e)?;
+            crate::engine::events::contact_updated(conn, ring, id, None, now)
         })
-        .await?;
+        .await
+        .map(|n| state.engine.events_queued(n))?;
     Ok(HttpResponse::NoContent().finish())
 }
 

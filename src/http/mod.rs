@@ -23,6 +23,7 @@ pub mod roles;
 pub mod scoped;
 pub mod tls;
 pub mod views;
+pub mod webhooks;
 pub mod ws;
 
 use std::net::{SocketAddr, TcpListener};
@@ -42,10 +43,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(channel_api::inbound)
         .service(channel_api::conversation)
         .service(channel_api::identify)
+        .service(channel_api::csat)
         .service(channel_api::upload)
         .service(channel_api::download)
         .service(deliveries::failed)
         .service(deliveries::resend)
+        .service(webhooks::list)
+        .service(webhooks::create)
+        .service(webhooks::update)
+        .service(webhooks::remove)
+        .service(webhooks::rotate_secret)
+        .service(webhooks::events)
+        .service(webhooks::resend)
         .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)

@@ -5,6 +5,8 @@
 //! stays visible with a resend action. Rows survive restarts: a reply interrupted mid-send is
 //! sent again with the same key, and receivers de-duplicate on it.
 
+pub mod webhooks;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,12 +60,31 @@ pub fn backoff_ms(cfg: &OutboxConfig, attempts: i64) -> i64 {
 
 /// Run delivery until the process stops.
 pub async fn run(engine: Arc<Engine>, channels: Arc<Channels>, cfg: OutboxConfig) {
+    let wake = engine.outbox_wake.clone();
+    drive(&engine, &wake, "outbox", outbox::next_due_at, || {
+        pass(&engine, &channels, &cfg)
+    })
+    .await;
+}
+
+/// Run passes until the process stops: another pass at once after one that sent something;
+/// after an empty one, wait for `wake` or until the next row is due (`next_due`).
+pub(crate) async fn drive<P, F>(
+    engine: &Arc<Engine>,
+    wake: &tokio::sync::Notify,
+    what: &'static str,
+    next_due: fn(&rusqlite::Connection) -> store::Result<Option<i64>>,
+    mut pass: P,
+) where
+    P: FnMut() -> F,
+    F: std::future::Future<Output = engine::Result<usize>>,
+{
     loop {
-        match pass(&engine, &channels, &cfg).await {
+        match pass().await {
             Ok(0) => {
                 let next = engine
                     .store
-                    .read(|c, _| outbox::next_due_at(c))
+                    .read(move |c, _| next_due(c))
                     .await
                     .ok()
                     .flatten();
@@ -72,11 +93,11 @@ pub async fn run(engine: Arc<Engine>, channels: Arc<Channels>, cfg: OutboxConfig
                     Duration::from_millis(u64::try_from(t - engine.now()).unwrap_or(0))
                         .clamp(Duration::from_millis(50), Duration::from_secs(5))
                 });
-                let _ = tokio::time::timeout(wait, engine.outbox_wake.notified()).await;
+                let _ = tokio::time::timeout(wait, wake.notified()).await;
             }
             Ok(_) => {}
             Err(e) => {
-                tracing::warn!(error = %e, "outbox pass failed; retrying");
+                tracing::warn!(error = %e, "{what} pass failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }

@@ -367,6 +367,51 @@ CREATE TABLE canned_replies (
 CREATE UNIQUE INDEX canned_replies_shortcut
     ON canned_replies (coalesce(owner_id, 0), shortcut COLLATE NOCASE);
 
+-- Event webhooks for integrations: each subscription gets its own copy of every event it
+-- wants (rows in webhook_events, written in the transaction that caused the event).
+CREATE TABLE webhooks (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    url         TEXT    NOT NULL,
+    secret      BLOB    NOT NULL,
+    events      TEXT    NOT NULL DEFAULT '[]',
+    inbox_id    INTEGER REFERENCES inboxes (id),
+    include_pii INTEGER NOT NULL DEFAULT 0,
+    enabled     INTEGER NOT NULL DEFAULT 1,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+) STRICT;
+
+-- AUTOINCREMENT: an event id (evt_<id>) is never reused after old rows are pruned.
+CREATE TABLE webhook_events (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id      INTEGER NOT NULL REFERENCES webhooks (id),
+    event           TEXT    NOT NULL,
+    -- The conversation (or, for contact events, the contact) whose events arrive in order.
+    order_key       INTEGER NOT NULL,
+    payload         BLOB    NOT NULL,
+    state           TEXT    NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX webhook_events_pending ON webhook_events (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_events_order ON webhook_events (webhook_id, order_key, id)
+    WHERE state = 'pending';
+CREATE INDEX webhook_events_webhook ON webhook_events (webhook_id, id);
+CREATE INDEX webhook_events_sent ON webhook_events (updated_at) WHERE state = 'sent';
+
+-- Customer satisfaction: one rating per conversation, given once it is resolved.
+CREATE TABLE csat_ratings (
+    conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id),
+    rating          INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    comment         BLOB,
+    created_at      INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE conversation_marks (
     user_id         INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     conversation_id INTEGER NOT NULL REFERENCES conversations (id),

@@ -13,6 +13,7 @@ pub mod canned;
 pub mod checkpoint;
 pub mod contacts;
 pub mod conversations;
+pub mod csat;
 mod error;
 pub mod identities;
 pub mod identity;
@@ -21,6 +22,7 @@ pub mod keys;
 pub mod messages;
 pub mod migrations;
 pub mod outbox;
+pub mod webhooks;
 pub mod writer;
 
 use std::fs::File;

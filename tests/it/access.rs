@@ -436,8 +436,53 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
         Channel,
         None,
     ),
+    (
+        "post",
+        "/hooks/api/{inbox_id}/conversations/{conversation_id}/csat",
+        Channel,
+        Some(r#"{"rating":5}"#),
+    ),
+    ("get", "/api/v1/webhooks", Any(&["channels:read"]), None),
+    (
+        "post",
+        "/api/v1/webhooks",
+        Any(&["channels:write"]),
+        Some(WEBHOOK),
+    ),
+    (
+        "put",
+        "/api/v1/webhooks/{id}",
+        Any(&["channels:write"]),
+        Some(WEBHOOK),
+    ),
+    (
+        "delete",
+        "/api/v1/webhooks/{id}",
+        Any(&["channels:write"]),
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/webhooks/{id}/secret",
+        Any(&["channels:write"]),
+        None,
+    ),
+    (
+        "get",
+        "/api/v1/webhooks/{id}/events",
+        Any(&["channels:read"]),
+        None,
+    ),
+    (
+        "post",
+        "/api/v1/webhooks/{id}/events/{event_id}/resend",
+        Any(&["channels:write"]),
+        None,
+    ),
     ("get", "/api/v1/ws", READ, None),
 ];
+
+const WEBHOOK: &str = r#"{"name":"m","url":"http://127.0.0.1:9/x","events":["message.created"]}"#;
 
 /// Routes outside `/api/v1` that the OpenAPI document lists but are not API calls.
 const NOT_IN_DOC: &[&str] = &["/api/openapi.json"];
@@ -569,6 +614,7 @@ fn every_route_answers_per_the_permission_matrix_and_scope() {
             ("{external_id}", "u-1".to_string()),
             ("{attachment_id}", "999999999".to_string()),
             ("{mid}", "999999999".to_string()),
+            ("{event_id}", "999999999".to_string()),
             ("{token}", "no-such-token".to_string()),
             ("{id}", "999999999".to_string()),
         ]

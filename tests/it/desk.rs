@@ -370,6 +370,17 @@ pub fn eventually<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> O
     }
 }
 
+/// The receiver's check: `X-Atrium-Signature` is HMAC-SHA256 over "timestamp.body".
+pub fn verify_signature(secret: &str, d: &Delivery) {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(d.timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(&d.raw);
+    let want = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    assert_eq!(d.signature, want, "signature of {}", d.event_id);
+}
+
 /// One webhook delivery as the receiver saw it.
 #[derive(Debug, Clone)]
 pub struct Delivery {

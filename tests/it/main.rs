@@ -26,3 +26,4 @@ mod outbox;
 mod realtime;
 mod tls;
 mod upgrade;
+mod webhooks;

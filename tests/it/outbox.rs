@@ -7,28 +7,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 use crate::desk::{
-    Delivery, Desk, Webhook, agent, api_inbox, claimed_conversation, customer_says,
-    delivery_becomes, eventually, message_in, team,
+    Desk, Webhook, agent, api_inbox, claimed_conversation, customer_says, delivery_becomes,
+    eventually, message_in, team, verify_signature,
 };
 use crate::identity::no_required_totp;
 use crate::support::{Server, TestApp};
 
 const REPLIES_PER_CONVERSATION: usize = 4;
-
-fn verify_signature(secret: &str, d: &Delivery) {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(d.timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(&d.raw);
-    let want = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-    assert_eq!(d.signature, want, "signature of {}", d.event_id);
-}
 
 #[test]
 fn replies_survive_a_dead_endpoint_and_a_crash_and_arrive_exactly_once_in_order() {
