@@ -52,6 +52,7 @@ const settingsViews: Record<(typeof SETTINGS_PAGES)[number]['name'], () => Promi
   'settings-inboxes': () => import('./views/settings2/InboxesView.vue'),
   'settings-agents': () => import('./views/settings2/AgentsView.vue'),
   'settings-deliveries': () => import('./views/settings2/DeliveriesView.vue'),
+  'settings-webhooks': () => import('./views/settings2/WebhooksView.vue'),
   'settings-canned': () => import('./views/settings2/CannedRepliesView.vue'),
   'settings-audit': () => import('./views/admin/AuditView.vue'),
 }

@@ -73,6 +73,7 @@ describe('permission-based navigation', () => {
       'settings-inboxes',
       'settings-agents',
       'settings-deliveries',
+      'settings-webhooks',
       'settings-canned',
     ])
     expect(landingRouteName(SYSADMIN)).toBe('settings-users')

@@ -54,6 +54,12 @@ export const SETTINGS_PAGES = [
     permissions: ['channels:read'],
   },
   {
+    name: 'settings-webhooks',
+    path: 'webhooks',
+    titleKey: 'nav.webhooks',
+    permissions: ['channels:read'],
+  },
+  {
     name: 'settings-canned',
     path: 'canned-replies',
     titleKey: 'nav.canned',

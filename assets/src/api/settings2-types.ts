@@ -333,3 +333,65 @@ export interface FailedDelivery {
   created_at: Millis
   failed_at: Millis
 }
+
+/** The events a webhook subscription may ask for (`src/engine/events.rs`). */
+export const WEBHOOK_EVENTS = [
+  'conversation.created',
+  'message.created',
+  'conversation.assigned',
+  'conversation.resolved',
+  'contact.updated',
+  'csat.submitted',
+] as const
+export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number]
+
+/** `GET /webhooks`: a subscription, never its secret. */
+export interface Webhook {
+  id: Id
+  name: string
+  url: string
+  events: string[]
+  /** Only this inbox's events; `null`: every inbox. */
+  inbox_id: Id | null
+  /** Contacts' PII sent in full (needs `pii:reveal` to set). */
+  include_pii: boolean
+  enabled: boolean
+  pending: number
+  failed: number
+  created_at: Millis
+  updated_at: Millis
+}
+
+/** `POST /webhooks`, `PUT /webhooks/{id}`. */
+export interface WebhookRequest {
+  name: string
+  url: string
+  events: string[]
+  inbox_id: Id | null
+  include_pii: boolean
+  enabled: boolean
+}
+
+/** The signing secret, shown once (create, rotate). */
+export interface WebhookSecret {
+  id: Id
+  secret: string
+}
+
+export type WebhookEventState = 'pending' | 'sent' | 'failed'
+
+/** `GET /webhooks/{id}/events`: one queued, delivered or failed event (never its body). */
+export interface WebhookEventRow {
+  id: Id
+  /** `evt_<id>`, the receivers' `X-Atrium-Event-Id`. */
+  event_id: string
+  event: string
+  /** The conversation (or, for `contact.updated`, the contact) it is about. */
+  subject_id: Id
+  state: WebhookEventState
+  attempts: number
+  reason: string | null
+  next_attempt_at: Millis | null
+  created_at: Millis
+  updated_at: Millis
+}

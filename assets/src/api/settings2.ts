@@ -23,6 +23,11 @@ import type {
   UpdateInboxRequest,
   WaitingConversation,
   FailedDelivery,
+  Webhook,
+  WebhookEventRow,
+  WebhookEventState,
+  WebhookRequest,
+  WebhookSecret,
 } from './settings2-types'
 
 const BASE = '/api/v1'
@@ -43,6 +48,43 @@ export const settings2Api = {
   /** `POST /deliveries/{id}/resend` (`channels:write`): queued again with the same event id. */
   resendDelivery(id: Id): Promise<void> {
     return request('POST', `${BASE}/deliveries/${id}/resend`)
+  },
+
+  // --- event webhooks ------------------------------------------------------------------------
+
+  /** `GET /webhooks` (`channels:read`). */
+  webhooks(): Promise<Webhook[]> {
+    return request('GET', `${BASE}/webhooks`)
+  },
+
+  /** `POST /webhooks` (`channels:write`): the answer carries the secret, shown once. */
+  createWebhook(body: WebhookRequest): Promise<WebhookSecret> {
+    return request('POST', `${BASE}/webhooks`, body)
+  },
+
+  /** `PUT /webhooks/{id}` (`channels:write`). */
+  updateWebhook(id: Id, body: WebhookRequest): Promise<void> {
+    return request('PUT', `${BASE}/webhooks/${id}`, body)
+  },
+
+  /** `DELETE /webhooks/{id}` (`channels:write`): undelivered events go with it. */
+  deleteWebhook(id: Id): Promise<void> {
+    return request('DELETE', `${BASE}/webhooks/${id}`)
+  },
+
+  /** `POST /webhooks/{id}/secret` (`channels:write`): a new secret; the old one stops at once. */
+  rotateWebhookSecret(id: Id): Promise<WebhookSecret> {
+    return request('POST', `${BASE}/webhooks/${id}/secret`)
+  },
+
+  /** `GET /webhooks/{id}/events` (`channels:read`): newest first, older pages with `before`. */
+  webhookEvents(id: Id, query: { state?: WebhookEventState; before?: Id; limit?: number }): Promise<WebhookEventRow[]> {
+    return request('GET', `${BASE}/webhooks/${id}/events${buildQuery(query)}`)
+  },
+
+  /** `POST /webhooks/{id}/events/{event}/resend` (`channels:write`): same event id. */
+  resendWebhookEvent(id: Id, event: Id): Promise<void> {
+    return request('POST', `${BASE}/webhooks/${id}/events/${event}/resend`)
   },
 
   // --- supervisor -----------------------------------------------------------------------------

@@ -180,6 +180,9 @@ export interface SystemEventContent {
   note?: string | null
   until?: Millis | null
   reason?: string | null
+  /** `csat`: the customer's rating (1–5) and comment. */
+  rating?: number | null
+  comment?: string | null
 }
 
 export interface LocationContent {

@@ -411,6 +411,7 @@ export default {
     agents: 'Agents',
     canned: 'Canned replies',
     deliveries: 'Failed deliveries',
+    webhooks: 'Event webhooks',
   },
   workspace: {
     userMenu: 'User menu',

@@ -390,6 +390,7 @@ export default {
     agents: '坐席',
     canned: '快捷回复',
     deliveries: '投递失败',
+    webhooks: '事件推送',
   },
   workspace: {
     userMenu: '用户菜单',

@@ -233,6 +233,8 @@ export default {
       other: 'Back to the queue for re-routing',
     },
     unsnoozed: 'The snooze ended: the conversation is open again',
+    csat: 'The customer rated this conversation {rating} out of 5',
+    csatPlain: 'The customer rated this conversation',
     note: 'Note: {note}',
   },
   message: {

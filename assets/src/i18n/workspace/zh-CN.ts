@@ -233,6 +233,8 @@ export default {
       other: '会话已退回排队重新分配',
     },
     unsnoozed: '暂缓时间已到，会话已重新打开',
+    csat: '客户评价：{rating} 星（满分 5 星）',
+    csatPlain: '客户提交了满意度评价',
     note: '说明：{note}',
   },
   message: {

@@ -53,6 +53,16 @@ describe('system events', () => {
     expect(describe_({ event: 'rerouted', actor: null, reason: 'weird' })?.key).toBe('ws.event.rerouted.other')
   })
 
+  it('shows the customer\'s rating with the comment apart', () => {
+    expect(describe_({ event: 'csat', rating: 4, comment: ' 解答清楚 ' })).toEqual({
+      key: 'ws.event.csat',
+      params: { rating: '4' },
+      note: '解答清楚',
+    })
+    expect(describe_({ event: 'csat', rating: 5, comment: '' })?.note).toBeNull()
+    expect(describe_({ event: 'csat', rating: 'five' })?.key).toBe('ws.event.csatPlain')
+  })
+
   it('leaves unknown or malformed content to the body', () => {
     expect(describe_(null)).toBeNull()
     expect(describe_({ event: 'exploded' })).toBeNull()

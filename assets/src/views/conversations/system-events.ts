@@ -23,6 +23,7 @@ export const SYSTEM_EVENTS = [
   'overflowed',
   'rerouted',
   'unsnoozed',
+  'csat',
 ] as const
 export type SystemEvent = (typeof SYSTEM_EVENTS)[number]
 
@@ -119,6 +120,12 @@ export function describeSystemEvent(
     }
     case 'unsnoozed':
       return { key: 'ws.event.unsnoozed', params, note: null }
+    case 'csat': {
+      const rating = typeof content.rating === 'number' ? content.rating : null
+      const comment = typeof content.comment === 'string' && content.comment.trim().length > 0 ? content.comment.trim() : null
+      if (rating === null) return { key: 'ws.event.csatPlain', params, note: comment }
+      return { key: 'ws.event.csat', params: { rating: String(rating) }, note: comment }
+    }
   }
 }
 
@@ -150,4 +157,6 @@ export const SYSTEM_EVENT_KEYS: readonly string[] = [
   'ws.event.rerouted.response_timeout',
   'ws.event.rerouted.other',
   'ws.event.unsnoozed',
+  'ws.event.csat',
+  'ws.event.csatPlain',
 ]
