@@ -308,3 +308,68 @@ fn a_system_administrator_sees_and_resends_a_failed_delivery_in_chromium() {
         );
     }
 }
+
+/// Event webhooks in Chromium: a system administrator subscribes the customer system (the secret
+/// is shown once), the receiver refuses the first events, the page shows them failed with the
+/// receiver's answer, and a resend delivers one again with the same event id. Screenshots in
+/// `target/browser/webhooks-*.png`.
+#[test]
+fn a_system_administrator_subscribes_a_webhook_and_resends_a_refused_event_in_chromium() {
+    use std::sync::atomic::Ordering;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if !browser_or_skip(root) {
+        return;
+    }
+    let mut hook = crate::desk::Webhook::down();
+    hook.up();
+    hook.status.store(410, Ordering::SeqCst);
+    let app = crate::support::TestApp::new();
+    crate::identity::no_required_totp(&app);
+    let t = crate::desk::team(&app, "T");
+    let inbox = crate::desk::api_inbox(&app, "App", Some(t), serde_json::json!({}));
+    crate::identity::seed_user(&app, "sys.admin", crate::desk::PW, &["sysadmin"], &[], &[]);
+    let dir = app.stop();
+    let s = Server::spawn_on(dir.path(), &dir.path().join("data"), &[]);
+    // The receiver refuses the two events of the first message, then accepts.
+    let (received, status) = (hook.received.clone(), hook.status.clone());
+    std::thread::spawn(move || {
+        for _ in 0..1200 {
+            if received.lock().unwrap().len() >= 2 {
+                status.store(200, Ordering::SeqCst);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let passed = run_node(
+        root,
+        "tests/browser/webhooks.test.mjs",
+        &[
+            ("ATRIUM_URL", format!("http://{}", s.addr)),
+            ("ATRIUM_ADMIN", "sys.admin".into()),
+            ("ATRIUM_ADMIN_PASSWORD", crate::desk::PW.into()),
+            ("ATRIUM_HOOK_URL", hook.url()),
+            ("ATRIUM_INBOX", inbox.id.to_string()),
+            ("ATRIUM_INBOX_TOKEN", inbox.token.clone()),
+        ],
+    );
+    assert!(passed >= 1, "the webhooks browser test did not run");
+    let got = crate::desk::eventually(Duration::from_secs(10), "the resent event", || {
+        let d = hook.deliveries();
+        (d.len() == 3).then_some(d)
+    });
+    assert!(
+        got[..2].iter().any(|d| d.event_id == got[2].event_id),
+        "resent with the same event id"
+    );
+    for shot in [
+        "webhooks-create-zh.png",
+        "webhooks-secret-zh.png",
+        "webhooks-failed-zh.png",
+    ] {
+        assert!(
+            root.join("target/browser").join(shot).is_file(),
+            "{shot} missing"
+        );
+    }
+}
