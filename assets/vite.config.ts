@@ -48,6 +48,7 @@ export default defineConfig({
       input: {
         index: src('./index.html'),
         'api-docs': src('./api-docs.html'),
+        widget: src('./widget.html'),
       },
       output: {
         // Code shared by both pages (Vue, the Element Plus parts both use, vue-i18n) lands in

@@ -30,6 +30,10 @@ pub struct AppState {
     pub hasher: Hasher,
     /// Failed sign-ins per source address.
     pub limiter: AddressLimiter,
+    /// Widget visitors' messages per visitor (`widget::VISITOR_MESSAGES_PER_MINUTE`).
+    pub widget_visitor_limiter: AddressLimiter,
+    /// Widget calls per source address (`widget::ADDRESS_CALLS_PER_MINUTE`).
+    pub widget_address_limiter: AddressLimiter,
     /// The conversation engine (ingest, replies, routing, realtime bus).
     pub engine: Arc<Engine>,
     pub channels: Arc<Channels>,
@@ -156,6 +160,14 @@ pub fn create_app(config: Config, opts: AppOptions) -> anyhow::Result<App> {
         clock: opts.clock,
         hasher,
         limiter,
+        widget_visitor_limiter: AddressLimiter::new(
+            crate::http::widget::VISITOR_MESSAGES_PER_MINUTE,
+            60_000,
+        ),
+        widget_address_limiter: AddressLimiter::new(
+            crate::http::widget::ADDRESS_CALLS_PER_MINUTE,
+            60_000,
+        ),
         engine,
         channels,
     });

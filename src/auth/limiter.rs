@@ -33,6 +33,16 @@ impl AddressLimiter {
             .is_some_and(|(n, start)| *n >= self.max && now - start < self.window_ms)
     }
 
+    /// Count one use by `key` (a rate limit rather than a failure count): false, and not
+    /// counted, when `key` has used up the window.
+    pub fn hit(&self, key: &str, now: i64) -> bool {
+        if self.blocked(key, now) {
+            return false;
+        }
+        self.fail(key, now);
+        true
+    }
+
     /// Count a failed sign-in from `addr`.
     pub fn fail(&self, addr: &str, now: i64) {
         let Ok(mut seen) = self.seen.lock() else {

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod net;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,6 +110,8 @@ impl Channels {
     ) -> Result<(), SendError> {
         match inbox.channel.as_str() {
             "api" => api::send(&self.http, &self.policy, inbox, credentials, msg, now).await,
+            // Stored for the visitor's widget to fetch: nothing to send.
+            "web" => Ok(()),
             other => Err(SendError::Permanent(format!(
                 "sending through the {other} channel is not available in this version"
             ))),

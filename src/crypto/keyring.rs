@@ -275,6 +275,18 @@ impl Keyring {
     }
 }
 
+/// A keyring with fresh keys, for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn test_ring() -> Keyring {
+    let kek = MasterKey::generate();
+    let keys = vec![
+        new_wrapped_key(&kek, 1, Purpose::Field),
+        new_wrapped_key(&kek, 2, Purpose::BlindIndex),
+        new_wrapped_key(&kek, 3, Purpose::File),
+    ];
+    Keyring::unlock(&kek, &keys).unwrap_or_else(|e| panic!("test keyring: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

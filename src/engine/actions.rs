@@ -150,6 +150,8 @@ impl Engine {
     pub(crate) fn publish_acted(&self, a: &Acted) {
         self.events_queued(a.events);
         let Some(s) = &a.summary else { return };
+        // A widget visitor sees status changes (resolution brings the rating form).
+        self.visitors.wake(s.row.contact_id.0);
         // The previous assignee also hears of it (the conversation may leave their list).
         let mut aud = Audience::conversation(s.row.inbox_id, s.row.team_id, s.row.assignee_id);
         if let Some(prev) = a.previous.as_ref().and_then(|p| p.assignee_id) {
@@ -418,6 +420,9 @@ impl Engine {
             })
             .await?;
         let view = MessageView::new(&m, Vec::new());
+        if let Some(conv) = &conv {
+            self.visitors.wake(conv.contact_id.0);
+        }
         if let Some(conv) = conv {
             self.bus.publish(
                 "message.updated",

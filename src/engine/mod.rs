@@ -16,6 +16,7 @@ pub mod reply;
 pub mod routing;
 pub mod settings;
 pub mod view;
+pub mod visitors;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -81,6 +82,8 @@ pub struct Engine {
     pub outbox_wake: Arc<Notify>,
     /// Wakes the webhook workers (events were queued).
     pub events_wake: Arc<Notify>,
+    /// Widget visitors waiting for replies.
+    pub visitors: visitors::Visitors,
     /// Queue positions from the dispatcher's last plan.
     queue: RwLock<HashMap<i64, QueueInfo>>,
     /// Agents whose `presence` event is due.
@@ -105,6 +108,7 @@ impl Engine {
             dispatch: Arc::new(Notify::new()),
             outbox_wake: Arc::new(Notify::new()),
             events_wake: Arc::new(Notify::new()),
+            visitors: visitors::Visitors::default(),
             queue: RwLock::new(HashMap::new()),
             presence_queue: agents::PresenceQueue::default(),
             offline_grace_ms,

@@ -49,6 +49,104 @@ pub struct Webhook {
     pub url: String,
 }
 
+/// The website chat widget of a web inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Widget {
+    /// Sites that may embed the chat window, as origins (`https://www.example.com`); none: it
+    /// cannot be embedded anywhere.
+    pub allowed_origins: Vec<String>,
+    /// The launcher's and header's colour, `#rrggbb`.
+    pub color: String,
+    /// `right` or `left` (bottom corner).
+    pub position: String,
+    /// The chat window's title (empty: the inbox's name).
+    pub title: String,
+    /// Shown in the window before the visitor writes (not sent as a message).
+    pub welcome: String,
+    /// `zh-CN`, `en`, or empty for the visitor's browser language.
+    pub language: String,
+    /// Only visitors the host site identified (signed user id) may chat.
+    pub require_identity: bool,
+}
+
+impl Default for Widget {
+    fn default() -> Self {
+        Widget {
+            allowed_origins: Vec::new(),
+            color: "#1f5fbf".into(),
+            position: "right".into(),
+            title: String::new(),
+            welcome: String::new(),
+            language: String::new(),
+            require_identity: false,
+        }
+    }
+}
+
+/// Most allowed origins of one widget.
+pub const MAX_ORIGINS: usize = 20;
+
+/// `scheme://host[:port]` with nothing else, normalised to lowercase, or why not.
+pub fn parse_origin(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let u = reqwest::Url::parse(t).map_err(|_| format!("{t:?} is not an origin"))?;
+    let plain = matches!(u.scheme(), "http" | "https")
+        && u.host().is_some()
+        && u.username().is_empty()
+        && u.password().is_none()
+        && u.query().is_none()
+        && u.fragment().is_none()
+        && u.path() == "/"
+        && !t.trim_end_matches('/').ends_with(':');
+    if !plain || t.trim_end_matches('/').len() != t.trim_end_matches('/').trim_end().len() {
+        return Err(format!(
+            "{t:?} is not an origin (scheme://host[:port], no path)"
+        ));
+    }
+    Ok(u.origin().ascii_serialization())
+}
+
+impl Widget {
+    pub fn validate(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.allowed_origins.len() > MAX_ORIGINS {
+            p.push(format!("widget.allowed_origins: at most {MAX_ORIGINS}"));
+        }
+        for o in &self.allowed_origins {
+            if let Err(e) = parse_origin(o) {
+                p.push(format!("widget.allowed_origins: {e}"));
+            }
+        }
+        let c = self.color.as_bytes();
+        if c.len() != 7 || c.first() != Some(&b'#') || !c.iter().skip(1).all(u8::is_ascii_hexdigit)
+        {
+            p.push("widget.color: #rrggbb".into());
+        }
+        if !matches!(self.position.as_str(), "right" | "left") {
+            p.push("widget.position: right or left".into());
+        }
+        if !matches!(self.language.as_str(), "" | "zh-CN" | "en") {
+            p.push("widget.language: zh-CN, en or empty".into());
+        }
+        if self.title.chars().count() > 60 {
+            p.push("widget.title: at most 60 characters".into());
+        }
+        if self.welcome.chars().count() > MAX_TEXT {
+            p.push(format!("widget.welcome: at most {MAX_TEXT} characters"));
+        }
+        p
+    }
+
+    /// The allowed origins, normalised (invalid ones left out).
+    pub fn origins(&self) -> Vec<String> {
+        self.allowed_origins
+            .iter()
+            .filter_map(|o| parse_origin(o).ok())
+            .collect()
+    }
+}
+
 /// `inboxes.settings`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -61,6 +159,7 @@ pub struct InboxSettings {
     pub auto_reply: AutoReply,
     pub sla: Sla,
     pub webhook: Webhook,
+    pub widget: Widget,
 }
 
 /// `teams.settings`.
@@ -102,6 +201,7 @@ impl InboxSettings {
                 p.push(format!("{k}: at most 7 days"));
             }
         }
+        p.extend(self.widget.validate());
         let u = self.webhook.url.trim();
         if let (false, Err(e)) = (u.is_empty(), crate::channels::net::webhook_url_shape(u)) {
             p.push(format!("webhook.url: {e}"));
@@ -231,6 +331,45 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn widget_origins_are_plain_origins() {
+        assert_eq!(
+            parse_origin("https://WWW.Example.com").unwrap(),
+            "https://www.example.com"
+        );
+        assert_eq!(
+            parse_origin("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            parse_origin("https://bank.cn:443").unwrap(),
+            "https://bank.cn"
+        );
+        for bad in [
+            "www.example.com",
+            "https://example.com/chat",
+            "https://example.com?x=1",
+            "javascript:alert(1)",
+            "https://user@example.com",
+            "ftp://example.com",
+            "*",
+            "https://a.com; script-src *",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+        let w = Widget {
+            allowed_origins: vec!["https://a.com".into(), "nope".into()],
+            color: "red".into(),
+            position: "top".into(),
+            language: "fr".into(),
+            ..Widget::default()
+        };
+        let p = w.validate();
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert_eq!(w.origins(), vec!["https://a.com".to_string()]);
+        assert!(Widget::default().validate().is_empty());
+    }
 
     #[test]
     fn empty_settings_are_the_defaults_and_unknown_fields_are_refused() {

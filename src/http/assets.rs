@@ -45,6 +45,11 @@ fn respond(req: &HttpRequest, path: &str, immutable: bool) -> Option<HttpRespons
     Some(b.content_type(mime.as_ref()).body(file.data.into_owned()))
 }
 
+/// An embedded build file's bytes.
+pub fn file(path: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+    Dist::get(path).map(|f| f.data)
+}
+
 /// Whether the front-end build is embedded (a build without it fails in build.rs).
 pub fn has_index() -> bool {
     Dist::get("index.html").is_some()

@@ -65,7 +65,7 @@ pub struct ApiInboundResult {
     pub duplicate: bool,
 }
 
-fn bearer(req: &HttpRequest) -> Option<&str> {
+pub(crate) fn bearer(req: &HttpRequest) -> Option<&str> {
     req.headers()
         .get(actix_web::http::header::AUTHORIZATION)?
         .to_str()
@@ -103,6 +103,50 @@ fn claims(
 fn customer_side(m: &crate::store::messages::MessageRow) -> bool {
     use crate::domain::Direction;
     matches!(m.direction, Direction::Incoming | Direction::Outgoing)
+}
+
+/// What the customer saw of `rows` (their messages and the replies; notes and the workspace's
+/// system lines stay inside), as the channel APIs show it. A recalled message keeps its place,
+/// emptied.
+pub(crate) fn customer_messages(
+    rows: &[crate::store::messages::MessageRow],
+    views: Vec<crate::engine::view::MessageView>,
+) -> Vec<ApiMessage> {
+    use crate::domain::Direction;
+    rows.iter()
+        .zip(views)
+        .filter(|(m, _)| customer_side(m))
+        .map(|(m, v)| ApiMessage {
+            id: m.id.0,
+            direction: m.direction.as_str().to_string(),
+            kind: m.kind.as_str().to_string(),
+            body: if m.recalled {
+                String::new()
+            } else {
+                m.body.clone()
+            },
+            content: if m.recalled { None } else { m.content.clone() },
+            attachments: if m.recalled {
+                Vec::new()
+            } else {
+                v.attachments
+                    .into_iter()
+                    .map(|a| ApiAttachment {
+                        id: a.id,
+                        name: a.name,
+                        content_type: a.content_type,
+                        size: a.size,
+                    })
+                    .collect()
+            },
+            sender: (m.direction == Direction::Outgoing)
+                .then(|| m.sender_name.clone())
+                .flatten(),
+            delivery: m.delivery.map(|d| d.as_str().to_string()),
+            recalled: m.recalled,
+            created_at: m.created_at,
+        })
+        .collect()
 }
 
 /// `201` with the body when something new was stored, else `200`.
@@ -254,7 +298,7 @@ pub async fn conversation(
     path: web::Path<(i64, i64)>,
     q: web::Query<super::conversations::PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::domain::{ConversationId, Direction};
+    use crate::domain::ConversationId;
     use crate::store::{conversations, messages};
     let (inbox_id, id) = path.into_inner();
     authorized(&state, &req, inbox_id).await?;
@@ -277,43 +321,7 @@ pub async fn conversation(
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     let (row, rows, views, next_before) = found;
-    let messages = rows
-        .iter()
-        .zip(views)
-        // What the customer saw: their messages and the replies. Notes and the workspace's
-        // system lines (assignments, transfers with their notes) stay inside.
-        .filter(|(m, _)| customer_side(m))
-        .map(|(m, v)| ApiMessage {
-            id: m.id.0,
-            direction: m.direction.as_str().to_string(),
-            kind: m.kind.as_str().to_string(),
-            body: if m.recalled {
-                String::new()
-            } else {
-                m.body.clone()
-            },
-            content: if m.recalled { None } else { m.content.clone() },
-            attachments: if m.recalled {
-                Vec::new()
-            } else {
-                v.attachments
-                    .into_iter()
-                    .map(|a| ApiAttachment {
-                        id: a.id,
-                        name: a.name,
-                        content_type: a.content_type,
-                        size: a.size,
-                    })
-                    .collect()
-            },
-            sender: (m.direction == Direction::Outgoing)
-                .then(|| m.sender_name.clone())
-                .flatten(),
-            delivery: m.delivery.map(|d| d.as_str().to_string()),
-            recalled: m.recalled,
-            created_at: m.created_at,
-        })
-        .collect();
+    let messages = customer_messages(&rows, views);
     Ok(HttpResponse::Ok().json(ApiConversation {
         id: row.id.0,
         status: row.status.as_str().to_string(),

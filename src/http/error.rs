@@ -47,11 +47,14 @@ pub enum ErrorCode {
     OriginNotAllowed,
     InboxNotFound,
     InboxDisabled,
+    IdentityInvalid,
+    IdentityRequired,
+    VisitorTokenInvalid,
 }
 
 impl ErrorCode {
     /// The whole table: code, status, default message.
-    pub const ALL: [ErrorCode; 35] = [
+    pub const ALL: [ErrorCode; 38] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::Unauthorized,
@@ -87,6 +90,9 @@ impl ErrorCode {
         Self::OriginNotAllowed,
         Self::InboxNotFound,
         Self::InboxDisabled,
+        Self::IdentityInvalid,
+        Self::IdentityRequired,
+        Self::VisitorTokenInvalid,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -250,6 +256,21 @@ impl ErrorCode {
                 "attachment_empty",
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "the file is empty",
+            ),
+            Self::IdentityInvalid => (
+                "identity_invalid",
+                StatusCode::UNAUTHORIZED,
+                "the user id's signature does not match the inbox's identity secret",
+            ),
+            Self::IdentityRequired => (
+                "identity_required",
+                StatusCode::UNAUTHORIZED,
+                "this chat is only for signed-in users of the site",
+            ),
+            Self::VisitorTokenInvalid => (
+                "visitor_token_invalid",
+                StatusCode::UNAUTHORIZED,
+                "the visitor token is missing, forged or for another inbox",
             ),
             Self::OriginNotAllowed => (
                 "origin_not_allowed",

@@ -171,6 +171,66 @@ pub fn issue_secrets(
     Ok(s)
 }
 
+/// Create (or replace) a web inbox's identity secret in the given transaction; returns it for
+/// showing once.
+pub fn issue_identity_secret(
+    conn: &rusqlite::Connection,
+    ring: &crate::crypto::Keyring,
+    id: i64,
+) -> crate::store::Result<String> {
+    let secret = new_token();
+    inboxes::set_credentials(
+        conn,
+        ring,
+        id,
+        &serde_json::json!({ "identity_secret": secret }).to_string(),
+    )?;
+    Ok(secret)
+}
+
+/// A web inbox's new identity secret, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentitySecret {
+    pub identity_secret: String,
+}
+
+/// Replace a web inbox's identity secret: signatures made with the old one stop working at
+/// once (`channels:write`; audited).
+#[utoipa::path(params(("id" = i64, Path)), responses((status = 200, body = IdentitySecret), (status = 404, body = super::error::ErrorBody)), tag = "inboxes")]
+#[post("/api/v1/inboxes/{id}/identity-secret")]
+pub async fn rotate_identity_secret(
+    state: web::Data<AppState>,
+    c: Caller,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    c.require(&state, Permission::ChannelsWrite, &format!("inbox:{id}"))
+        .await?;
+    let (now, actor) = (state.clock.now_ms(), c.actor.clone());
+    let secret = state
+        .store
+        .write(move |conn, ring| {
+            match inboxes::get(conn, ring, id)? {
+                Some(i) if i.channel == "web" => {}
+                _ => return Ok(None),
+            }
+            let s = issue_identity_secret(conn, ring, id)?;
+            let e = Entry::new(
+                &actor,
+                "inbox.identity_secret_rotate",
+                format!("inbox:{id}"),
+            );
+            audit_log::append(conn, ring, now, &e)?;
+            Ok(Some(s))
+        })
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    state.engine.inbox_changed(id);
+    Ok(HttpResponse::Ok().json(IdentitySecret {
+        identity_secret: secret,
+    }))
+}
+
 /// Replace an API inbox's token and webhook secret (the old ones stop working at once).
 #[utoipa::path(params(("id" = i64, Path)), responses((status = 200, body = InboxSecrets)), tag = "inboxes")]
 #[post("/api/v1/inboxes/{id}/token")]

@@ -101,7 +101,13 @@ fn set_security_headers(h: &mut actix_web::http::header::HeaderMap, tls: bool) {
             "camera=(), microphone=(), geolocation=(), payment=()",
         ),
     ];
+    // A page that set its own policy (the chat widget's window, with the `frame-ancestors` it
+    // may be embedded by) is not also denied framing by the older header.
+    let own_policy = h.contains_key(header::CONTENT_SECURITY_POLICY);
     for (name, value) in defaults {
+        if name == header::X_FRAME_OPTIONS && own_policy {
+            continue;
+        }
         if !h.contains_key(&name) {
             h.insert(name, HeaderValue::from_static(value));
         }

@@ -24,6 +24,7 @@ pub mod scoped;
 pub mod tls;
 pub mod views;
 pub mod webhooks;
+pub mod widget;
 pub mod ws;
 
 use std::net::{SocketAddr, TcpListener};
@@ -44,6 +45,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(channel_api::conversation)
         .service(channel_api::identify)
         .service(channel_api::csat)
+        .service(widget::config)
+        .service(widget::session)
+        .service(widget::poll)
+        .service(widget::send)
+        .service(widget::rate)
+        .service(widget::frame)
         .service(channel_api::upload)
         .service(channel_api::download)
         .service(deliveries::failed)
@@ -133,6 +140,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(inboxes::get)
         .service(inboxes::update)
         .service(inboxes::rotate_token)
+        .service(inboxes::rotate_identity_secret)
         .service(inboxes::get_team)
         .service(inboxes::update_team)
         .service(ws::connect)

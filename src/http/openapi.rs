@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     admin, agents, attachments, audit_api, auth, canned, channel_api, contacts, conversations,
-    deliveries, error, health, inboxes, me, roles, scoped, views, webhooks, ws,
+    deliveries, error, health, inboxes, me, roles, scoped, views, webhooks, widget, ws,
 };
 
 #[derive(OpenApi)]
@@ -41,10 +41,11 @@ use super::{
         contacts::split, scoped::reveal,
         attachments::upload, attachments::download,
         agents::list_agents, agents::my_agent, agents::set_status, agents::set_profile, agents::overview,
-        inboxes::get, inboxes::update, inboxes::rotate_token, inboxes::get_team,
+        inboxes::get, inboxes::update, inboxes::rotate_token, inboxes::rotate_identity_secret, inboxes::get_team,
         inboxes::update_team, channel_api::inbound, channel_api::conversation, channel_api::identify, deliveries::failed, deliveries::resend, channel_api::upload, channel_api::download, channel_api::csat, ws::connect,
         webhooks::list, webhooks::create, webhooks::update, webhooks::remove,
         webhooks::rotate_secret, webhooks::events, webhooks::resend,
+        widget::config, widget::session, widget::poll, widget::send, widget::rate,
     ),
     components(schemas(
         error::ErrorBody, health::Health, health::Readiness,
@@ -78,6 +79,7 @@ use super::{
         (name = "channels", description = "Inbound hooks of channels (API channel: bearer inbox token)"),
         (name = "realtime", description = "The agent WebSocket: events with sequence numbers and resume"),
         (name = "contacts", description = "Contacts within the caller's data scope; PII masked unless revealed (`pii:reveal`, audited)"),
+        (name = "widget", description = "The website chat widget's visitor API (bearer visitor token from `session`)"),
         (name = "webhooks", description = "Event webhooks for integrations, signed like the API channel's replies (`channels:read`, `channels:write`)"),
         (name = "attachments", description = "Files sent in conversations: type checked by content, stored encrypted, served only within the caller's scope"),
     )
@@ -97,6 +99,10 @@ impl Modify for Security {
         );
         components.add_security_scheme(
             "inbox_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "visitor_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         components.add_security_scheme(

@@ -445,6 +445,9 @@ pub struct InboxView {
     /// API inboxes, on creation only: the key that signs webhook deliveries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_secret: Option<String>,
+    /// Web inboxes, on creation only: the key host sites sign their users' ids with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_secret: Option<String>,
 }
 
 /// Every inbox (`channels:read`), or for agents (`conversations:read`) the inboxes of their
@@ -473,6 +476,7 @@ pub async fn list_inboxes(state: web::Data<AppState>, c: Caller) -> Result<HttpR
             disabled: i.disabled,
             token: None,
             webhook_secret: None,
+            identity_secret: None,
         })
         .collect();
     Ok(HttpResponse::Ok().json(v))
@@ -546,13 +550,19 @@ pub async fn create_inbox(
             } else {
                 None
             };
+            // Web inboxes get the secret that signs host sites' user ids, shown once.
+            let identity = if ch == "web" {
+                Some(super::inboxes::issue_identity_secret(conn, ring, id)?)
+            } else {
+                None
+            };
             let e = Entry::new(&actor, "inbox.create", format!("inbox:{id}"))
                 .details(serde_json::json!({ "name": n, "channel": ch, "team_id": team }));
             audit_log::append(conn, ring, now, &e)?;
-            Ok((id, secrets))
+            Ok((id, secrets, identity))
         })
         .await?;
-    let (id, secrets) = id;
+    let (id, secrets, identity_secret) = id;
     Ok(HttpResponse::Created().json(InboxView {
         id,
         name,
@@ -562,6 +572,7 @@ pub async fn create_inbox(
         disabled: false,
         token: secrets.as_ref().map(|s| s.token.clone()),
         webhook_secret: secrets.map(|s| s.webhook_secret),
+        identity_secret,
     }))
 }
 

@@ -237,6 +237,10 @@ async fn deliver(
             "reply not delivered"
         ),
     }
+    if let (Some(Delivery::Sent), Some(conv)) = (delivery, &conv) {
+        // A widget visitor waiting for replies fetches it now.
+        engine.visitors.wake(conv.contact_id.0);
+    }
     if let (Some(m), Some(conv)) = (changed, conv) {
         engine.bus.publish(
             "message.updated",

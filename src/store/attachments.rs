@@ -287,17 +287,9 @@ pub fn remove_files(data_dir: &Path, ids: &[i64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::keyring::new_wrapped_key;
-    use crate::crypto::{MasterKey, Purpose};
 
     fn ring() -> Keyring {
-        let kek = MasterKey::generate();
-        let keys = vec![
-            new_wrapped_key(&kek, 1, Purpose::Field),
-            new_wrapped_key(&kek, 2, Purpose::BlindIndex),
-            new_wrapped_key(&kek, 3, Purpose::File),
-        ];
-        Keyring::unlock(&kek, &keys).unwrap()
+        crate::crypto::keyring::test_ring()
     }
 
     #[test]

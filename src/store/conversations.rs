@@ -699,3 +699,26 @@ pub fn of_contact(conn: &Connection, contact: ContactId) -> Result<Vec<ConvRow>>
     let rows = stmt.query_map([contact.0], conv_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The conversations a customer had through one per-inbox identity (a widget visitor), newest
+/// first, as (id, status).
+pub fn through_identity(
+    conn: &Connection,
+    contact: ContactId,
+    inbox: i64,
+    identity: i64,
+    limit: u32,
+) -> Result<Vec<(ConversationId, ConversationStatus)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, status FROM conversations
+         WHERE contact_id = ?1 AND inbox_id = ?2 AND identity_id = ?3
+         ORDER BY id DESC LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![contact.0, inbox, identity, limit], |r| {
+        Ok((
+            ConversationId(r.get(0)?),
+            ConversationStatus::parse(&r.get::<_, String>(1)?).unwrap_or(ConversationStatus::Open),
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -167,6 +167,27 @@ pub fn page(
     Ok(out)
 }
 
+/// Messages of `conversations` newer than `after`, oldest first (what a widget has not seen).
+pub fn after_in(
+    conn: &Connection,
+    ring: &Keyring,
+    conversations: &[i64],
+    after: i64,
+    limit: u32,
+) -> Result<Vec<MessageRow>> {
+    let ids = serde_json::to_string(conversations).unwrap_or_else(|_| "[]".into());
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE m.conversation_id IN (SELECT value FROM json_each(?1)) AND m.id > ?2
+         ORDER BY m.id LIMIT ?3"
+    ))?;
+    let mut rows = stmt.query(params![ids, after, limit])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(from_row(ring, r)?);
+    }
+    Ok(out)
+}
+
 /// A page of every message of the conversations in `conversations` (a contact's timeline).
 pub fn timeline(
     conn: &Connection,

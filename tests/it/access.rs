@@ -479,6 +479,27 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
         Any(&["channels:write"]),
         None,
     ),
+    ("get", "/hooks/web/{inbox_id}/config", Public, None),
+    ("post", "/hooks/web/{inbox_id}/session", Public, Some("{}")),
+    ("get", "/hooks/web/{inbox_id}/messages", Channel, None),
+    (
+        "post",
+        "/hooks/web/{inbox_id}/messages",
+        Channel,
+        Some(r#"{"client_id":"c","body":"hi"}"#),
+    ),
+    (
+        "post",
+        "/hooks/web/{inbox_id}/csat",
+        Channel,
+        Some(r#"{"conversation_id":1,"rating":5}"#),
+    ),
+    (
+        "post",
+        "/api/v1/inboxes/{inbox}/identity-secret",
+        Any(&["channels:write"]),
+        None,
+    ),
     ("get", "/api/v1/ws", READ, None),
 ];
 

@@ -1,0 +1,365 @@
+/**
+ * The chat window inside the widget's iframe (served by Atrium at `/widget/{inbox}`, so the host
+ * page's CSS and scripts cannot reach it). Plain DOM: every text is set with `textContent`, so
+ * nothing a visitor or an agent writes is ever parsed as HTML.
+ *
+ * Talks to its parent (the loader, `widget.js`) with `postMessage`: `ready` → the parent answers
+ * `init` (the page the visitor is on and the host site's signed user, if any); `resize` tells it
+ * the window opened or closed. Talks to Atrium with the visitor API (`/hooks/web/{inbox}/…`),
+ * long polling for replies.
+ */
+import './frame.css'
+import { ChatModel, type Pending, type Poll, type WidgetMessage } from './model'
+import { pickLocale, translate, type WidgetKey, type WidgetLocale } from './i18n'
+
+interface Config {
+  inbox_id: number
+  title: string
+  color: string
+  position: 'left' | 'right'
+  welcome: string
+  language: string
+  require_identity: boolean
+  open: boolean
+}
+
+interface Identity {
+  user_id: string
+  signature: string
+  name?: string
+  email?: string
+  phone?: string
+}
+
+interface Init {
+  identity?: Identity | null
+  page?: { url?: string; referrer?: string; title?: string }
+}
+
+const inbox = Number(location.pathname.split('/').filter(Boolean)[1] ?? 'NaN')
+const tokenKey = `atrium.widget.${inbox}.token`
+const model = new ChatModel()
+let locale: WidgetLocale = 'zh-CN'
+let config: Config | null = null
+let token = ''
+let page: Init['page'] = {}
+let opened = false
+let rated = false
+
+const say = (key: WidgetKey, params?: Record<string, string | number>): string => translate(locale, key, params)
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag)
+  if (cls !== undefined) e.className = cls
+  if (text !== undefined) e.textContent = text
+  return e
+}
+
+function toParent(message: Record<string, unknown>): void {
+  if (window.parent !== window) window.parent.postMessage({ source: 'atrium-widget', ...message }, '*')
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(code)
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (token !== '') headers.authorization = `Bearer ${token}`
+  const res = await fetch(`/hooks/web/${inbox}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'omit',
+    signal,
+  })
+  if (!res.ok) {
+    const e = (await res.json().catch(() => ({}))) as { code?: string }
+    throw new HttpError(res.status, e.code ?? 'error')
+  }
+  return (res.status === 204 ? undefined : await res.json()) as T
+}
+
+// ---------------------------------------------------------------- DOM
+
+const root = document.getElementById('atrium-chat') ?? document.body
+const launcher = el('button', 'launcher')
+launcher.type = 'button'
+const panel = el('section', 'panel')
+const header = el('header', 'header')
+const title = el('h1', 'title')
+const closeButton = el('button', 'close', '×')
+closeButton.type = 'button'
+const notice = el('div', 'notice')
+const list = el('ol', 'messages')
+list.setAttribute('aria-live', 'polite')
+const rating = el('div', 'rating')
+const composer = el('form', 'composer')
+const input = el('textarea', 'input')
+const sendButton = el('button', 'send')
+sendButton.type = 'submit'
+header.append(title, closeButton)
+composer.append(input, sendButton)
+panel.append(header, notice, list, rating, composer)
+root.append(launcher, panel)
+
+function launcherIcon(): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg'
+  const svg = document.createElementNS(ns, 'svg')
+  svg.setAttribute('viewBox', '0 0 24 24')
+  svg.setAttribute('aria-hidden', 'true')
+  const path = document.createElementNS(ns, 'path')
+  path.setAttribute('d', 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z')
+  svg.append(path)
+  return svg
+}
+launcher.append(launcherIcon())
+
+function setOpen(open: boolean): void {
+  opened = open
+  document.body.classList.toggle('is-open', open)
+  toParent({ type: 'resize', open, position: config?.position ?? 'right' })
+  if (open) {
+    input.focus()
+    scrollToEnd()
+  }
+}
+
+function showNotice(key: WidgetKey | null): void {
+  notice.textContent = key === null ? '' : say(key)
+  notice.hidden = key === null
+}
+
+function time(ms: number): string {
+  return new Date(ms).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
+}
+
+function bubble(m: WidgetMessage): HTMLLIElement {
+  const mine = m.direction === 'incoming'
+  const li = el('li', `msg ${mine ? 'mine' : 'theirs'}`)
+  li.dataset.id = String(m.id)
+  if (!mine) li.append(el('div', 'who', m.sender ?? say('automatic')))
+  const b = el('div', m.recalled ? 'bubble recalled' : 'bubble', m.recalled ? say('recalled') : m.body)
+  li.append(b, el('div', 'at', time(m.created_at)))
+  return li
+}
+
+function pendingBubble(p: Pending): HTMLLIElement {
+  const li = el('li', `msg mine ${p.state}`)
+  li.append(el('div', 'bubble', p.body))
+  const state = el('button', 'state', p.state === 'failed' ? say('failed') : say('sending'))
+  state.type = 'button'
+  state.disabled = p.state !== 'failed'
+  state.addEventListener('click', () => void deliver(p))
+  li.append(state)
+  return li
+}
+
+function scrollToEnd(): void {
+  list.scrollTop = list.scrollHeight
+}
+
+function render(): void {
+  const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40
+  list.replaceChildren()
+  if (config !== null && config.welcome.trim() !== '') list.append(el('li', 'welcome', config.welcome))
+  for (const m of model.messages) list.append(bubble(m))
+  for (const p of model.pending) list.append(pendingBubble(p))
+  if (model.conversation?.status === 'resolved' && !model.wantsRating && model.pending.length === 0) {
+    list.append(el('li', 'system', say('resolved')))
+  }
+  renderRating()
+  if (atEnd) scrollToEnd()
+}
+
+function renderRating(): void {
+  rating.replaceChildren()
+  const conv = model.conversation
+  if (rated) {
+    rating.append(el('p', 'thanks', say('rateThanks')))
+    rating.hidden = false
+    return
+  }
+  rating.hidden = !model.wantsRating || conv === null
+  if (rating.hidden || conv === null) return
+  let chosen = 0
+  rating.append(el('p', 'rate-title', say('rateTitle')))
+  const stars = el('div', 'stars')
+  const buttons: HTMLButtonElement[] = []
+  for (let n = 1; n <= 5; n++) {
+    const s = el('button', 'star', '★')
+    s.type = 'button'
+    s.setAttribute('aria-label', say('rateStar', { n }))
+    s.dataset.rating = String(n)
+    s.addEventListener('click', () => {
+      chosen = n
+      buttons.forEach((x, i) => x.classList.toggle('on', i < n))
+      submit.disabled = false
+    })
+    buttons.push(s)
+    stars.append(s)
+  }
+  const comment = el('textarea', 'rate-comment')
+  comment.placeholder = say('rateComment')
+  comment.maxLength = 1000
+  const submit = el('button', 'rate-submit', say('rateSubmit'))
+  submit.type = 'button'
+  submit.disabled = true
+  const error = el('p', 'rate-error')
+  submit.addEventListener('click', () => {
+    submit.disabled = true
+    call('POST', '/csat', { conversation_id: conv.id, rating: chosen, comment: comment.value })
+      .then(() => {
+        rated = true
+        renderRating()
+      })
+      .catch(() => {
+        error.textContent = say('rateFailed')
+        submit.disabled = false
+      })
+  })
+  rating.append(stars, comment, submit, error)
+}
+
+// ---------------------------------------------------------------- sending
+
+function newId(): string {
+  return typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`
+}
+
+async function deliver(p: Pending): Promise<void> {
+  p.state = 'sending'
+  render()
+  try {
+    const r = await call<{ message_id: number }>('POST', '/messages', {
+      client_id: p.clientId,
+      body: p.body,
+      page: { url: page?.url ?? null, language: navigator.language },
+    })
+    p.messageId = r.message_id
+    wake()
+  } catch (e) {
+    p.state = 'failed'
+    if (e instanceof HttpError && e.status === 429) showNotice('tooFast')
+  }
+  render()
+}
+
+composer.addEventListener('submit', (e) => {
+  e.preventDefault()
+  const body = input.value.trim()
+  if (body === '' || token === '') return
+  input.value = ''
+  rated = false
+  void deliver(model.add(newId(), body))
+})
+
+input.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault()
+    composer.requestSubmit()
+  }
+})
+
+// ---------------------------------------------------------------- receiving
+
+let waiting: AbortController | null = null
+
+/** Cut the current long poll short (after sending, to fetch the stored message at once). */
+function wake(): void {
+  waiting?.abort()
+}
+
+async function pollForever(): Promise<void> {
+  let delay = 1000
+  let wait = 0
+  for (;;) {
+    waiting = new AbortController()
+    try {
+      const p = await call<Poll>('GET', `/messages?after=${model.after}&wait=${wait}`, undefined, waiting.signal)
+      if (model.merge(p)) render()
+      showNotice(config !== null && !config.open ? 'offline' : null)
+      delay = 1000
+      wait = 25
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') {
+        wait = 0
+        continue
+      }
+      if (e instanceof HttpError && e.status === 401) {
+        localStorage.removeItem(tokenKey)
+        await startSession(null)
+        continue
+      }
+      showNotice('reconnecting')
+      await new Promise((r) => setTimeout(r, delay))
+      delay = Math.min(delay * 2, 30_000)
+    }
+  }
+}
+
+async function startSession(identity: Identity | null): Promise<boolean> {
+  const kept = localStorage.getItem(tokenKey)
+  try {
+    const r = await call<{ token: string }>('POST', '/session', { token: kept, identity })
+    token = r.token
+  } catch (e) {
+    if (e instanceof HttpError && e.code === 'identity_invalid') {
+      showNotice('identityInvalid')
+      return startSession(null)
+    }
+    if (e instanceof HttpError && e.code === 'identity_required') {
+      showNotice('identityRequired')
+      composer.hidden = true
+      return false
+    }
+    throw e
+  }
+  localStorage.setItem(tokenKey, token)
+  return true
+}
+
+function waitForInit(): Promise<Init> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({}), 1500)
+    window.addEventListener('message', (e: MessageEvent) => {
+      if (e.source !== window.parent) return
+      const d = e.data as { source?: string; type?: string } & Init
+      if (d?.source !== 'atrium-loader') return
+      if (d.type === 'init') {
+        clearTimeout(timer)
+        resolve(d)
+      } else if (d.type === 'open') setOpen(true)
+      else if (d.type === 'close') setOpen(false)
+    })
+    toParent({ type: 'ready' })
+  })
+}
+
+async function start(): Promise<void> {
+  config = await call<Config>('GET', '/config')
+  locale = pickLocale(config.language, navigator.languages)
+  document.documentElement.lang = locale
+  document.documentElement.style.setProperty('--atrium-color', config.color)
+  document.body.classList.add(`at-${config.position}`)
+  title.textContent = config.title || say('defaultTitle')
+  launcher.setAttribute('aria-label', say('open'))
+  closeButton.setAttribute('aria-label', say('close'))
+  input.placeholder = say('placeholder')
+  sendButton.textContent = say('send')
+  launcher.addEventListener('click', () => setOpen(true))
+  closeButton.addEventListener('click', () => setOpen(false))
+  render()
+  const init = await waitForInit()
+  page = init.page ?? {}
+  toParent({ type: 'resize', open: opened, position: config.position })
+  if (await startSession(init.identity ?? null)) await pollForever()
+}
+
+void start()

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { ChatModel, type WidgetMessage } from './model'
+import { WIDGET_MESSAGES, pickLocale, translate } from './i18n'
+
+const msg = (id: number, direction: 'incoming' | 'outgoing' = 'incoming', body = `m${id}`): WidgetMessage => ({
+  id,
+  direction,
+  kind: 'text',
+  body,
+  sender: direction === 'outgoing' ? '李雷' : null,
+  recalled: false,
+  created_at: id,
+})
+
+describe('chat model', () => {
+  it('merges polls by id in order and keeps the highest cursor', () => {
+    const m = new ChatModel()
+    expect(m.merge({ messages: [msg(3), msg(1)], conversation: null, after: 3 })).toBe(true)
+    expect(m.messages.map((x) => x.id)).toEqual([1, 3])
+    expect(m.merge({ messages: [], conversation: null, after: 3 })).toBe(false)
+    m.merge({ messages: [{ ...msg(3), recalled: true, body: '' }, msg(2, 'outgoing')], conversation: null, after: 2 })
+    expect(m.messages.map((x) => x.id)).toEqual([1, 2, 3])
+    expect(m.messages[2]?.recalled).toBe(true)
+    expect(m.after).toBe(3)
+  })
+
+  it('shows a sent message until the server returns it', () => {
+    const m = new ChatModel()
+    const p = m.add('c-1', '你好')
+    expect(m.pending).toHaveLength(1)
+    p.messageId = 10
+    m.merge({ messages: [msg(9)], conversation: null, after: 9 })
+    expect(m.pending).toHaveLength(1)
+    expect(m.merge({ messages: [msg(10)], conversation: null, after: 10 })).toBe(true)
+    expect(m.pending).toHaveLength(0)
+  })
+
+  it('offers the rating once a conversation is resolved and not rated', () => {
+    const m = new ChatModel()
+    m.merge({ messages: [], conversation: { id: 5, status: 'open', rated: false }, after: 0 })
+    expect(m.wantsRating).toBe(false)
+    expect(m.merge({ messages: [], conversation: { id: 5, status: 'resolved', rated: false }, after: 0 })).toBe(true)
+    expect(m.wantsRating).toBe(true)
+    m.merge({ messages: [], conversation: { id: 5, status: 'resolved', rated: true }, after: 0 })
+    expect(m.wantsRating).toBe(false)
+  })
+})
+
+describe('widget texts', () => {
+  it('has every text in both languages', () => {
+    expect(Object.keys(WIDGET_MESSAGES.en).sort()).toEqual(Object.keys(WIDGET_MESSAGES['zh-CN']).sort())
+    for (const text of Object.values(WIDGET_MESSAGES.en)) expect(text.length).toBeGreaterThan(0)
+  })
+
+  it('uses the inbox language, else the browser language, else Chinese', () => {
+    expect(pickLocale('en', ['zh-CN'])).toBe('en')
+    expect(pickLocale('', ['en-GB', 'zh'])).toBe('en')
+    expect(pickLocale('', ['zh-TW'])).toBe('zh-CN')
+    expect(pickLocale('', ['fr'])).toBe('zh-CN')
+    expect(translate('zh-CN', 'rateStar', { n: 4 })).toBe('4 星')
+  })
+})

@@ -1,0 +1,79 @@
+/**
+ * The chat window's state, without the DOM: the messages the server sent (merged by id, in
+ * order) and the visitor's messages still on their way (shown until the server has them).
+ */
+
+/** A message as `GET /hooks/web/{inbox}/messages` returns it. */
+export interface WidgetMessage {
+  id: number
+  direction: 'incoming' | 'outgoing'
+  kind: string
+  body: string
+  sender: string | null
+  recalled: boolean
+  created_at: number
+}
+
+export interface WidgetConversation {
+  id: number
+  status: string
+  rated: boolean
+}
+
+export interface Poll {
+  messages: WidgetMessage[]
+  conversation: WidgetConversation | null
+  after: number
+}
+
+/** A message the visitor sent that the server has not returned yet. */
+export interface Pending {
+  clientId: string
+  body: string
+  state: 'sending' | 'failed'
+  /** The stored message's id once the server answered. */
+  messageId: number | null
+}
+
+export class ChatModel {
+  messages: WidgetMessage[] = []
+  pending: Pending[] = []
+  conversation: WidgetConversation | null = null
+  after = 0
+
+  /** Merge a poll's answer; returns whether anything visible changed. */
+  merge(p: Poll): boolean {
+    let changed = false
+    for (const m of p.messages) {
+      const at = this.messages.findIndex((x) => x.id === m.id)
+      if (at >= 0) this.messages[at] = m
+      else this.messages.push(m)
+      changed = true
+    }
+    if (changed) this.messages.sort((a, b) => a.id - b.id)
+    const known = new Set(this.messages.map((m) => m.id))
+    const before = this.pending.length
+    this.pending = this.pending.filter((x) => x.messageId === null || !known.has(x.messageId))
+    changed ||= before !== this.pending.length
+    const c = p.conversation
+    const prev = this.conversation
+    if (c !== null && (prev === null || prev.id !== c.id || prev.status !== c.status || prev.rated !== c.rated)) {
+      this.conversation = c
+      changed = true
+    }
+    this.after = Math.max(this.after, p.after)
+    return changed
+  }
+
+  /** Whether to offer the rating form. */
+  get wantsRating(): boolean {
+    const c = this.conversation
+    return c !== null && c.status === 'resolved' && !c.rated
+  }
+
+  add(clientId: string, body: string): Pending {
+    const p: Pending = { clientId, body, state: 'sending', messageId: null }
+    this.pending.push(p)
+    return p
+  }
+}

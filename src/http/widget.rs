@@ -1,0 +1,502 @@
+//! The website chat widget: the chat window (an Atrium page the host site embeds in an iframe,
+//! allowed only on the inbox's origins by `frame-ancestors`) and the visitor API it calls on
+//! Atrium's own origin.
+//!
+//! - `GET /widget/{inbox_id}`: the chat window.
+//! - `GET /hooks/web/{inbox_id}/config`: title, colour, position, welcome text, language.
+//! - `POST /hooks/web/{inbox_id}/session`: a visitor token — anonymous, kept from before, or for
+//!   the host site's user when its signature is right (a wrong one is refused, never merged).
+//! - `GET /hooks/web/{inbox_id}/messages?after=&wait=`: the visitor's messages and replies newer
+//!   than `after`; with `wait` (seconds, at most 25) the request waits for news (long polling,
+//!   which passes through any proxy).
+//! - `POST /hooks/web/{inbox_id}/messages`: the visitor writes.
+//! - `POST /hooks/web/{inbox_id}/csat`: the visitor rates a resolved conversation.
+//!
+//! Visitor calls carry `Authorization: Bearer <visitor token>`; they are limited per visitor and
+//! per address.
+
+use std::time::Duration;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::channel_api::{ApiMessage, bearer, customer_messages};
+use super::error::{ApiError, ErrorCode};
+use crate::app::AppState;
+use crate::channels::web::{self as widget, Visitor};
+use crate::domain::{ContactDraft, ConversationId, InboundMessage, MessageContext, MessageKind};
+use crate::engine::settings::InboxInfo;
+use crate::store::{conversations, csat, identities, inboxes, messages};
+
+/// Longest a visitor's request waits for news.
+pub const MAX_WAIT_SECS: u64 = 25;
+/// Messages per visitor per minute.
+pub const VISITOR_MESSAGES_PER_MINUTE: u32 = 30;
+/// Visitor calls per address per minute (sessions, messages, polls together).
+pub const ADDRESS_CALLS_PER_MINUTE: u32 = 600;
+
+/// The web inbox, if it exists, is a web inbox and is enabled.
+async fn web_inbox(state: &AppState, id: i64) -> Result<std::sync::Arc<InboxInfo>, ApiError> {
+    let inbox = state
+        .engine
+        .inbox(id)
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::InboxNotFound))?;
+    if inbox.channel != "web" {
+        return Err(ApiError::new(ErrorCode::InboxNotFound));
+    }
+    if inbox.disabled {
+        return Err(ApiError::new(ErrorCode::InboxDisabled));
+    }
+    Ok(inbox)
+}
+
+fn limited(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    let ip = super::caller::source_ip(req, state);
+    if state.widget_address_limiter.hit(&ip, state.clock.now_ms()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::RateLimited))
+    }
+}
+
+/// The visitor the request's bearer token names.
+fn visitor(state: &AppState, req: &HttpRequest, inbox: i64) -> Result<Visitor, ApiError> {
+    bearer(req)
+        .and_then(|t| widget::verify_token(state.store.keyring(), inbox, t))
+        .ok_or_else(|| ApiError::new(ErrorCode::VisitorTokenInvalid))
+}
+
+/// The chat window page, embeddable only by the inbox's allowed origins.
+#[get("/widget/{inbox_id}")]
+pub async fn frame(
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let inbox = web_inbox(&state, path.into_inner()).await?;
+    let html =
+        super::assets::file("widget.html").ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    let origins = inbox.settings.widget.origins();
+    let ancestors = if origins.is_empty() {
+        "'none'".to_string()
+    } else {
+        origins.join(" ")
+    };
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+         font-src 'self' data:; connect-src 'self'; frame-ancestors {ancestors}; \
+         base-uri 'none'; form-action 'self'; object-src 'none'"
+    );
+    let csp = HeaderValue::from_str(&csp).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_SECURITY_POLICY, csp))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        // The host page is another origin: it may see where the window came from, no more.
+        .insert_header((header::REFERRER_POLICY, "strict-origin"))
+        .content_type("text/html; charset=utf-8")
+        .body(html.into_owned()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WidgetConfig {
+    pub inbox_id: i64,
+    pub title: String,
+    pub color: String,
+    pub position: String,
+    pub welcome: String,
+    /// `zh-CN`, `en`, or empty (the visitor's browser language).
+    pub language: String,
+    pub require_identity: bool,
+    /// Within business hours now.
+    pub open: bool,
+}
+
+/// How the chat window looks and greets (public).
+#[utoipa::path(params(("inbox_id" = i64, Path)), responses((status = 200, body = WidgetConfig), (status = 404, body = super::error::ErrorBody)), tag = "widget")]
+#[get("/hooks/web/{inbox_id}/config")]
+pub async fn config(
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let inbox = web_inbox(&state, path.into_inner()).await?;
+    let w = &inbox.settings.widget;
+    Ok(HttpResponse::Ok().json(WidgetConfig {
+        inbox_id: inbox.id,
+        title: if w.title.trim().is_empty() {
+            inbox.name.clone()
+        } else {
+            w.title.clone()
+        },
+        color: w.color.clone(),
+        position: w.position.clone(),
+        welcome: w.welcome.clone(),
+        language: w.language.clone(),
+        require_identity: w.require_identity,
+        open: inbox.settings.is_open(state.clock.now_ms()),
+    }))
+}
+
+/// The host site's signed user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignedIdentity {
+    /// The user's id on the host site.
+    pub user_id: String,
+    /// Lowercase hex HMAC-SHA256 of `user_id` under the inbox's identity secret, computed by the
+    /// host site's server.
+    pub signature: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    /// The token the browser kept, if any.
+    pub token: Option<String>,
+    pub identity: Option<SignedIdentity>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionResponse {
+    pub token: String,
+    /// The host site's user (true) or an anonymous visitor.
+    pub identified: bool,
+}
+
+/// Start or resume a visitor session.
+#[utoipa::path(params(("inbox_id" = i64, Path)), request_body = SessionRequest, responses((status = 200, body = SessionResponse), (status = 401, description = "`identity_invalid`, `identity_required`", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)), tag = "widget")]
+#[post("/hooks/web/{inbox_id}/session")]
+pub async fn session(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Json<SessionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let inbox = web_inbox(&state, path.into_inner()).await?;
+    limited(&state, &req)?;
+    let b = body.into_inner();
+    let ring = state.store.keyring();
+    let v = if let Some(id) = b.identity {
+        let iid = inbox.id;
+        let creds = state
+            .store
+            .read(move |c, ring| Ok(inboxes::get(c, ring, iid)?.map(|i| i.credentials)))
+            .await?
+            .unwrap_or_default();
+        let secret = serde_json::from_str::<widget::Credentials>(&creds)
+            .unwrap_or_default()
+            .identity_secret;
+        if !widget::verify_identity(&secret, &id.user_id, &id.signature) {
+            tracing::warn!(
+                inbox_id = inbox.id,
+                "widget identity with a wrong signature refused"
+            );
+            return Err(ApiError::new(ErrorCode::IdentityInvalid));
+        }
+        let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let profile = ContactDraft {
+            name: clean(id.name),
+            phone: clean(id.phone),
+            email: clean(id.email),
+            id_number: None,
+            address: None,
+        };
+        let user = Visitor::User(id.user_id);
+        if profile.name.is_some() || profile.phone.is_some() || profile.email.is_some() {
+            state
+                .engine
+                .identify(crate::engine::identify::Identify {
+                    inbox_id: inbox.id,
+                    identities: vec![user.claim()],
+                    profile,
+                    vip: None,
+                    attributes: None,
+                })
+                .await?;
+        }
+        user
+    } else if let Some(v) = b
+        .token
+        .as_deref()
+        .and_then(|t| widget::verify_token(ring, inbox.id, t))
+    {
+        v
+    } else if inbox.settings.widget.require_identity {
+        return Err(ApiError::new(ErrorCode::IdentityRequired));
+    } else {
+        Visitor::new_anonymous()
+    };
+    if inbox.settings.widget.require_identity && matches!(v, Visitor::Anonymous(_)) {
+        return Err(ApiError::new(ErrorCode::IdentityRequired));
+    }
+    Ok(HttpResponse::Ok().json(SessionResponse {
+        token: widget::token(ring, inbox.id, &v),
+        identified: matches!(v, Visitor::User(_)),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PollQuery {
+    /// Only messages newer than this message id (0: from the start).
+    pub after: Option<i64>,
+    /// Seconds to wait for news when there is none (0 to 25).
+    pub wait: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorConversation {
+    pub id: i64,
+    /// `open`, `pending`, `snoozed` or `resolved`.
+    pub status: String,
+    /// Whether the visitor already rated it.
+    pub rated: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorMessages {
+    /// Oldest first.
+    pub messages: Vec<ApiMessage>,
+    /// The visitor's latest conversation.
+    pub conversation: Option<VisitorConversation>,
+    /// Pass as `after` next time.
+    pub after: i64,
+}
+
+/// What the visitor has not seen yet (messages and replies of their conversations here).
+async fn news(
+    state: &AppState,
+    inbox: i64,
+    v: &Visitor,
+    after: i64,
+) -> Result<(Option<i64>, VisitorMessages), ApiError> {
+    let claim = v.claim();
+    let out = state
+        .store
+        .read(move |c, ring| {
+            let Some(found) = identities::find(c, ring, inbox, &claim)? else {
+                return Ok(None);
+            };
+            let Some(contact) = found.live else {
+                return Ok(None);
+            };
+            let convs = conversations::through_identity(c, contact, inbox, found.id, 50)?;
+            let ids: Vec<i64> = convs.iter().map(|(id, _)| id.0).collect();
+            let rows = messages::after_in(c, ring, &ids, after, 200)?;
+            let views = super::conversations::message_views(c, ring, &rows)?;
+            let latest = match convs.first() {
+                Some((id, status)) => Some(VisitorConversation {
+                    id: id.0,
+                    status: status.as_str().to_string(),
+                    rated: csat::get(c, ring, id.0)?.is_some(),
+                }),
+                None => None,
+            };
+            let last = rows.iter().map(|m| m.id.0).max().unwrap_or(after);
+            Ok(Some((contact.0, rows, views, latest, last)))
+        })
+        .await?;
+    let Some((contact, rows, views, latest, last)) = out else {
+        return Ok((
+            None,
+            VisitorMessages {
+                messages: Vec::new(),
+                conversation: None,
+                after,
+            },
+        ));
+    };
+    Ok((
+        Some(contact),
+        VisitorMessages {
+            messages: customer_messages(&rows, views),
+            conversation: latest,
+            after: last,
+        },
+    ))
+}
+
+/// The visitor's messages and replies newer than `after`; waits up to `wait` seconds for news.
+#[utoipa::path(params(("inbox_id" = i64, Path), PollQuery), responses((status = 200, body = VisitorMessages), (status = 401, body = super::error::ErrorBody)), security(("visitor_token" = [])), tag = "widget")]
+#[get("/hooks/web/{inbox_id}/messages")]
+pub async fn poll(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    q: web::Query<PollQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let v = visitor(&state, &req, id)?;
+    let inbox = web_inbox(&state, id).await?;
+    limited(&state, &req)?;
+    let after = q.after.unwrap_or(0).max(0);
+    let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    let (contact, first) = news(&state, inbox.id, &v, after).await?;
+    let unchanged = |m: &VisitorMessages| m.messages.is_empty();
+    let (Some(contact), true, false) = (contact, unchanged(&first), wait.is_zero()) else {
+        return Ok(HttpResponse::Ok().json(first));
+    };
+    // Register before reading again, so news committed in between is not missed.
+    let n = state.engine.visitors.waiter(contact);
+    let woken = n.notified();
+    tokio::pin!(woken);
+    woken.as_mut().enable();
+    let status_before = first
+        .conversation
+        .as_ref()
+        .map(|c| (c.status.clone(), c.rated));
+    let (_, again) = news(&state, inbox.id, &v, after).await?;
+    let status_now = again
+        .conversation
+        .as_ref()
+        .map(|c| (c.status.clone(), c.rated));
+    if !unchanged(&again) || status_now != status_before {
+        return Ok(HttpResponse::Ok().json(again));
+    }
+    let _ = tokio::time::timeout(wait, woken).await;
+    let (_, last) = news(&state, inbox.id, &v, after).await?;
+    Ok(HttpResponse::Ok().json(last))
+}
+
+/// Where the visitor is.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct VisitorPage {
+    pub url: Option<String>,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorMessage {
+    /// The browser's id for this message (retries with the same id are stored once).
+    pub client_id: String,
+    pub body: String,
+    #[serde(default)]
+    pub page: VisitorPage,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorMessageResult {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub duplicate: bool,
+}
+
+/// The visitor writes.
+#[utoipa::path(params(("inbox_id" = i64, Path)), request_body = VisitorMessage, responses((status = 201, body = VisitorMessageResult), (status = 200, body = VisitorMessageResult, description = "duplicate"), (status = 401, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)), security(("visitor_token" = [])), tag = "widget")]
+#[post("/hooks/web/{inbox_id}/messages")]
+pub async fn send(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Json<VisitorMessage>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let v = visitor(&state, &req, id)?;
+    let inbox = web_inbox(&state, id).await?;
+    limited(&state, &req)?;
+    if !state
+        .widget_visitor_limiter
+        .hit(&v.key(inbox.id), state.clock.now_ms())
+    {
+        return Err(ApiError::new(ErrorCode::RateLimited));
+    }
+    let b = body.into_inner();
+    let client_id = b.client_id.trim();
+    if client_id.is_empty() || client_id.len() > 64 {
+        return Err(ApiError::validation("client_id: 1 to 64 characters"));
+    }
+    let (kind, value) = match &v {
+        Visitor::Anonymous(id) => ("a", id.as_str()),
+        Visitor::User(id) => ("u", id.as_str()),
+    };
+    let out = state
+        .engine
+        .ingest(InboundMessage {
+            inbox_id: inbox.id,
+            external_id: Some(format!("w:{kind}:{value}:{client_id}")),
+            identities: vec![v.claim()],
+            profile: ContactDraft::default(),
+            kind: MessageKind::Text,
+            body: b.body,
+            content: None,
+            context: MessageContext {
+                page: b.page.url,
+                language: b.page.language,
+                region: None,
+            },
+            attachments: Vec::new(),
+        })
+        .await?;
+    let r = VisitorMessageResult {
+        message_id: out.message_id.0,
+        conversation_id: out.conversation_id.0,
+        duplicate: out.duplicate,
+    };
+    Ok(if out.duplicate {
+        HttpResponse::Ok().json(r)
+    } else {
+        HttpResponse::Created().json(r)
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorRating {
+    pub conversation_id: i64,
+    /// 1 to 5.
+    pub rating: i64,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// The visitor rates one of their resolved conversations (once).
+#[utoipa::path(params(("inbox_id" = i64, Path)), request_body = VisitorRating, responses((status = 204), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)), security(("visitor_token" = [])), tag = "widget")]
+#[post("/hooks/web/{inbox_id}/csat")]
+pub async fn rate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Json<VisitorRating>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let v = visitor(&state, &req, id)?;
+    let inbox = web_inbox(&state, id).await?;
+    limited(&state, &req)?;
+    let b = body.into_inner();
+    let (claim, iid, conv) = (v.claim(), inbox.id, b.conversation_id);
+    let theirs = state
+        .store
+        .read(move |c, ring| {
+            let Some(found) = identities::find(c, ring, iid, &claim)? else {
+                return Ok(false);
+            };
+            let Some(contact) = found.live else {
+                return Ok(false);
+            };
+            Ok(
+                conversations::through_identity(c, contact, iid, found.id, 50)?
+                    .iter()
+                    .any(|(id, _)| id.0 == conv),
+            )
+        })
+        .await?;
+    if !theirs {
+        return Err(ApiError::new(ErrorCode::NotFound));
+    }
+    state
+        .engine
+        .submit_csat(crate::engine::csat::Rating {
+            inbox_id: inbox.id,
+            conversation: ConversationId(conv),
+            rating: b.rating,
+            comment: b.comment,
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

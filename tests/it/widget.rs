@@ -1,0 +1,439 @@
+//! The website chat widget's visitor API (issue 5): the chat window may be framed only by the
+//! inbox's origins; a visitor chats and is woken by the agent's reply (long polling); a forged
+//! identity signature or visitor token is refused and never merged (must show 2); ratings;
+//! floods are limited.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+
+use crate::desk::{Desk, agent, team};
+use crate::identity::no_required_totp;
+use crate::support::TestApp;
+
+pub struct WebInbox {
+    pub id: i64,
+    pub identity_secret: String,
+}
+
+/// A web inbox with `settings`, and its identity secret.
+pub fn web_inbox(app: &TestApp, team: Option<i64>, settings: Value) -> WebInbox {
+    let now = app.state.store.now_ms();
+    let settings = settings.to_string();
+    let (id, secret) = app
+        .state
+        .store
+        .write_blocking(move |c, ring| {
+            let id = atrium::store::identity::create_inbox(c, "官网", "web", team, now)?;
+            let s = atrium::http::inboxes::issue_identity_secret(c, ring, id)?;
+            atrium::store::inboxes::update(c, id, "官网", team, &settings, false, now)?;
+            Ok((id, s))
+        })
+        .unwrap();
+    app.state.engine.inbox_changed(id);
+    WebInbox {
+        id,
+        identity_secret: secret,
+    }
+}
+
+/// A visitor's browser.
+pub struct Visitor {
+    base: String,
+    inbox: i64,
+    pub token: String,
+    http: Client,
+}
+
+impl Visitor {
+    pub fn session(base: &str, inbox: i64, body: Value) -> Result<Visitor, (StatusCode, Value)> {
+        let http = Client::new();
+        let r = http
+            .post(format!("{base}/hooks/web/{inbox}/session"))
+            .json(&body)
+            .send()
+            .unwrap();
+        let s = r.status();
+        let v: Value = r.json().unwrap_or(Value::Null);
+        if s != StatusCode::OK {
+            return Err((s, v));
+        }
+        Ok(Visitor {
+            base: base.to_string(),
+            inbox,
+            token: v["token"].as_str().unwrap().to_string(),
+            http,
+        })
+    }
+
+    pub fn anonymous(base: &str, inbox: i64) -> Visitor {
+        Visitor::session(base, inbox, json!({})).unwrap()
+    }
+
+    pub fn with_token(base: &str, inbox: i64, token: &str) -> Visitor {
+        Visitor {
+            base: base.to_string(),
+            inbox,
+            token: token.to_string(),
+            http: Client::new(),
+        }
+    }
+
+    pub fn say(&self, client_id: &str, body: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}/hooks/web/{}/messages", self.base, self.inbox))
+            .bearer_auth(&self.token)
+            .json(&json!({"client_id": client_id, "body": body, "page": {"url": "https://shop.example/cart"}}))
+            .send()
+            .unwrap();
+        let s = r.status();
+        (s, r.json().unwrap_or(Value::Null))
+    }
+
+    pub fn poll(&self, after: i64, wait: u64) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(format!(
+                "{}/hooks/web/{}/messages?after={after}&wait={wait}",
+                self.base, self.inbox
+            ))
+            .bearer_auth(&self.token)
+            .timeout(Duration::from_secs(40))
+            .send()
+            .unwrap();
+        let s = r.status();
+        (s, r.json().unwrap_or(Value::Null))
+    }
+
+    pub fn rate(&self, conversation: i64, rating: i64) -> StatusCode {
+        self.http
+            .post(format!("{}/hooks/web/{}/csat", self.base, self.inbox))
+            .bearer_auth(&self.token)
+            .json(&json!({"conversation_id": conversation, "rating": rating, "comment": "好"}))
+            .send()
+            .unwrap()
+            .status()
+    }
+}
+
+fn signature(secret: &str, user: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(user.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn bodies(poll: &Value) -> Vec<String> {
+    poll["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_chat_window_is_framed_only_by_the_inboxs_origins() {
+    let app = TestApp::new();
+    let w = web_inbox(
+        &app,
+        None,
+        json!({"widget": {"allowed_origins": ["http://127.0.0.1:5555", "https://shop.example"]}}),
+    );
+    let r = Client::new()
+        .get(format!("{}/widget/{}", app.base, w.id))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("frame-ancestors http://127.0.0.1:5555 https://shop.example;"),
+        "{csp}"
+    );
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    assert!(r.headers().get("x-frame-options").is_none());
+    assert!(r.text().unwrap().contains("<div id=\"atrium-chat\">"));
+    // Without origins it cannot be framed at all; other pages keep DENY.
+    let none = web_inbox(&app, None, json!({}));
+    let r = Client::new()
+        .get(format!("{}/widget/{}", app.base, none.id))
+        .send()
+        .unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let r = Client::new()
+        .get(format!("{}/login", app.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    // widget.js is a plain script at a fixed address, small.
+    let r = Client::new()
+        .get(format!("{}/widget.js", app.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    assert!(r.bytes().unwrap().len() < 30 * 1024);
+    // Not a web inbox, or unknown: no window.
+    let api = crate::desk::api_inbox(&app, "App", None, json!({}));
+    for id in [api.id, 999_999] {
+        let r = Client::new()
+            .get(format!("{}/widget/{id}", app.base))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+    // Origins are validated when saved.
+    let p = atrium::engine::settings::InboxSettings {
+        widget: atrium::engine::settings::Widget {
+            allowed_origins: vec!["https://shop.example/path".into()],
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+    .validate();
+    assert!(
+        p.iter().any(|e| e.starts_with("widget.allowed_origins")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn a_visitor_chats_is_woken_by_the_reply_keeps_the_history_and_rates_once() {
+    let app = TestApp::new();
+    no_required_totp(&app);
+    let t = team(&app, "T");
+    let w = web_inbox(
+        &app,
+        Some(t),
+        json!({"widget": {"welcome": "您好！", "title": "网银客服"}}),
+    );
+    agent(&app, "agent.web", &[t], 5);
+    let cfg: Value = Client::new()
+        .get(format!("{}/hooks/web/{}/config", app.base, w.id))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(cfg["title"], "网银客服");
+    assert_eq!(cfg["welcome"], "您好！");
+    assert_eq!(cfg["open"], true);
+
+    let v = Visitor::anonymous(&app.base, w.id);
+    let (s, first) = v.say("c-1", "转账失败怎么办？");
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    let conv = first["conversation_id"].as_i64().unwrap();
+    // A retry with the same client id is stored once.
+    let (s, again) = v.say("c-1", "转账失败怎么办？");
+    assert_eq!(
+        (s, again["duplicate"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let (_, p) = v.poll(0, 0);
+    assert_eq!(bodies(&p), ["转账失败怎么办？"]);
+    assert_eq!(p["conversation"]["status"], "open");
+    let after = p["after"].as_i64().unwrap();
+
+    // The visitor waits; the agent's reply wakes the waiting request.
+    let desk = Desk::login(&app.base, "agent.web");
+    desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+    let v2 = Visitor::with_token(&app.base, w.id, &v.token);
+    let waiter = std::thread::spawn(move || {
+        let started = Instant::now();
+        let (s, p) = v2.poll(after, 20);
+        (s, p, started.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    desk.reply(conv, "<b>请提供</b>交易流水号");
+    let (s, p, took) = waiter.join().unwrap();
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        took < Duration::from_secs(10),
+        "woken, not timed out: {took:?}"
+    );
+    assert_eq!(
+        bodies(&p),
+        ["<b>请提供</b>交易流水号"],
+        "stored as text, never as HTML"
+    );
+    assert_eq!(p["messages"][0]["direction"], "outgoing");
+    assert_eq!(p["messages"][0]["sender"], "agent.web");
+
+    // A new tab (the same token) sees the whole history; a private note is never shown.
+    desk.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(json!({"body": "内部：客户情绪激动", "private": true})),
+    );
+    let (_, all) = Visitor::with_token(&app.base, w.id, &v.token).poll(0, 0);
+    assert_eq!(
+        bodies(&all),
+        ["转账失败怎么办？", "<b>请提供</b>交易流水号"]
+    );
+
+    // Not resolved yet: no rating. Resolved: the status shows, one rating.
+    assert_eq!(v.rate(conv, 5), StatusCode::CONFLICT);
+    desk.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/status"),
+        Some(json!({"status": "resolved"})),
+    );
+    let (_, p) = v.poll(all["after"].as_i64().unwrap(), 0);
+    assert_eq!(p["conversation"]["status"], "resolved");
+    assert_eq!(p["conversation"]["rated"], false);
+    assert_eq!(v.rate(conv, 5), StatusCode::NO_CONTENT);
+    assert_eq!(v.rate(conv, 4), StatusCode::CONFLICT);
+    let (_, p) = v.poll(0, 0);
+    assert_eq!(p["conversation"]["rated"], true);
+    // Another visitor cannot rate it.
+    let other = Visitor::anonymous(&app.base, w.id);
+    assert_eq!(other.rate(conv, 1), StatusCode::NOT_FOUND);
+}
+
+/// Must show 2: a forged identity signature is rejected and no contact is merged.
+#[test]
+fn a_forged_identity_signature_or_token_is_refused_and_nothing_is_merged() {
+    let app = TestApp::new();
+    let w = web_inbox(&app, None, json!({}));
+    // The real user, signed by the host site's server.
+    let real = Visitor::session(
+        &app.base,
+        w.id,
+        json!({"identity": {"user_id": "u-100", "signature": signature(&w.identity_secret, "u-100"), "name": "王小明"}}),
+    )
+    .unwrap();
+    let (s, v) = real.say("r-1", "我的账户余额是多少");
+    assert_eq!(s, StatusCode::CREATED);
+    let real_contact = app
+        .state
+        .store
+        .read_blocking(move |c, _| {
+            Ok(atrium::store::conversations::get(
+                c,
+                atrium::domain::ConversationId(v["conversation_id"].as_i64().unwrap()),
+            )?
+            .unwrap()
+            .contact_id)
+        })
+        .unwrap();
+    let contacts_before = app
+        .state
+        .store
+        .read_blocking(|c, _| atrium::store::contacts::max_id(c))
+        .unwrap();
+
+    // Someone claims to be u-100: unsigned, wrongly signed, signed for another id, or signed
+    // with another inbox's secret.
+    let other = web_inbox(&app, None, json!({}));
+    for sig in [
+        String::new(),
+        "00".repeat(32),
+        signature(&w.identity_secret, "u-101"),
+        signature(&other.identity_secret, "u-100"),
+        signature(&w.identity_secret, "u-100")
+            .to_uppercase()
+            .replace('A', "B"),
+    ] {
+        let e = Visitor::session(
+            &app.base,
+            w.id,
+            json!({"identity": {"user_id": "u-100", "signature": sig, "name": "攻击者"}}),
+        )
+        .err()
+        .expect("refused");
+        assert_eq!(
+            (e.0, e.1["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("identity_invalid")),
+            "{sig}"
+        );
+    }
+    // A forged or borrowed token: refused on every call.
+    use base64::Engine as _;
+    let forged = format!(
+        "v1.{}.u.{}.{}",
+        w.id,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("u-100"),
+        "0".repeat(32)
+    );
+    let other_inbox =
+        real.token
+            .replacen(&format!("v1.{}.", w.id), &format!("v1.{}.", other.id), 1);
+    for token in [forged.as_str(), other_inbox.as_str(), "", "garbage"] {
+        let f = Visitor::with_token(&app.base, w.id, token);
+        let (s, e) = f.poll(0, 0);
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("visitor_token_invalid")),
+            "{token}"
+        );
+        assert_eq!(f.say("x", "hi").0, StatusCode::UNAUTHORIZED);
+    }
+    // A session offering a forged token as "kept" gets a fresh anonymous visitor instead.
+    let fresh = Visitor::session(&app.base, w.id, json!({"token": forged})).unwrap();
+    assert_ne!(fresh.token, forged);
+    let (_, p) = fresh.poll(0, 0);
+    assert_eq!(p["messages"], json!([]), "sees nothing of u-100");
+    let (s, _) = fresh.say("f-1", "我是王小明，告诉我余额");
+    assert_eq!(s, StatusCode::CREATED);
+
+    // Nothing was merged into the real user's contact; the attacker is someone else.
+    let (_, real_view) = real.poll(0, 0);
+    assert_eq!(bodies(&real_view), ["我的账户余额是多少"]);
+    let (name, ids) = app
+        .state
+        .store
+        .read_blocking(move |c, ring| {
+            let name = atrium::store::contacts::get_contact(c, ring, real_contact)?
+                .unwrap()
+                .fields
+                .name;
+            let ids = atrium::store::identities::list(c, ring, real_contact)?;
+            Ok((name, ids))
+        })
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("王小明"));
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(ids[0].value, "u-100");
+    let contacts_after = app
+        .state
+        .store
+        .read_blocking(|c, _| atrium::store::contacts::max_id(c))
+        .unwrap();
+    assert!(
+        contacts_after > contacts_before,
+        "the attacker got a contact of their own"
+    );
+}
+
+#[test]
+fn a_flooding_visitor_is_slowed_down() {
+    let app = TestApp::new();
+    let w = web_inbox(&app, None, json!({}));
+    let v = Visitor::anonymous(&app.base, w.id);
+    let mut limited = 0;
+    for i in 0..40 {
+        let (s, e) = v.say(&format!("f-{i}"), "刷屏");
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(e["code"], "rate_limited");
+            limited += 1;
+        }
+    }
+    assert_eq!(
+        limited,
+        40 - atrium::http::widget::VISITOR_MESSAGES_PER_MINUTE as usize
+    );
+    // Another visitor is not affected.
+    let other = Visitor::anonymous(&app.base, w.id);
+    assert_eq!(other.say("o-1", "你好").0, StatusCode::CREATED);
+}
