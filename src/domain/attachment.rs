@@ -268,7 +268,7 @@ pub fn extension(name: &str) -> Option<String> {
 /// Characters removed from names: zero-width characters and marks, bidirectional overrides,
 /// embeddings and isolates (which make `invoice\u{202E}fdp.exe` display as `invoiceexe.pdf`),
 /// line separators and the byte-order mark.
-fn is_invisible(c: char) -> bool {
+pub fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{200B}'..='\u{200F}'
         | '\u{202A}'..='\u{202E}'

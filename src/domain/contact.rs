@@ -129,3 +129,25 @@ pub struct Message {
     pub body: String,
     pub created_at: i64,
 }
+
+/// A name as stored and shown: without control characters, zero-width characters or
+/// bidirectional overrides (which could make a name read as something else), trimmed.
+pub fn clean_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_control() && !super::attachment::is_invisible(*c))
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod clean_name_tests {
+    use super::clean_name;
+
+    #[test]
+    fn names_lose_invisible_and_direction_tricks() {
+        assert_eq!(clean_name(" 王\u{200B}小明\u{202E} "), "王小明");
+        assert_eq!(clean_name("Ann\u{2067}a\u{2069}\n"), "Anna");
+        assert_eq!(clean_name("李雷"), "李雷");
+    }
+}

@@ -10,6 +10,7 @@ use super::error::Result;
 use crate::crypto::blind::BlindKind;
 use crate::crypto::{FieldRef, Keyring};
 use crate::domain::access::Scope;
+use crate::domain::contact::clean_name;
 use crate::domain::{
     Contact, ContactDraft, ContactId, Conversation, ConversationId, ConversationStatus, Direction,
     Message, MessageId,
@@ -35,7 +36,13 @@ pub fn max_id(conn: &Connection) -> Result<i64> {
 }
 
 fn seal(ring: &Keyring, column: &'static str, id: i64, v: Option<&String>) -> Option<Vec<u8>> {
-    v.map(|s| ring.encrypt_str(FieldRef::new(CONTACTS, column, id), s))
+    v.map(|s| {
+        if column == "name" {
+            ring.encrypt_str(FieldRef::new(CONTACTS, column, id), &clean_name(s))
+        } else {
+            ring.encrypt_str(FieldRef::new(CONTACTS, column, id), s)
+        }
+    })
 }
 
 fn open(
@@ -387,7 +394,7 @@ pub fn update_profile(
     now: i64,
 ) -> Result<()> {
     if let Some(n) = name {
-        let ct = ring.encrypt_str(FieldRef::new(CONTACTS, "name", id.0), n);
+        let ct = ring.encrypt_str(FieldRef::new(CONTACTS, "name", id.0), &clean_name(n));
         conn.prepare_cached("UPDATE contacts SET name = ?2 WHERE id = ?1")?
             .execute(params![id.0, ct])?;
     }

@@ -27,4 +27,4 @@ mod realtime;
 mod tls;
 mod upgrade;
 mod webhooks;
-mod widget;
+pub mod widget;

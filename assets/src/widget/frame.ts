@@ -11,6 +11,7 @@
 import './frame.css'
 import { ChatModel, type Pending, type Poll, type WidgetMessage } from './model'
 import { pickLocale, translate, type WidgetKey, type WidgetLocale } from './i18n'
+import { revealControls } from '../text/controls'
 
 interface Config {
   inbox_id: number
@@ -145,14 +146,14 @@ function bubble(m: WidgetMessage): HTMLLIElement {
   const li = el('li', `msg ${mine ? 'mine' : 'theirs'}`)
   li.dataset.id = String(m.id)
   if (!mine) li.append(el('div', 'who', m.sender ?? say('automatic')))
-  const b = el('div', m.recalled ? 'bubble recalled' : 'bubble', m.recalled ? say('recalled') : m.body)
+  const b = el('div', m.recalled ? 'bubble recalled' : 'bubble', m.recalled ? say('recalled') : revealControls(m.body))
   li.append(b, el('div', 'at', time(m.created_at)))
   return li
 }
 
 function pendingBubble(p: Pending): HTMLLIElement {
   const li = el('li', `msg mine ${p.state}`)
-  li.append(el('div', 'bubble', p.body))
+  li.append(el('div', 'bubble', revealControls(p.body)))
   const state = el('button', 'state', p.state === 'failed' ? say('failed') : say('sending'))
   state.type = 'button'
   state.disabled = p.state !== 'failed'

@@ -85,7 +85,12 @@
   window.addEventListener('resize', layout)
   layout()
   w.AtriumWidget = { open: () => post({ type: 'open' }), close: () => post({ type: 'close' }) }
-  const mount = (): void => void document.body.append(frame)
+  // The frame lives in a shadow root: the host page's selectors (`iframe { … !important }`) do
+  // not reach it.
+  const holder = document.createElement('div')
+  holder.setAttribute('data-atrium-widget-host', inbox)
+  holder.attachShadow({ mode: 'open' }).append(frame)
+  const mount = (): void => void document.body.append(holder)
   if (document.body !== null) mount()
   else document.addEventListener('DOMContentLoaded', mount)
 })()
