@@ -176,6 +176,8 @@ impl Engine {
         };
         let summary = w.summary;
         self.events_queued(w.events);
+        // The customer's own open widget windows show the message at once.
+        self.visitors.wake(w.out.contact_id.0);
         if w.greeting.is_some() {
             self.outbox_wake.notify_one();
         }

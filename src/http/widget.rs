@@ -78,12 +78,10 @@ pub async fn frame(
     let inbox = web_inbox(&state, path.into_inner()).await?;
     let html =
         super::assets::file("widget.html").ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-    let origins = inbox.settings.widget.origins();
-    let ancestors = if origins.is_empty() {
-        "'none'".to_string()
-    } else {
-        origins.join(" ")
-    };
+    // Atrium's own pages may frame it too (the settings page's preview).
+    let mut ancestors = vec!["'self'".to_string()];
+    ancestors.extend(inbox.settings.widget.origins());
+    let ancestors = ancestors.join(" ");
     let csp = format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
          font-src 'self' data:; connect-src 'self'; frame-ancestors {ancestors}; \

@@ -13,7 +13,7 @@ import { openBrowser, openLoginPage, screenshot, submitSignIn } from './harness.
 
 const env = (name) => process.env[name] ?? ''
 const URL_BASE = env('ATRIUM_URL').replace(/\/+$/, '')
-const NAMES = ['ATRIUM_URL', 'ATRIUM_ADMIN', 'ATRIUM_ADMIN_PASSWORD', 'ATRIUM_HOOK_URL', 'ATRIUM_INBOX', 'ATRIUM_INBOX_TOKEN']
+const NAMES = ['ATRIUM_URL', 'ATRIUM_ADMIN', 'ATRIUM_ADMIN_PASSWORD', 'ATRIUM_HOOK_URL', 'ATRIUM_INBOX', 'ATRIUM_INBOX_TOKEN', 'ATRIUM_WEB_INBOX']
 const missing = NAMES.filter((name) => env(name).length === 0)
 
 describe('event webhooks', { skip: missing.length > 0 ? `missing ${missing.join(', ')}` : false }, () => {
@@ -78,6 +78,19 @@ describe('event webhooks', { skip: missing.length > 0 ? `missing ${missing.join(
       await page.waitForTimeout(100)
     }
     assert.equal(await drawer.getByTestId('webhook-event-resend').count(), 1)
+
+    // The web inbox's widget settings: the snippet and a live preview of the chat window.
+    await page.keyboard.press('Escape')
+    await page.getByText('渠道接入', { exact: true }).first().click()
+    await page.waitForURL((url) => url.pathname === '/settings/inboxes')
+    const webRow = page.locator(`[data-testid="inbox-row"][data-inbox-id="${env('ATRIUM_WEB_INBOX')}"]`)
+    await webRow.waitFor()
+    await page.locator('tr', { has: webRow }).getByTestId('inbox-edit').click()
+    await page.getByTestId('inbox-tab-widget').click()
+    const snippet = await page.getByTestId('widget-snippet').innerText()
+    assert.equal(snippet, `<script src="${URL_BASE}/widget.js" data-inbox="${env('ATRIUM_WEB_INBOX')}" async></script>`)
+    await page.frameLocator('iframe.preview').locator('.panel').waitFor()
+    await screenshot(page, 'inbox-widget-settings-zh.png')
 
     const problems = browser.takeProblems()
     assert.deepEqual(problems, [], `problems in the browser:\n${problems.map((p) => `${p.kind}: ${p.detail}`).join('\n')}`)

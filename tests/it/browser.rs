@@ -11,6 +11,16 @@ use crate::support::{BIN, Server, client};
 
 /// True when Chromium and the driver are installed; otherwise says why the browser part is
 /// skipped (never on CI, where the test command installs them).
+/// Chromium tests run one at a time: several browsers and servers at once on a 2-core machine
+/// starve each other (a workspace request was seen not to leave a starved browser for 20 s).
+static BROWSERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    BROWSERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn browser_or_skip(root: &Path) -> bool {
     match browser_ready(root) {
         Ok(()) => true,
@@ -59,6 +69,7 @@ fn default_serve_on_8080_and_sign_in_page_renders_in_chromium() {
     if !browser_or_skip(root) {
         return;
     }
+    let _one_at_a_time = serial();
     let shots = root.join("target/browser");
     let out = Command::new("node")
         .args([
@@ -92,7 +103,7 @@ fn default_serve_on_8080_and_sign_in_page_renders_in_chromium() {
 }
 
 /// Run one node test file against `url` with extra env; returns how many tests passed.
-fn run_node(root: &Path, file: &str, env: &[(&str, String)]) -> u32 {
+fn run_node(root: &Path, file: &str, env: &[(&str, String)], server: &Server) -> u32 {
     let mut cmd = Command::new("node");
     cmd.args(["--test", "--test-reporter=spec", file])
         .current_dir(root)
@@ -106,7 +117,16 @@ fn run_node(root: &Path, file: &str, env: &[(&str, String)]) -> u32 {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "browser tests failed:\n{text}");
+    if !out.status.success() {
+        // The server's side of the story, for a failure seen only in CI.
+        let log = server.log.lock().map(|l| l.clone()).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(200).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        panic!(
+            "browser tests failed:\n{text}\n--- server log (last lines) ---\n{}",
+            tail.join("\n")
+        );
+    }
     text.lines()
         .find_map(|l| {
             l.trim()
@@ -125,6 +145,7 @@ fn sign_in_with_totp_enrol_sign_out_and_idle_timeout_in_chromium() {
     if !browser_or_skip(root) {
         return;
     }
+    let _one_at_a_time = serial();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     let password = "Browser-Admin-2026";
@@ -160,6 +181,7 @@ fn sign_in_with_totp_enrol_sign_out_and_idle_timeout_in_chromium() {
             ("ATRIUM_ADMIN_PASSWORD", password.into()),
             ("ATRIUM_IDLE_SECS", idle.into()),
         ],
+        &s,
     );
     assert!(passed >= 1, "the identity browser test did not run");
     // What the browser did is in the audit log.
@@ -181,6 +203,7 @@ fn two_agents_route_reply_with_a_canned_reply_transfer_and_resolve_in_chromium()
     if !browser_or_skip(root) {
         return;
     }
+    let _one_at_a_time = serial();
     let mut hook = Webhook::down();
     hook.up();
     let app = crate::support::TestApp::new();
@@ -235,6 +258,7 @@ fn two_agents_route_reply_with_a_canned_reply_transfer_and_resolve_in_chromium()
             ("ATRIUM_INBOX_ID", inbox.id.to_string()),
             ("ATRIUM_INBOX_TOKEN", inbox.token.clone()),
         ],
+        &s,
     );
     assert!(passed >= 1, "the workspace browser test did not run");
     // The customer system received the canned reply once, for the first customer.
@@ -273,6 +297,7 @@ fn a_system_administrator_sees_and_resends_a_failed_delivery_in_chromium() {
     if !browser_or_skip(root) {
         return;
     }
+    let _one_at_a_time = serial();
     let mut hook = crate::desk::Webhook::down();
     hook.up();
     hook.status.store(400, Ordering::SeqCst);
@@ -295,6 +320,7 @@ fn a_system_administrator_sees_and_resends_a_failed_delivery_in_chromium() {
             ("ATRIUM_ADMIN_PASSWORD", crate::desk::PW.into()),
             ("ATRIUM_EVENT_ID", event_id.clone()),
         ],
+        &s,
     );
     assert!(passed >= 1, "the deliveries browser test did not run");
     crate::desk::eventually(Duration::from_secs(10), "the resent reply", || {
@@ -320,6 +346,7 @@ fn a_system_administrator_subscribes_a_webhook_and_resends_a_refused_event_in_ch
     if !browser_or_skip(root) {
         return;
     }
+    let _one_at_a_time = serial();
     let mut hook = crate::desk::Webhook::down();
     hook.up();
     hook.status.store(410, Ordering::SeqCst);
@@ -327,6 +354,11 @@ fn a_system_administrator_subscribes_a_webhook_and_resends_a_refused_event_in_ch
     crate::identity::no_required_totp(&app);
     let t = crate::desk::team(&app, "T");
     let inbox = crate::desk::api_inbox(&app, "App", Some(t), serde_json::json!({}));
+    let web = crate::widget::web_inbox(
+        &app,
+        Some(t),
+        serde_json::json!({"widget": {"allowed_origins": ["https://www.bank.example"], "welcome": "您好！"}}),
+    );
     crate::identity::seed_user(&app, "sys.admin", crate::desk::PW, &["sysadmin"], &[], &[]);
     let dir = app.stop();
     let s = Server::spawn_on(dir.path(), &dir.path().join("data"), &[]);
@@ -351,7 +383,9 @@ fn a_system_administrator_subscribes_a_webhook_and_resends_a_refused_event_in_ch
             ("ATRIUM_HOOK_URL", hook.url()),
             ("ATRIUM_INBOX", inbox.id.to_string()),
             ("ATRIUM_INBOX_TOKEN", inbox.token.clone()),
+            ("ATRIUM_WEB_INBOX", web.id.to_string()),
         ],
+        &s,
     );
     assert!(passed >= 1, "the webhooks browser test did not run");
     let got = crate::desk::eventually(Duration::from_secs(10), "the resent event", || {
@@ -384,6 +418,7 @@ fn a_visitor_chats_through_the_widget_on_another_site_and_rates_in_chromium() {
     if !browser_or_skip(root) {
         return;
     }
+    let _one_at_a_time = serial();
     let host_port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -402,7 +437,11 @@ fn a_visitor_chats_through_the_widget_on_another_site_and_rates_in_chromium() {
     );
     crate::desk::agent(&app, "li.lei", &[t], 5);
     let dir = app.stop();
-    let s = Server::spawn_on(dir.path(), &dir.path().join("data"), &[]);
+    let s = Server::spawn_on(
+        dir.path(),
+        &dir.path().join("data"),
+        &[("ATRIUM_LOG__LEVEL", "debug")],
+    );
     let passed = run_node(
         root,
         "tests/browser/widget.test.mjs",
@@ -413,6 +452,7 @@ fn a_visitor_chats_through_the_widget_on_another_site_and_rates_in_chromium() {
             ("ATRIUM_WEB_INBOX", w.id.to_string()),
             ("ATRIUM_HOST_PORT", host_port.to_string()),
         ],
+        &s,
     );
     assert!(passed >= 1, "the widget browser test did not run");
     drop(s);

@@ -153,20 +153,20 @@ fn the_chat_window_is_framed_only_by_the_inboxs_origins() {
         .unwrap()
         .to_string();
     assert!(
-        csp.contains("frame-ancestors http://127.0.0.1:5555 https://shop.example;"),
+        csp.contains("frame-ancestors 'self' http://127.0.0.1:5555 https://shop.example;"),
         "{csp}"
     );
     assert!(csp.contains("script-src 'self';"), "{csp}");
     assert!(r.headers().get("x-frame-options").is_none());
     assert!(r.text().unwrap().contains("<div id=\"atrium-chat\">"));
-    // Without origins it cannot be framed at all; other pages keep DENY.
+    // Without origins only Atrium's own pages (the preview) may frame it; other pages keep DENY.
     let none = web_inbox(&app, None, json!({}));
     let r = Client::new()
         .get(format!("{}/widget/{}", app.base, none.id))
         .send()
         .unwrap();
     let csp = r.headers()["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'self';"), "{csp}");
     let r = Client::new()
         .get(format!("{}/login", app.base))
         .send()

@@ -95,6 +95,20 @@ export interface WebhookSettings {
   url: string
 }
 
+/** The website chat widget of a web inbox (`Widget` of `engine/settings.rs`). */
+export interface WidgetSettings {
+  /** Origins that may embed the window (`https://www.example.com`). */
+  allowed_origins: string[]
+  /** `#rrggbb`. */
+  color: string
+  position: 'right' | 'left'
+  title: string
+  welcome: string
+  /** `zh-CN`, `en` or `''` (the visitor's browser). */
+  language: string
+  require_identity: boolean
+}
+
 /** `settings` of an inbox: exactly these keys (`deny_unknown_fields`). */
 export interface InboxSettings {
   routing: RoutingSettings
@@ -102,6 +116,7 @@ export interface InboxSettings {
   auto_reply: AutoReplySettings
   sla: SlaSettings
   webhook: WebhookSettings
+  widget: WidgetSettings
 }
 
 /** Channel kinds an inbox can be (`CHANNELS` of `http/roles.rs`). */
@@ -151,6 +166,8 @@ export interface CreateInboxRequest {
 export interface CreatedInbox extends InboxSummary {
   token?: string
   webhook_secret?: string
+  /** Web inboxes: the secret host sites sign their users' ids with, shown once. */
+  identity_secret?: string
 }
 
 /** `POST /api/v1/inboxes/{id}/token` (200): a new token and webhook secret, shown once. */

@@ -126,6 +126,11 @@ export const settings2Api = {
     return request('POST', `${BASE}/inboxes/${id}/token`)
   },
 
+  /** `POST /inboxes/{id}/identity-secret` (web inboxes): a new identity secret, shown once. */
+  rotateIdentitySecret(id: Id): Promise<{ identity_secret: string }> {
+    return request('POST', `${BASE}/inboxes/${id}/identity-secret`)
+  },
+
   // --- teams ----------------------------------------------------------------------------------
 
   /** `GET /teams/{id}` (`teams:read`): the name and the routing settings. */

@@ -243,8 +243,8 @@ async function deliver(p: Pending): Promise<void> {
       body: p.body,
       page: { url: page?.url ?? null, language: navigator.language },
     })
+    // The waiting request returns with it (the server wakes it), in every open tab.
     p.messageId = r.message_id
-    wake()
   } catch (e) {
     p.state = 'failed'
     if (e instanceof HttpError && e.status === 429) showNotice('tooFast')
@@ -270,29 +270,17 @@ input.addEventListener('keydown', (e) => {
 
 // ---------------------------------------------------------------- receiving
 
-let waiting: AbortController | null = null
-
-/** Cut the current long poll short (after sending, to fetch the stored message at once). */
-function wake(): void {
-  waiting?.abort()
-}
-
 async function pollForever(): Promise<void> {
   let delay = 1000
   let wait = 0
   for (;;) {
-    waiting = new AbortController()
     try {
-      const p = await call<Poll>('GET', `/messages?after=${model.after}&wait=${wait}`, undefined, waiting.signal)
+      const p = await call<Poll>('GET', `/messages?after=${model.after}&wait=${wait}`)
       if (model.merge(p)) render()
       showNotice(config !== null && !config.open ? 'offline' : null)
       delay = 1000
       wait = 25
     } catch (e) {
-      if (e instanceof DOMException && e.name === 'AbortError') {
-        wait = 0
-        continue
-      }
       if (e instanceof HttpError && e.status === 401) {
         localStorage.removeItem(tokenKey)
         await startSession(null)
@@ -326,19 +314,29 @@ async function startSession(identity: Identity | null): Promise<boolean> {
   return true
 }
 
+// The parent's messages are listened to from the start: an `open` may come before the window
+// is ready, and is then applied once it is.
+let gotInit: ((init: Init) => void) | null = null
+let ready = false
+let openWhenReady = false
+window.addEventListener('message', (e: MessageEvent) => {
+  if (e.source !== window.parent) return
+  const d = e.data as { source?: string; type?: string } & Init
+  if (d?.source !== 'atrium-loader') return
+  if (d.type === 'init') gotInit?.(d)
+  else if (d.type === 'open' || d.type === 'close') {
+    if (ready) setOpen(d.type === 'open')
+    else openWhenReady = d.type === 'open'
+  }
+})
+
 function waitForInit(): Promise<Init> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve({}), 1500)
-    window.addEventListener('message', (e: MessageEvent) => {
-      if (e.source !== window.parent) return
-      const d = e.data as { source?: string; type?: string } & Init
-      if (d?.source !== 'atrium-loader') return
-      if (d.type === 'init') {
-        clearTimeout(timer)
-        resolve(d)
-      } else if (d.type === 'open') setOpen(true)
-      else if (d.type === 'close') setOpen(false)
-    })
+    gotInit = (init) => {
+      clearTimeout(timer)
+      resolve(init)
+    }
     toParent({ type: 'ready' })
   })
 }
@@ -357,6 +355,8 @@ async function start(): Promise<void> {
   launcher.addEventListener('click', () => setOpen(true))
   closeButton.addEventListener('click', () => setOpen(false))
   render()
+  ready = true
+  if (openWhenReady) setOpen(true)
   const init = await waitForInit()
   page = init.page ?? {}
   toParent({ type: 'resize', open: opened, position: config.position })

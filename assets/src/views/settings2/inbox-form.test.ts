@@ -12,6 +12,7 @@ import {
   MAX_SLA_SECS,
   placeServerDetails,
   validateInboxForm,
+  widgetSnippet,
 } from './inbox-form'
 
 // What `GET /inboxes/{id}` answers: every key of `InboxSettings` present.
@@ -33,6 +34,15 @@ const storedSettings: InboxSettings = {
   auto_reply: { greeting: '您好', offline: '现在是非工作时间' },
   sla: { first_response_secs: 120, next_response_secs: 300, reassign_after_secs: 0 },
   webhook: { url: 'https://crm.example/hook' },
+  widget: {
+    allowed_origins: ['https://www.bank.example', 'http://10.1.2.3:8080'],
+    color: '#aa3300',
+    position: 'left',
+    title: '网银客服',
+    welcome: '您好！',
+    language: 'zh-CN',
+    require_identity: true,
+  },
 }
 
 const inbox = (over: Partial<InboxDetail> = {}): InboxDetail => ({
@@ -62,7 +72,43 @@ const defaults: InboxSettings = {
   auto_reply: { greeting: '', offline: '' },
   sla: { first_response_secs: 120, next_response_secs: 300, reassign_after_secs: 0 },
   webhook: { url: '' },
+  widget: {
+    allowed_origins: [],
+    color: '#1f5fbf',
+    position: 'right',
+    title: '',
+    welcome: '',
+    language: '',
+    require_identity: false,
+  },
 }
+
+describe('website widget settings', () => {
+  it('checks the origins, colour and texts, and places server details on the widget tab', () => {
+    const form = inboxToForm(inbox({ channel: 'web' }))
+    expect(validateInboxForm(form).widget).toEqual([])
+    form.widget.origins = 'https://www.bank.example\n\n  https://shop.example/chat \n*'
+    form.widget.color = 'red'
+    form.widget.title = '标'.repeat(61)
+    const codes = validateInboxForm(form).widget.map((p) => `${p.field}:${p.code}`)
+    expect(codes).toEqual(['widget_origins:origin_invalid', 'widget_color:color_invalid', 'widget_title:text_too_long'])
+    expect(firstTabWithProblems(validateInboxForm(form))).toBe('widget')
+    form.widget.origins = ' https://www.bank.example \n\nhttp://10.1.2.3:8080/ '
+    expect(formToInboxRequest(form).settings.widget.allowed_origins).toEqual([
+      'https://www.bank.example',
+      'http://10.1.2.3:8080/',
+    ])
+    const placed = placeServerDetails(['widget.allowed_origins: "x" is not an origin'])
+    expect(placed).toEqual([{ tab: 'widget', path: 'widget.allowed_origins', text: '"x" is not an origin' }])
+    expect(detailFieldKey('widget.allowed_origins')).toBe('settings2.inboxes.widgetOrigins')
+  })
+
+  it('gives the snippet host sites paste', () => {
+    expect(widgetSnippet('https://cs.bank.example', 12)).toBe(
+      '<script src="https://cs.bank.example/widget.js" data-inbox="12" async></script>',
+    )
+  })
+})
 
 describe('inbox ⇄ form', () => {
   it('writes back what it read, unchanged', () => {
@@ -74,7 +120,7 @@ describe('inbox ⇄ form', () => {
     const body = formToInboxRequest(inboxToForm(inbox({ channel: 'web', settings: defaults, team_id: null })))
     expect(body.settings).toEqual(defaults)
     expect(Object.keys(body).sort()).toEqual(['disabled', 'name', 'settings', 'team_id'])
-    expect(Object.keys(body.settings).sort()).toEqual(['auto_reply', 'hours', 'routing', 'sla', 'webhook'])
+    expect(Object.keys(body.settings).sort()).toEqual(['auto_reply', 'hours', 'routing', 'sla', 'webhook', 'widget'])
   })
 
   it('keeps a disabled inbox disabled (the server would re-enable one sent without the flag)', () => {

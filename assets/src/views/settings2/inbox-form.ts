@@ -8,7 +8,7 @@
  * (`src/http/inboxes.rs`) and `InboxSettings::validate` (`src/engine/settings.rs`).
  */
 import type { Id } from '../../api/types'
-import type { InboxDetail, InboxSettings, UpdateInboxRequest } from '../../api/settings2-types'
+import type { InboxDetail, InboxSettings, UpdateInboxRequest, WidgetSettings } from '../../api/settings2-types'
 import { formToHours, hoursToForm, validateHours, type HoursForm, type HoursProblem } from './hours'
 import {
   charCount,
@@ -19,7 +19,7 @@ import {
   type RoutingProblem,
 } from './routing-form'
 
-export const INBOX_TABS = ['general', 'routing', 'hours', 'replies', 'sla'] as const
+export const INBOX_TABS = ['general', 'routing', 'hours', 'replies', 'sla', 'widget'] as const
 export type InboxTab = (typeof INBOX_TABS)[number]
 
 /** Longest inbox name, creating and editing alike (server `MAX_INBOX_NAME`: 1–60 characters, trimmed). */
@@ -47,6 +47,69 @@ export interface InboxForm {
   nextResponseSecs: number
   /** 0 = never return to the queue. */
   reassignAfterSecs: number
+  widget: WidgetForm
+}
+
+/** The chat widget of a web inbox; origins one per line. */
+export interface WidgetForm {
+  origins: string
+  color: string
+  position: 'right' | 'left'
+  title: string
+  welcome: string
+  language: '' | 'zh-CN' | 'en'
+  requireIdentity: boolean
+}
+
+/** As the server (`Widget::validate`). */
+export const MAX_WIDGET_TITLE_LENGTH = 60
+export const MAX_ORIGINS = 20
+export const DEFAULT_WIDGET_COLOR = '#1f5fbf'
+
+function widgetToForm(w: Partial<WidgetSettings> | undefined): WidgetForm {
+  const lang = text(w?.language)
+  return {
+    origins: Array.isArray(w?.allowed_origins) ? w.allowed_origins.join('\n') : '',
+    color: /^#[0-9a-fA-F]{6}$/.test(text(w?.color)) ? text(w?.color) : DEFAULT_WIDGET_COLOR,
+    position: w?.position === 'left' ? 'left' : 'right',
+    title: text(w?.title),
+    welcome: text(w?.welcome),
+    language: lang === 'zh-CN' || lang === 'en' ? lang : '',
+    requireIdentity: w?.require_identity === true,
+  }
+}
+
+/** The origins typed, one per line, trimmed, without empty lines. */
+export function originLines(origins: string): string[] {
+  return origins
+    .split(/\r?\n/)
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0)
+}
+
+/** `scheme://host[:port]` and nothing else (the server normalises and checks again). */
+export function isOrigin(text: string): boolean {
+  let u: URL
+  try {
+    u = new URL(text)
+  } catch {
+    return false
+  }
+  return (
+    (u.protocol === 'http:' || u.protocol === 'https:') &&
+    u.hostname.length > 0 &&
+    u.username === '' &&
+    u.password === '' &&
+    u.search === '' &&
+    u.hash === '' &&
+    u.pathname === '/' &&
+    !/[\s;,'"*]/.test(text)
+  )
+}
+
+/** The snippet host sites paste before `</body>`. */
+export function widgetSnippet(origin: string, inboxId: Id): string {
+  return `<script src="${origin}/widget.js" data-inbox="${inboxId}" async></script>`
 }
 
 function text(value: unknown): string {
@@ -72,6 +135,7 @@ export function inboxToForm(inbox: InboxDetail): InboxForm {
     firstResponseSecs: secs(s.sla?.first_response_secs, DEFAULT_FIRST_RESPONSE_SECS),
     nextResponseSecs: secs(s.sla?.next_response_secs, DEFAULT_NEXT_RESPONSE_SECS),
     reassignAfterSecs: secs(s.sla?.reassign_after_secs, 0),
+    widget: widgetToForm(s.widget),
   }
 }
 
@@ -87,6 +151,15 @@ export function formToInboxRequest(form: InboxForm): UpdateInboxRequest {
       reassign_after_secs: form.reassignAfterSecs,
     },
     webhook: { url: form.webhookUrl.trim() },
+    widget: {
+      allowed_origins: originLines(form.widget.origins),
+      color: form.widget.color,
+      position: form.widget.position,
+      title: form.widget.title.trim(),
+      welcome: form.widget.welcome,
+      language: form.widget.language,
+      require_identity: form.widget.requireIdentity,
+    },
   }
   return { name: form.name.trim(), team_id: form.teamId, disabled: form.disabled, settings }
 }
@@ -97,6 +170,9 @@ export type GeneralProblemCode =
   | 'webhook_scheme'
   | 'text_too_long'
   | 'sla_range'
+  | 'origin_invalid'
+  | 'too_many_origins'
+  | 'color_invalid'
 
 export interface GeneralProblem {
   code: GeneralProblemCode
@@ -108,6 +184,10 @@ export interface GeneralProblem {
     | 'first_response'
     | 'next_response'
     | 'reassign_after'
+    | 'widget_origins'
+    | 'widget_color'
+    | 'widget_title'
+    | 'widget_welcome'
 }
 
 export interface InboxProblems {
@@ -116,6 +196,7 @@ export interface InboxProblems {
   hours: HoursProblem[]
   replies: GeneralProblem[]
   sla: GeneralProblem[]
+  widget: GeneralProblem[]
 }
 
 /** The name check of `POST /inboxes` and `PUT /inboxes/{id}`. */
@@ -156,7 +237,19 @@ export function validateInboxForm(form: InboxForm, knownTeamIds: readonly Id[] |
   if (!slaOk(form.firstResponseSecs)) sla.push({ code: 'sla_range', field: 'first_response' })
   if (!slaOk(form.nextResponseSecs)) sla.push({ code: 'sla_range', field: 'next_response' })
   if (!slaOk(form.reassignAfterSecs)) sla.push({ code: 'sla_range', field: 'reassign_after' })
+  const widget: GeneralProblem[] = []
+  const origins = originLines(form.widget.origins)
+  if (origins.length > MAX_ORIGINS) widget.push({ code: 'too_many_origins', field: 'widget_origins' })
+  if (origins.some((o) => !isOrigin(o))) widget.push({ code: 'origin_invalid', field: 'widget_origins' })
+  if (!/^#[0-9a-fA-F]{6}$/.test(form.widget.color)) widget.push({ code: 'color_invalid', field: 'widget_color' })
+  if (charCount(form.widget.title.trim()) > MAX_WIDGET_TITLE_LENGTH) {
+    widget.push({ code: 'text_too_long', field: 'widget_title' })
+  }
+  if (charCount(form.widget.welcome) > MAX_AUTO_REPLY_LENGTH) {
+    widget.push({ code: 'text_too_long', field: 'widget_welcome' })
+  }
   return {
+    widget,
     general,
     routing: validateRouting(form.routing, null, knownTeamIds),
     hours: validateHours(form.hours),
@@ -193,6 +286,7 @@ const TAB_OF_SECTION: Record<string, InboxTab> = {
   hours: 'hours',
   auto_reply: 'replies',
   sla: 'sla',
+  widget: 'widget',
 }
 
 /**
@@ -235,6 +329,11 @@ const FIELD_LABEL_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['sla.next_response', 'settings2.inboxes.nextResponse'],
   ['sla.reassign_after', 'settings2.inboxes.reassignAfter'],
   ['sla', 'settings2.inboxes.tabs.sla'],
+  ['widget.allowed_origins', 'settings2.inboxes.widgetOrigins'],
+  ['widget.color', 'settings2.inboxes.widgetColor'],
+  ['widget.title', 'settings2.inboxes.widgetTitle'],
+  ['widget.welcome', 'settings2.inboxes.widgetWelcome'],
+  ['widget', 'settings2.inboxes.tabs.widget'],
 ]
 
 /** The message key of the field a server detail names, or `null` when unknown. */
