@@ -30,9 +30,9 @@ pub struct AppState {
     pub hasher: Hasher,
     /// Failed sign-ins per source address.
     pub limiter: AddressLimiter,
-    /// Widget visitors' messages per visitor (`widget::VISITOR_MESSAGES_PER_MINUTE`).
+    /// Widget visitors' messages per visitor (`widget.visitor_messages_per_minute`).
     pub widget_visitor_limiter: AddressLimiter,
-    /// Widget calls per source address (`widget::ADDRESS_CALLS_PER_MINUTE`).
+    /// Widget calls per source address (`widget.address_calls_per_minute`).
     pub widget_address_limiter: AddressLimiter,
     /// The conversation engine (ingest, replies, routing, realtime bus).
     pub engine: Arc<Engine>,
@@ -151,6 +151,10 @@ pub fn create_app(config: Config, opts: AppOptions) -> anyhow::Result<App> {
         backoff_max: config.outbox.retry_max,
         max_age: config.outbox.give_up_after,
     };
+    let widget_visitor_limiter =
+        AddressLimiter::new(config.widget.visitor_messages_per_minute, 60_000);
+    let widget_address_limiter =
+        AddressLimiter::new(config.widget.address_calls_per_minute, 60_000);
     let state = web::Data::new(AppState {
         dispatch_config,
         outbox_config,
@@ -160,14 +164,8 @@ pub fn create_app(config: Config, opts: AppOptions) -> anyhow::Result<App> {
         clock: opts.clock,
         hasher,
         limiter,
-        widget_visitor_limiter: AddressLimiter::new(
-            crate::http::widget::VISITOR_MESSAGES_PER_MINUTE,
-            60_000,
-        ),
-        widget_address_limiter: AddressLimiter::new(
-            crate::http::widget::ADDRESS_CALLS_PER_MINUTE,
-            60_000,
-        ),
+        widget_visitor_limiter,
+        widget_address_limiter,
         engine,
         channels,
     });

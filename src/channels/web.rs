@@ -70,6 +70,16 @@ impl Visitor {
         let (k, id) = self.parts();
         format!("{inbox}/{k}/{id}")
     }
+
+    /// Where a visitor who has no contact yet waits for news: a negative number (contact ids
+    /// are positive), so their first message can wake their other open windows.
+    pub fn wait_key(&self, inbox: i64) -> i64 {
+        use sha2::Digest;
+        let d = Sha256::digest(self.key(inbox).as_bytes());
+        let mut b = [0u8; 8];
+        b.copy_from_slice(d.get(..8).unwrap_or(&[0; 8]));
+        -(i64::from_be_bytes(b) & i64::MAX) - 1
+    }
 }
 
 fn token_mac(ring: &Keyring, inbox: i64, kind: &str, id: &str) -> String {
@@ -147,7 +157,10 @@ mod tests {
     fn identity_signature_is_hex_hmac_sha256_of_the_user_id() {
         // printf 'u-100' | openssl dgst -sha256 -hmac s3cret
         let s = identity_signature("s3cret", "u-100");
-        assert_eq!(s.len(), 64);
+        assert_eq!(
+            s,
+            "7fed0257c7d3627d4328e6a2b818e3b87abf361c4f17b9bbc8f5c5336e967ee2"
+        );
         assert!(verify_identity("s3cret", "u-100", &s));
         assert!(verify_identity("s3cret", "u-100", &s.to_uppercase()));
         assert!(!verify_identity("s3cret", "u-101", &s));
@@ -190,5 +203,7 @@ mod tests {
         ] {
             assert_eq!(verify_token(&r, 7, bad), None, "{bad}");
         }
+        assert!(v.wait_key(7) < 0);
+        assert_ne!(v.wait_key(7), v.wait_key(8));
     }
 }

@@ -65,6 +65,8 @@ pub const KEYS: &[Key] = &[
     key("outbox.retry_max", Kind::Duration, "\"10m\""),
     key("outbox.give_up_after", Kind::Duration, "\"24h\""),
     key("outbound.allow", Kind::Str, "\"\""),
+    key("widget.visitor_messages_per_minute", Kind::Int, "30"),
+    key("widget.address_calls_per_minute", Kind::Int, "600"),
     key("routing.offline_grace", Kind::Duration, "\"60s\""),
     key("routing.tick", Kind::Duration, "\"1s\""),
     key("log.level", Kind::Str, "\"info\""),

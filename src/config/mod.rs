@@ -189,6 +189,24 @@ pub struct OutboundSection {
     pub allow: Vec<String>,
 }
 
+/// Limits of the website widget's visitor API.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WidgetSection {
+    /// Messages one visitor may send per minute.
+    pub visitor_messages_per_minute: u32,
+    /// Widget calls (sessions, messages, waiting requests) per source address per minute.
+    pub address_calls_per_minute: u32,
+}
+
+impl Default for WidgetSection {
+    fn default() -> Self {
+        WidgetSection {
+            visitor_messages_per_minute: 30,
+            address_calls_per_minute: 600,
+        }
+    }
+}
+
 /// The dispatcher that assigns conversations to agents.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoutingSection {
@@ -223,6 +241,7 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     pub outbox: OutboxSection,
     pub outbound: OutboundSection,
+    pub widget: WidgetSection,
     pub routing: RoutingSection,
     pub log: LogConfig,
     pub metrics: MetricsConfig,

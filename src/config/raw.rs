@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{
     AttachmentsConfig, AuthConfig, Config, HttpConfig, KeysConfig, LogConfig, LogFormat,
     MetricsConfig, OutboundSection, OutboxSection, PasswordPolicy, Problem, RoutingSection, Secret,
-    StoreConfig, Synchronous, TlsConfig,
+    StoreConfig, Synchronous, TlsConfig, WidgetSection,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -25,6 +25,7 @@ pub struct RawConfig {
     pub attachments: Option<RawAttachments>,
     pub outbox: Option<RawOutbox>,
     pub outbound: Option<RawOutbound>,
+    pub widget: Option<RawWidget>,
     pub routing: Option<RawRouting>,
     pub log: Option<RawLog>,
     pub metrics: Option<RawMetrics>,
@@ -96,6 +97,13 @@ pub struct RawOutbox {
 #[serde(deny_unknown_fields)]
 pub struct RawOutbound {
     pub allow: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWidget {
+    pub visitor_messages_per_minute: Option<u64>,
+    pub address_calls_per_minute: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -264,6 +272,7 @@ impl RawConfig {
         let auth = resolve_auth(self.auth.unwrap_or_default(), &mut p);
         let attachments = resolve_attachments(self.attachments.unwrap_or_default(), &mut p);
         let outbox = resolve_outbox(self.outbox.unwrap_or_default(), &mut p);
+        let widget = resolve_widget(self.widget.unwrap_or_default(), &mut p);
         let outbound = resolve_outbound(self.outbound.unwrap_or_default(), &mut p);
         let routing = resolve_routing(self.routing.unwrap_or_default(), &mut p);
 
@@ -323,6 +332,7 @@ impl RawConfig {
             auth,
             attachments,
             outbox,
+            widget,
             outbound,
             routing,
             log: LogConfig { level, format },
@@ -456,6 +466,29 @@ fn resolve_outbox(o: RawOutbox, p: &mut Vec<Problem>) -> OutboxSection {
         retry_first,
         retry_max,
         give_up_after,
+    }
+}
+
+fn resolve_widget(w: RawWidget, p: &mut Vec<Problem>) -> WidgetSection {
+    let mut limit = |key: &'static str, v: Option<u64>, default: u32| {
+        let v = v.unwrap_or(u64::from(default));
+        if !(1..=1_000_000).contains(&v) {
+            p.push(problem(key, "must be between 1 and 1000000"));
+            return default;
+        }
+        u32::try_from(v).unwrap_or(default)
+    };
+    WidgetSection {
+        visitor_messages_per_minute: limit(
+            "widget.visitor_messages_per_minute",
+            w.visitor_messages_per_minute,
+            30,
+        ),
+        address_calls_per_minute: limit(
+            "widget.address_calls_per_minute",
+            w.address_calls_per_minute,
+            600,
+        ),
     }
 }
 

@@ -13,7 +13,7 @@
 //! - `POST /hooks/web/{inbox_id}/csat`: the visitor rates a resolved conversation.
 //!
 //! Visitor calls carry `Authorization: Bearer <visitor token>`; they are limited per visitor and
-//! per address.
+//! per address (`[widget]` in the configuration).
 
 use std::time::Duration;
 
@@ -32,10 +32,6 @@ use crate::store::{conversations, csat, identities, inboxes, messages};
 
 /// Longest a visitor's request waits for news.
 pub const MAX_WAIT_SECS: u64 = 25;
-/// Messages per visitor per minute.
-pub const VISITOR_MESSAGES_PER_MINUTE: u32 = 30;
-/// Visitor calls per address per minute (sessions, messages, polls together).
-pub const ADDRESS_CALLS_PER_MINUTE: u32 = 600;
 
 /// The web inbox, if it exists, is a web inbox and is enabled.
 async fn web_inbox(state: &AppState, id: i64) -> Result<std::sync::Arc<InboxInfo>, ApiError> {
@@ -335,11 +331,13 @@ pub async fn poll(
     let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
     let (contact, first) = news(&state, inbox.id, &v, after).await?;
     let unchanged = |m: &VisitorMessages| m.messages.is_empty();
-    let (Some(contact), true, false) = (contact, unchanged(&first), wait.is_zero()) else {
+    if !unchanged(&first) || wait.is_zero() {
         return Ok(HttpResponse::Ok().json(first));
-    };
+    }
+    // A visitor who has not written yet waits under their own key (their first message wakes it).
+    let key = contact.unwrap_or_else(|| v.wait_key(inbox.id));
     // Register before reading again, so news committed in between is not missed.
-    let n = state.engine.visitors.waiter(contact);
+    let n = state.engine.visitors.waiter(key);
     let woken = n.notified();
     tokio::pin!(woken);
     woken.as_mut().enable();
@@ -431,6 +429,8 @@ pub async fn send(
             attachments: Vec::new(),
         })
         .await?;
+    // The visitor's other windows waiting before they had a contact.
+    state.engine.visitors.wake(v.wait_key(inbox.id));
     let r = VisitorMessageResult {
         message_id: out.message_id.0,
         conversation_id: out.conversation_id.0,

@@ -95,8 +95,16 @@ describe('website chat widget', { skip: missing.length > 0 ? `missing ${missing.
     await new Promise((resolve) => host?.close(resolve))
   })
 
-  it('a visitor on another site chats with an agent, keeps the history and rates the conversation', async () => {
+  it('a visitor on another site chats with an agent, keeps the history and rates the conversation', async (t) => {
     const agent = await signInAgent(agentBrowser)
+    // Requests the agent's page has sent and not seen answered, reported if the test fails.
+    const pending = new Map()
+    agent.on('request', (r) => pending.set(r, Date.now()))
+    agent.on('requestfinished', (r) => pending.delete(r))
+    agent.on('requestfailed', (r) => pending.delete(r))
+    t.after(() => {
+      for (const [r, at] of pending) console.log(`agent request still pending after ${Date.now() - at} ms: ${r.method()} ${r.url()}`)
+    })
     const agentDialogs = []
     agent.on('dialog', (d) => {
       agentDialogs.push(d.message())

@@ -417,6 +417,35 @@ fn a_forged_identity_signature_or_token_is_refused_and_nothing_is_merged() {
 }
 
 #[test]
+fn a_new_visitor_waits_instead_of_spinning_and_their_first_message_wakes_other_windows() {
+    let app = TestApp::new();
+    let w = web_inbox(&app, None, json!({}));
+    let v = Visitor::anonymous(&app.base, w.id);
+    // Nothing written yet: a poll with a wait really waits.
+    let started = Instant::now();
+    let (s, p) = v.poll(0, 1);
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(p["messages"], json!([]));
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    // Another window of the same visitor waits; the first message wakes it.
+    let other = Visitor::with_token(&app.base, w.id, &v.token);
+    let waiter = std::thread::spawn(move || {
+        let started = Instant::now();
+        let (_, p) = other.poll(0, 20);
+        (p, started.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(v.say("n-1", "第一条消息").0, StatusCode::CREATED);
+    let (p, took) = waiter.join().unwrap();
+    assert!(took < Duration::from_secs(10), "woken: {took:?}");
+    assert_eq!(bodies(&p), ["第一条消息"]);
+}
+
+#[test]
 fn a_flooding_visitor_is_slowed_down() {
     let app = TestApp::new();
     let w = web_inbox(&app, None, json!({}));
@@ -431,7 +460,8 @@ fn a_flooding_visitor_is_slowed_down() {
     }
     assert_eq!(
         limited,
-        40 - atrium::http::widget::VISITOR_MESSAGES_PER_MINUTE as usize
+        40 - 30,
+        "widget.visitor_messages_per_minute defaults to 30"
     );
     // Another visitor is not affected.
     let other = Visitor::anonymous(&app.base, w.id);
