@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use load_support::{Row, Runner, http_load, http_load_with, rss_kib, wait_ready};
 
-const SCENARIOS: [&str; 8] = [
+const SCENARIOS: [&str; 9] = [
     "writer",
     "http",
     "footprint",
@@ -44,9 +44,9 @@ const SCENARIOS: [&str; 8] = [
     "ingest",
     "e2e-latency",
     "connections",
+    "widget",
 ];
-const PENDING: [&str; 3] = [
-    "connections of widget visitors (needs the website widget)",
+const PENDING: [&str; 2] = [
     "wechat (needs the WeChat channel)",
     "kb-search (needs the knowledge base)",
 ];
@@ -114,6 +114,9 @@ fn main() {
     }
     if wanted("connections") {
         connections(&mut r, o.quick);
+    }
+    if wanted("widget") {
+        widget(&mut r, o.quick);
     }
     for p in PENDING {
         println!("pending: {p}");
@@ -535,5 +538,114 @@ fn connections(r: &mut Runner, quick: bool) {
         "MiB",
     ));
     r.push(Row::new("connections.kib_per_idle_agent_socket", per, "KiB").target_max(Some(30.0)));
+    drop(child);
+}
+
+/// The website widget: `widget.js` gzipped (target 30 KB) and the chat window's own files; idle
+/// visitors — each an open chat window whose waiting request the server holds — and the
+/// server's memory per waiting visitor (target: 50,000 within 1.5 GiB, i.e. about 31 KiB each).
+fn widget(r: &mut Runner, quick: bool) {
+    let gz = |path: &std::path::Path| -> f64 {
+        let out = std::process::Command::new("gzip")
+            .args(["-9", "-c"])
+            .arg(path)
+            .output()
+            .expect("gzip is installed");
+        out.stdout.len() as f64 / 1024.0
+    };
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/dist");
+    r.push(
+        Row::new("widget.loader_js_gzip", gz(&dist.join("widget.js")), "KiB")
+            .target_max(Some(30.0)),
+    );
+    // The window: its page and every file it loads (script, shared chunk, styles).
+    let html = std::fs::read_to_string(dist.join("widget.html")).unwrap_or_default();
+    let mut window = gz(&dist.join("widget.html"));
+    for part in html.split('"').filter(|p| p.starts_with("/assets/")) {
+        window += gz(&dist.join(part.trim_start_matches('/')));
+    }
+    r.push(Row::new("widget.window_files_gzip", window, "KiB"));
+
+    let want = if quick { 5_000 } else { 50_000 };
+    let limit = engine::raise_fd_limit(want as u64 + 1000);
+    let n = want.min((limit as usize).saturating_sub(1000));
+    if n < want {
+        println!(
+            "  open-file limit {limit} (raising it needs CAP_SYS_RESOURCE): measuring {n} \
+             waiting visitors instead of {want}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (inbox, tokens) = engine::seed_widget(dir.path(), n);
+    // One address stands for many visitors here: lift the per-address limit.
+    let child = load_support::spawn_atrium_env(
+        dir.path(),
+        &[("ATRIUM_WIDGET__ADDRESS_CALLS_PER_MINUTE", "1000000")],
+    );
+    let addr = child.addr;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let tokens = Arc::new(tokens);
+    let (before, after, open, secs) = rt.block_on(async {
+        let mut socks = Vec::with_capacity(n);
+        for (i, t) in tokens.iter().enumerate().take(100) {
+            socks.push(engine::open_visitor_poll(addr, inbox, t, i).await);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = rss_kib(child.pid());
+        let t = Instant::now();
+        let mut pending = Vec::new();
+        for i in 100..n {
+            let tokens = tokens.clone();
+            pending.push(tokio::spawn(async move {
+                engine::open_visitor_poll(addr, inbox, &tokens[i], i).await
+            }));
+            if pending.len() == 500 {
+                for p in pending.drain(..) {
+                    socks.push(p.await.unwrap());
+                }
+            }
+        }
+        for p in pending {
+            socks.push(p.await.unwrap());
+        }
+        let secs = t.elapsed().as_secs_f64();
+        // The requests are held (25 s): measure while they wait.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = rss_kib(child.pid());
+        // Every sampled request is still being held: no answer (an error would have come back).
+        for s in socks.iter_mut().step_by(997) {
+            use tokio::io::AsyncReadExt;
+            let mut buf = [0u8; 64];
+            let answered = tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf)).await;
+            assert!(
+                answered.is_err(),
+                "a visitor's waiting request was answered early"
+            );
+        }
+        let open = socks.len();
+        drop(socks);
+        (before, after, open, secs)
+    });
+    println!("  {open} visitors waiting, opened in {secs:.1} s");
+    let per = (after - before) / (open - 100) as f64;
+    r.push(Row::new("widget.waiting_visitors", open as f64, "visitors"));
+    r.push(Row::new(
+        "widget.rss_with_waiting_visitors",
+        after / 1024.0,
+        "MiB",
+    ));
+    r.push(Row::new("widget.kib_per_waiting_visitor", per, "KiB").target_max(Some(31.4)));
+    r.push(
+        Row::new(
+            "widget.projected_mib_for_50000_visitors",
+            (before + per * 50_000.0) / 1024.0,
+            "MiB",
+        )
+        .target_max(Some(1536.0)),
+    );
     drop(child);
 }

@@ -444,3 +444,57 @@ pub fn process_cpu_us() -> f64 {
     };
     (t(11) + t(12)) * 10_000.0
 }
+
+/// A web inbox and `visitors` signed visitor tokens for it (anonymous visitors who have not
+/// written yet: their waiting requests are the idle widget connections).
+pub fn seed_widget(dir: &Path, visitors: usize) -> (i64, Vec<String>) {
+    let (store, _) = crate::load_support::open_store(dir, 512);
+    let now = store.now_ms();
+    let inbox = store
+        .write_blocking(move |c, _| {
+            let id = identity::create_inbox(c, "bench site", "web", None, now)?;
+            atrium::store::inboxes::update(
+                c,
+                id,
+                "bench site",
+                None,
+                r#"{"widget":{"allowed_origins":["https://www.bench.example"]}}"#,
+                false,
+                now,
+            )?;
+            Ok(id)
+        })
+        .unwrap();
+    let ring = store.keyring();
+    let tokens = (0..visitors)
+        .map(|_| {
+            atrium::channels::web::token(
+                ring,
+                inbox,
+                &atrium::channels::web::Visitor::new_anonymous(),
+            )
+        })
+        .collect();
+    store.close();
+    (inbox, tokens)
+}
+
+/// Start a visitor's waiting request (`wait` seconds) from source address slot `i`; the answer
+/// is not read (the connection stays open while the server holds the request).
+pub async fn open_visitor_poll(
+    server: SocketAddr,
+    inbox: i64,
+    token: &str,
+    i: usize,
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind(source(i)).unwrap();
+    let mut stream = sock.connect(server).await.unwrap();
+    let req = format!(
+        "GET /hooks/web/{inbox}/messages?after=0&wait=25 HTTP/1.1\r\nHost: {server}\r\n\
+         Authorization: Bearer {token}\r\n\r\n"
+    );
+    stream.write_all(req.as_bytes()).await.unwrap();
+    stream
+}
