@@ -12,7 +12,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
-import { openBrowser, openLoginPage, screenshot, submitSignIn } from './harness.mjs'
+import { MOBILE, openBrowser, openLoginPage, screenshot, submitSignIn } from './harness.mjs'
 
 const env = (name) => process.env[name] ?? ''
 const URL_BASE = env('ATRIUM_URL').replace(/\/+$/, '')
@@ -163,12 +163,15 @@ describe('website chat widget', { skip: missing.length > 0 ? `missing ${missing.
 
     // The agent answers, also with the corpus.
     const composer = agent.getByTestId('composer-input')
+    const sent = () => agent.waitForSelector('[data-testid="composer-send"]:not(.is-loading)')
     await composer.fill('您好，请提供交易流水号，我帮您查询。')
     await agent.getByTestId('composer-send').click()
     for (const line of XSS_CORPUS.slice(0, 4)) {
+      await sent()
       await composer.fill(line)
       await agent.getByTestId('composer-send').click()
     }
+    await sent()
     await screenshot(agent, 'widget-agent-zh.png')
 
     // The visitor sees the replies, as text.
@@ -204,6 +207,17 @@ describe('website chat widget', { skip: missing.length > 0 ? `missing ${missing.
     await history.getByText('客户评价：5 星（满分 5 星）').waitFor({ timeout: 20_000 })
     await assertInert(agent, agentDialogs, 'workspace')
     await assertInert(visitor, visitorDialogs, 'widget')
+
+    // On a phone the window takes the whole screen, with the same history.
+    const phone = await visitorBrowser.context.newPage()
+    await phone.setViewportSize(MOBILE)
+    await phone.goto(hostUrl)
+    const phoneChat = phone.frameLocator('iframe[data-atrium-widget]')
+    await phoneChat.locator('.launcher').click()
+    await phoneChat.locator('.msg.theirs .bubble', { hasText: '请提供交易流水号' }).waitFor()
+    const full = await phone.locator('iframe[data-atrium-widget]').boundingBox()
+    assert.ok(full !== null && full.width === MOBILE.width && full.height === MOBILE.height, `full screen: ${JSON.stringify(full)}`)
+    await screenshot(phone, 'widget-mobile-zh.png')
 
     for (const browser of [agentBrowser, visitorBrowser]) {
       const problems = browser.takeProblems()

@@ -12,7 +12,7 @@ use crate::support::{BIN, Server, client};
 /// True when Chromium and the driver are installed; otherwise says why the browser part is
 /// skipped (never on CI, where the test command installs them).
 /// Chromium tests run one at a time: several browsers and servers at once on a 2-core machine
-/// starve each other (a workspace request was seen not to leave a starved browser for 20 s).
+/// slow each other down enough to turn every timing assumption into a flake.
 static BROWSERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -480,6 +480,7 @@ fn a_visitor_chats_through_the_widget_on_another_site_and_rates_in_chromium() {
         "widget-visitor-zh.png",
         "widget-csat-zh.png",
         "widget-rated-zh.png",
+        "widget-mobile-zh.png",
     ] {
         assert!(
             root.join("target/browser").join(shot).is_file(),

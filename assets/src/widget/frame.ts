@@ -348,6 +348,7 @@ async function start(): Promise<void> {
   document.documentElement.style.setProperty('--atrium-color', config.color)
   document.body.classList.add(`at-${config.position}`)
   title.textContent = config.title || say('defaultTitle')
+  document.title = title.textContent
   launcher.setAttribute('aria-label', say('open'))
   closeButton.setAttribute('aria-label', say('close'))
   input.placeholder = say('placeholder')

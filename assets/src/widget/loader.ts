@@ -29,7 +29,8 @@
 
   const frame = document.createElement('iframe')
   frame.src = `${origin}/widget/${inbox}`
-  frame.title = 'Chat'
+  // Read out by screen readers: in the host page's language (Chinese unless it says English).
+  frame.title = /^en\b/i.test(document.documentElement.lang) ? 'Chat with us' : '在线客服'
   frame.setAttribute('allow', 'clipboard-write')
   frame.setAttribute('data-atrium-widget', inbox)
   const s = frame.style
