@@ -249,6 +249,16 @@ pub struct VisitorConversation {
     pub status: String,
     /// Whether the visitor already rated it.
     pub rated: bool,
+    /// Waiting for an agent: place in the queue and the estimated wait.
+    pub queue: Option<VisitorQueue>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorQueue {
+    /// 1 = next to be served.
+    pub position: u32,
+    /// Estimated wait in seconds (0 when unknown).
+    pub estimated_wait_secs: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -287,6 +297,7 @@ async fn news(
                     id: id.0,
                     status: status.as_str().to_string(),
                     rated: csat::get(c, ring, id.0)?.is_some(),
+                    queue: None,
                 }),
                 None => None,
             };
@@ -294,7 +305,7 @@ async fn news(
             Ok(Some((contact.0, rows, views, latest, last)))
         })
         .await?;
-    let Some((contact, rows, views, latest, last)) = out else {
+    let Some((contact, rows, views, mut latest, last)) = out else {
         return Ok((
             None,
             VisitorMessages {
@@ -304,6 +315,12 @@ async fn news(
             },
         ));
     };
+    if let Some(c) = latest.as_mut().filter(|c| c.status == "open") {
+        c.queue = state.engine.queue_info(c.id).map(|q| VisitorQueue {
+            position: q.position,
+            estimated_wait_secs: q.estimated_wait_ms / 1000,
+        });
+    }
     Ok((
         Some(contact),
         VisitorMessages {

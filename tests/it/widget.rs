@@ -244,6 +244,14 @@ fn a_visitor_chats_is_woken_by_the_reply_keeps_the_history_and_rates_once() {
     assert_eq!(bodies(&p), ["转账失败怎么办？"]);
     assert_eq!(p["conversation"]["status"], "open");
     let after = p["after"].as_i64().unwrap();
+    // Nobody online yet: the visitor is told their place in the queue.
+    let q = crate::desk::eventually(Duration::from_secs(10), "a queue place", || {
+        let (_, p) = v.poll(0, 0);
+        p["conversation"]["queue"]["position"]
+            .as_i64()
+            .map(|_| p["conversation"]["queue"].clone())
+    });
+    assert_eq!(q["position"], 1, "{q}");
 
     // The visitor waits; the agent's reply wakes the waiting request.
     let desk = Desk::login(&app.base, "agent.web");

@@ -172,6 +172,12 @@ function render(): void {
   if (config !== null && config.welcome.trim() !== '') list.append(el('li', 'welcome', config.welcome))
   for (const m of model.messages) list.append(bubble(m))
   for (const p of model.pending) list.append(pendingBubble(p))
+  const q = model.queue
+  if (q !== null) {
+    const ahead = q.position - 1
+    const text = ahead > 0 ? say('queue', { n: ahead }) : say('queueNext')
+    list.append(el('li', 'system queue', q.minutes > 0 ? `${text}${locale === 'en' ? ' ' : ''}${say('queueWait', { m: q.minutes })}` : text))
+  }
   if (model.conversation?.status === 'resolved' && !model.wantsRating && model.pending.length === 0) {
     list.append(el('li', 'system', say('resolved')))
   }

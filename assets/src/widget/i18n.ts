@@ -23,6 +23,9 @@ export const WIDGET_MESSAGES = {
     rateFailed: '评价提交失败，请重试',
     resolved: '本次对话已结束，如有新问题可直接发送消息。',
     tooFast: '发送太频繁，请稍后再试',
+    queue: '正在为您安排客服，您前面还有 {n} 位客户。',
+    queueNext: '正在为您安排客服，马上就到您了。',
+    queueWait: '预计等待约 {m} 分钟。',
   },
   en: {
     open: 'Open chat',
@@ -47,6 +50,9 @@ export const WIDGET_MESSAGES = {
     rateFailed: 'The rating could not be sent. Please try again',
     resolved: 'This conversation has ended. Write again any time.',
     tooFast: 'You are sending too fast. Please wait a moment',
+    queue: 'Finding an agent for you: {n} customers ahead of you.',
+    queueNext: 'Finding an agent for you: you are next.',
+    queueWait: 'Estimated wait: about {m} min.',
   },
 } as const
 

@@ -35,6 +35,18 @@ describe('chat model', () => {
     expect(m.pending).toHaveLength(0)
   })
 
+  it('tells a waiting visitor their place in the queue', () => {
+    const m = new ChatModel()
+    m.merge({ messages: [], conversation: { id: 5, status: 'open', rated: false, queue: { position: 3, estimated_wait_secs: 130 } }, after: 0 })
+    expect(m.queue).toEqual({ position: 3, minutes: 3 })
+    expect(
+      m.merge({ messages: [], conversation: { id: 5, status: 'open', rated: false, queue: { position: 1, estimated_wait_secs: 0 } }, after: 0 }),
+    ).toBe(true)
+    expect(m.queue).toEqual({ position: 1, minutes: 0 })
+    m.merge({ messages: [], conversation: { id: 5, status: 'open', rated: false, queue: null }, after: 0 })
+    expect(m.queue).toBeNull()
+  })
+
   it('offers the rating once a conversation is resolved and not rated', () => {
     const m = new ChatModel()
     m.merge({ messages: [], conversation: { id: 5, status: 'open', rated: false }, after: 0 })

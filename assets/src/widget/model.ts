@@ -18,6 +18,8 @@ export interface WidgetConversation {
   id: number
   status: string
   rated: boolean
+  /** Waiting for an agent. */
+  queue?: { position: number; estimated_wait_secs: number } | null
 }
 
 export interface Poll {
@@ -57,12 +59,23 @@ export class ChatModel {
     changed ||= before !== this.pending.length
     const c = p.conversation
     const prev = this.conversation
-    if (c !== null && (prev === null || prev.id !== c.id || prev.status !== c.status || prev.rated !== c.rated)) {
+    const queueOf = (x: WidgetConversation | null): string => JSON.stringify(x?.queue ?? null)
+    if (
+      c !== null &&
+      (prev === null || prev.id !== c.id || prev.status !== c.status || prev.rated !== c.rated || queueOf(prev) !== queueOf(c))
+    ) {
       this.conversation = c
       changed = true
     }
     this.after = Math.max(this.after, p.after)
     return changed
+  }
+
+  /** The visitor's place in the queue while nobody has taken the conversation. */
+  get queue(): { position: number; minutes: number } | null {
+    const q = this.conversation?.status === 'open' ? this.conversation.queue : null
+    if (q === null || q === undefined || q.position < 1) return null
+    return { position: q.position, minutes: Math.ceil(Math.max(0, q.estimated_wait_secs) / 60) }
   }
 
   /** Whether to offer the rating form. */
