@@ -98,6 +98,7 @@ const title = el('h1', 'title')
 const closeButton = el('button', 'close', '×')
 closeButton.type = 'button'
 const notice = el('div', 'notice')
+notice.hidden = true
 const list = el('ol', 'messages')
 list.setAttribute('aria-live', 'polite')
 const rating = el('div', 'rating')
