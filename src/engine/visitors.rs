@@ -9,9 +9,14 @@ use tokio::sync::Notify;
 /// Sweep dead entries once the map holds this many.
 const SWEEP_AT: usize = 4096;
 
+/// How long an agent's "typing" lasts without being repeated (a lost "stopped" expires).
+pub const TYPING_TTL_MS: i64 = 6000;
+
 #[derive(Default)]
 pub struct Visitors {
     waiting: Mutex<HashMap<i64, Weak<Notify>>>,
+    /// Contacts whose conversation an agent is typing in, until when (ms).
+    typing: Mutex<HashMap<i64, i64>>,
 }
 
 impl Visitors {
@@ -41,6 +46,33 @@ impl Visitors {
         if let Some(n) = n {
             n.notify_waiters();
         }
+    }
+
+    /// An agent started (`Some(until)`) or stopped (`None`) typing to `contact`; wakes them.
+    pub fn set_agent_typing(&self, contact: i64, until: Option<i64>) {
+        if let Ok(mut t) = self.typing.lock() {
+            match until {
+                Some(u) => {
+                    if t.len() >= SWEEP_AT {
+                        t.retain(|_, until| *until > u - TYPING_TTL_MS);
+                    }
+                    t.insert(contact, u);
+                }
+                None => {
+                    t.remove(&contact);
+                }
+            }
+        }
+        self.wake(contact);
+    }
+
+    /// Whether an agent is typing to `contact` at `now`.
+    pub fn agent_typing(&self, contact: i64, now: i64) -> bool {
+        self.typing
+            .lock()
+            .ok()
+            .and_then(|t| t.get(&contact).copied())
+            .is_some_and(|until| until > now)
     }
 
     /// Contacts with someone waiting (for metrics and tests).

@@ -50,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(widget::poll)
         .service(widget::send)
         .service(widget::rate)
+        .service(widget::typing)
         .service(widget::frame)
         .service(channel_api::upload)
         .service(channel_api::download)

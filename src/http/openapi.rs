@@ -45,7 +45,7 @@ use super::{
         inboxes::update_team, channel_api::inbound, channel_api::conversation, channel_api::identify, deliveries::failed, deliveries::resend, channel_api::upload, channel_api::download, channel_api::csat, ws::connect,
         webhooks::list, webhooks::create, webhooks::update, webhooks::remove,
         webhooks::rotate_secret, webhooks::events, webhooks::resend,
-        widget::config, widget::session, widget::poll, widget::send, widget::rate,
+        widget::config, widget::session, widget::poll, widget::send, widget::rate, widget::typing,
     ),
     components(schemas(
         error::ErrorBody, health::Health, health::Readiness,

@@ -269,6 +269,8 @@ pub struct VisitorMessages {
     pub conversation: Option<VisitorConversation>,
     /// Pass as `after` next time.
     pub after: i64,
+    /// An agent is typing a reply.
+    pub agent_typing: bool,
 }
 
 /// What the visitor has not seen yet (messages and replies of their conversations here).
@@ -312,6 +314,7 @@ async fn news(
                 messages: Vec::new(),
                 conversation: None,
                 after,
+                agent_typing: false,
             },
         ));
     };
@@ -327,6 +330,10 @@ async fn news(
             messages: customer_messages(&rows, views),
             conversation: latest,
             after: last,
+            agent_typing: state
+                .engine
+                .visitors
+                .agent_typing(contact, state.clock.now_ms()),
         },
     ))
 }
@@ -513,5 +520,58 @@ pub async fn rate(
             comment: b.comment,
         })
         .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorTyping {
+    pub typing: bool,
+}
+
+/// The visitor is (or stopped) typing: agents who see the conversation are told.
+#[utoipa::path(params(("inbox_id" = i64, Path)), request_body = VisitorTyping, responses((status = 204), (status = 401, body = super::error::ErrorBody)), security(("visitor_token" = [])), tag = "widget")]
+#[post("/hooks/web/{inbox_id}/typing")]
+pub async fn typing(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Json<VisitorTyping>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let v = visitor(&state, &req, id)?;
+    let inbox = web_inbox(&state, id).await?;
+    limited(&state, &req)?;
+    let (claim, iid) = (v.claim(), inbox.id);
+    let conv = state
+        .store
+        .read(move |c, ring| {
+            let Some(found) = identities::find(c, ring, iid, &claim)? else {
+                return Ok(None);
+            };
+            let Some(contact) = found.live else {
+                return Ok(None);
+            };
+            let Some((cid, _)) = conversations::through_identity(c, contact, iid, found.id, 1)?
+                .into_iter()
+                .next()
+            else {
+                return Ok(None);
+            };
+            conversations::get(c, cid)
+        })
+        .await?;
+    if let Some(conv) = conv.filter(|c| c.status != crate::domain::ConversationStatus::Resolved) {
+        state.engine.bus.publish(
+            "typing",
+            crate::engine::bus::Audience::activity(
+                conv.id.0,
+                conv.inbox_id,
+                conv.team_id,
+                conv.assignee_id,
+            ),
+            &serde_json::json!({"conversation_id": conv.id.0, "who": "contact", "typing": body.typing}),
+        );
+    }
     Ok(HttpResponse::NoContent().finish())
 }

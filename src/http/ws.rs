@@ -406,5 +406,10 @@ impl Conn {
             Audience::activity(conv.id.0, conv.inbox_id, conv.team_id, conv.assignee_id),
             &serde_json::json!({ "conversation_id": id, "who": self.user, "typing": typing }),
         );
+        // A widget visitor sees "the agent is typing" (other channels ignore it).
+        let until = typing.then(|| self.engine.now() + crate::engine::visitors::TYPING_TTL_MS);
+        self.engine
+            .visitors
+            .set_agent_typing(conv.contact_id.0, until);
     }
 }

@@ -490,6 +490,12 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
     ),
     (
         "post",
+        "/hooks/web/{inbox_id}/typing",
+        Channel,
+        Some(r#"{"typing":true}"#),
+    ),
+    (
+        "post",
         "/hooks/web/{inbox_id}/csat",
         Channel,
         Some(r#"{"conversation_id":1,"rating":5}"#),

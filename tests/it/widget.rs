@@ -454,6 +454,50 @@ fn a_new_visitor_waits_instead_of_spinning_and_their_first_message_wakes_other_w
 }
 
 #[test]
+fn typing_is_shown_both_ways() {
+    let app = TestApp::new();
+    no_required_totp(&app);
+    let t = team(&app, "T");
+    let w = web_inbox(&app, Some(t), json!({}));
+    agent(&app, "agent.typ", &[t], 5);
+    let v = Visitor::anonymous(&app.base, w.id);
+    let (_, first) = v.say("t-1", "在吗");
+    let conv = first["conversation_id"].as_i64().unwrap();
+    let desk = Desk::login(&app.base, "agent.typ");
+    desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+    let mut sock = desk.socket(None);
+    // The visitor types: the agent's socket hears it as the customer.
+    let s = Client::new()
+        .post(format!("{}/hooks/web/{}/typing", app.base, w.id))
+        .bearer_auth(&v.token)
+        .json(&json!({"typing": true}))
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let frames = sock.until(Duration::from_secs(10), |f| {
+        f["type"] == "typing" && f["data"]["who"] == "contact"
+    });
+    let f = frames.last().unwrap();
+    assert_eq!(f["data"]["conversation_id"], conv);
+    assert_eq!(f["data"]["typing"], true);
+    // The agent types: the visitor's waiting request returns with it.
+    let (_, p) = v.poll(0, 0);
+    let after = p["after"].as_i64().unwrap();
+    assert_eq!(p["agent_typing"], false);
+    let v2 = Visitor::with_token(&app.base, w.id, &v.token);
+    let waiter = std::thread::spawn(move || v2.poll(after, 20));
+    std::thread::sleep(Duration::from_millis(300));
+    sock.send(json!({"type": "typing", "conversation_id": conv, "typing": true}));
+    let (_, p) = waiter.join().unwrap();
+    assert_eq!(p["agent_typing"], true, "{p}");
+    sock.send(json!({"type": "typing", "conversation_id": conv, "typing": false}));
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, p) = v.poll(after, 0);
+    assert_eq!(p["agent_typing"], false);
+}
+
+#[test]
 fn a_flooding_visitor_is_slowed_down() {
     let app = TestApp::new();
     let w = web_inbox(&app, None, json!({}));

@@ -179,6 +179,13 @@ function render(): void {
     const text = ahead > 0 ? say('queue', { n: ahead }) : say('queueNext')
     list.append(el('li', 'system queue', q.minutes > 0 ? `${text}${locale === 'en' ? ' ' : ''}${say('queueWait', { m: q.minutes })}` : text))
   }
+  if (model.agentTyping()) {
+    list.append(el('li', 'system typing', say('agentTyping')))
+    // Gone by itself when not repeated.
+    setTimeout(() => {
+      if (!model.agentTyping()) render()
+    }, 6100)
+  }
   if (model.conversation?.status === 'resolved' && !model.wantsRating && model.pending.length === 0) {
     list.append(el('li', 'system', say('resolved')))
   }
@@ -265,7 +272,31 @@ composer.addEventListener('submit', (e) => {
   if (body === '' || token === '') return
   input.value = ''
   rated = false
+  clearTimeout(typingStop)
+  if (typingSentAt !== 0) sayTyping(false)
+  typingSentAt = 0
   void deliver(model.add(newId(), body))
+})
+
+// The visitor's typing, for the agent: said at most every 3 s while typing, and stopped after
+// 4 s without a key or when the message is sent.
+let typingSentAt = 0
+let typingStop: ReturnType<typeof setTimeout> | undefined
+function sayTyping(typing: boolean): void {
+  if (token === '') return
+  call('POST', '/typing', { typing }).catch(() => undefined)
+}
+input.addEventListener('input', () => {
+  const now = Date.now()
+  if (input.value.trim() !== '' && now - typingSentAt > 3000) {
+    typingSentAt = now
+    sayTyping(true)
+  }
+  clearTimeout(typingStop)
+  typingStop = setTimeout(() => {
+    if (typingSentAt !== 0) sayTyping(false)
+    typingSentAt = 0
+  }, 4000)
 })
 
 input.addEventListener('keydown', (e) => {

@@ -26,6 +26,7 @@ export const WIDGET_MESSAGES = {
     queue: '正在为您安排客服，您前面还有 {n} 位客户。',
     queueNext: '正在为您安排客服，马上就到您了。',
     queueWait: '预计等待约 {m} 分钟。',
+    agentTyping: '客服正在输入…',
   },
   en: {
     open: 'Open chat',
@@ -53,6 +54,7 @@ export const WIDGET_MESSAGES = {
     queue: 'Finding an agent for you: {n} customers ahead of you.',
     queueNext: 'Finding an agent for you: you are next.',
     queueWait: 'Estimated wait: about {m} min.',
+    agentTyping: 'The agent is typing…',
   },
 } as const
 

@@ -47,6 +47,18 @@ describe('chat model', () => {
     expect(m.queue).toBeNull()
   })
 
+  it('shows the agent typing for a while, and not once their reply arrived', () => {
+    const m = new ChatModel()
+    expect(m.merge({ messages: [], conversation: null, after: 0, agent_typing: true }, 1000)).toBe(true)
+    expect(m.agentTyping(1000)).toBe(true)
+    expect(m.agentTyping(1000 + 6001)).toBe(false)
+    m.merge({ messages: [msg(4, 'outgoing')], conversation: null, after: 4, agent_typing: true }, 2000)
+    expect(m.agentTyping(2000)).toBe(false)
+    m.merge({ messages: [], conversation: null, after: 4, agent_typing: true }, 3000)
+    expect(m.merge({ messages: [], conversation: null, after: 4, agent_typing: false }, 3500)).toBe(true)
+    expect(m.agentTyping(3500)).toBe(false)
+  })
+
   it('offers the rating once a conversation is resolved and not rated', () => {
     const m = new ChatModel()
     m.merge({ messages: [], conversation: { id: 5, status: 'open', rated: false }, after: 0 })

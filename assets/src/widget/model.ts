@@ -26,7 +26,12 @@ export interface Poll {
   messages: WidgetMessage[]
   conversation: WidgetConversation | null
   after: number
+  /** An agent is typing a reply. */
+  agent_typing?: boolean
 }
+
+/** An agent's "typing" shown without being repeated (the server's TTL). */
+export const AGENT_TYPING_MS = 6000
 
 /** A message the visitor sent that the server has not returned yet. */
 export interface Pending {
@@ -42,10 +47,15 @@ export class ChatModel {
   pending: Pending[] = []
   conversation: WidgetConversation | null = null
   after = 0
+  /** Until when "the agent is typing" shows (ms). */
+  agentTypingUntil = 0
 
   /** Merge a poll's answer; returns whether anything visible changed. */
-  merge(p: Poll): boolean {
+  merge(p: Poll, now: number = Date.now()): boolean {
     let changed = false
+    const typingUntil = p.agent_typing === true && p.messages.every((m) => m.direction !== 'outgoing') ? now + AGENT_TYPING_MS : 0
+    if ((typingUntil > 0) !== (this.agentTypingUntil > now)) changed = true
+    this.agentTypingUntil = typingUntil
     for (const m of p.messages) {
       const at = this.messages.findIndex((x) => x.id === m.id)
       if (at >= 0) this.messages[at] = m
@@ -76,6 +86,10 @@ export class ChatModel {
     const q = this.conversation?.status === 'open' ? this.conversation.queue : null
     if (q === null || q === undefined || q.position < 1) return null
     return { position: q.position, minutes: Math.ceil(Math.max(0, q.estimated_wait_secs) / 60) }
+  }
+
+  agentTyping(now: number = Date.now()): boolean {
+    return this.agentTypingUntil > now
   }
 
   /** Whether to offer the rating form. */
