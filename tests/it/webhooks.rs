@@ -315,7 +315,11 @@ fn a_refused_event_is_listed_with_its_reason_and_a_resend_delivers_it_with_the_s
         (hook.deliveries().len() == 2).then_some(())
     });
     assert_eq!(hook.deliveries()[1].event_id, first);
-    let sent = admin.get(&format!("/api/v1/webhooks/{id}/events?state=sent"));
+    // Marked sent once the receiver's answer is back (just after the receiver saw it).
+    let sent = eventually(Duration::from_secs(10), "marked sent", || {
+        let l = admin.get(&format!("/api/v1/webhooks/{id}/events?state=sent"));
+        (!l.as_array().unwrap().is_empty()).then_some(l)
+    });
     assert_eq!(sent.as_array().unwrap().len(), 1);
     let (s, v) = admin.call(
         "POST",
