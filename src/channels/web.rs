@@ -65,6 +65,13 @@ impl Visitor {
         }
     }
 
+    /// The id a message from this visitor's window is de-duplicated by (`client_id`: the
+    /// window's own id for it).
+    pub fn message_id(&self, client_id: &str) -> String {
+        let (k, id) = self.parts();
+        format!("w:{k}:{id}:{client_id}")
+    }
+
     /// A key for rate limits.
     pub fn key(&self, inbox: i64) -> String {
         let (k, id) = self.parts();

@@ -35,39 +35,37 @@ impl Engine {
             )));
         }
         let (inbox, rating) = (r.inbox_id, r.rating);
-        let a = self
-            .act(r.conversation, move |c, ring, conv, mid, now| {
-                if conv.inbox_id != Some(inbox) {
-                    return Err(abort(Error::NotFound("conversation")));
-                }
-                if conv.status != ConversationStatus::Resolved {
-                    return Err(abort(Error::Conflict(
-                        "the conversation can be rated once it is resolved".into(),
-                    )));
-                }
-                if !csat::insert(c, ring, conv.id.0, rating, &comment, now)? {
-                    return Err(abort(Error::Conflict(
-                        "the conversation has already been rated".into(),
-                    )));
-                }
-                let m = super::actions::system_message(
-                    c,
-                    ring,
-                    conv,
-                    mid,
-                    &format!("The customer rated the conversation {rating} out of 5"),
-                    &json!({"event": "csat", "rating": rating, "comment": comment}),
-                    now,
-                )?;
-                if let Some(s) = conversations::summary(c, ring, conv.id, 0)? {
-                    super::events::csat_submitted(c, ring, &s, now)?;
-                }
-                Ok(m)
-            })
-            .await?;
+        self.act(r.conversation, move |c, ring, conv, mid, now| {
+            if conv.inbox_id != Some(inbox) {
+                return Err(abort(Error::NotFound("conversation")));
+            }
+            if conv.status != ConversationStatus::Resolved {
+                return Err(abort(Error::Conflict(
+                    "the conversation can be rated once it is resolved".into(),
+                )));
+            }
+            if !csat::insert(c, ring, conv.id.0, rating, &comment, now)? {
+                return Err(abort(Error::Conflict(
+                    "the conversation has already been rated".into(),
+                )));
+            }
+            let m = super::actions::system_message(
+                c,
+                ring,
+                conv,
+                mid,
+                &format!("The customer rated the conversation {rating} out of 5"),
+                &json!({"event": "csat", "rating": rating, "comment": comment}),
+                now,
+            )?;
+            if let Some(s) = conversations::summary(c, ring, conv.id, 0)? {
+                super::events::csat_submitted(c, ring, &s, now)?;
+            }
+            Ok(m)
+        })
+        .await?;
         // The rating's event (the action's own events were counted by `act`).
         self.events_queued(1);
-        drop(a);
         Ok(())
     }
 }

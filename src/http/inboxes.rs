@@ -203,29 +203,15 @@ pub async fn rotate_identity_secret(
     c: Caller,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    c.require(&state, Permission::ChannelsWrite, &format!("inbox:{id}"))
-        .await?;
-    let (now, actor) = (state.clock.now_ms(), c.actor.clone());
-    let secret = state
-        .store
-        .write(move |conn, ring| {
-            match inboxes::get(conn, ring, id)? {
-                Some(i) if i.channel == "web" => {}
-                _ => return Ok(None),
-            }
-            let s = issue_identity_secret(conn, ring, id)?;
-            let e = Entry::new(
-                &actor,
-                "inbox.identity_secret_rotate",
-                format!("inbox:{id}"),
-            );
-            audit_log::append(conn, ring, now, &e)?;
-            Ok(Some(s))
-        })
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-    state.engine.inbox_changed(id);
+    let secret = replace_secret(
+        &state,
+        &c,
+        path.into_inner(),
+        "web",
+        "inbox.identity_secret_rotate",
+        issue_identity_secret,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(IdentitySecret {
         identity_secret: secret,
     }))
@@ -239,26 +225,47 @@ pub async fn rotate_token(
     c: Caller,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    c.require(&state, Permission::ChannelsWrite, &format!("inbox:{id}"))
+    let secrets = replace_secret(
+        &state,
+        &c,
+        path.into_inner(),
+        "api",
+        "inbox.token_rotate",
+        issue_secrets,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(secrets))
+}
+
+/// Replace the secrets of inbox `id` of `channel` with `issue` in one audited transaction
+/// (`channels:write`); 404 when there is no such inbox of that channel.
+async fn replace_secret<T: Send + 'static>(
+    state: &AppState,
+    c: &Caller,
+    id: i64,
+    channel: &'static str,
+    action: &'static str,
+    issue: fn(&rusqlite::Connection, &crate::crypto::Keyring, i64) -> crate::store::Result<T>,
+) -> Result<T, ApiError> {
+    c.require(state, Permission::ChannelsWrite, &format!("inbox:{id}"))
         .await?;
     let (now, actor) = (state.clock.now_ms(), c.actor.clone());
-    let secrets = state
+    let issued = state
         .store
         .write(move |conn, ring| {
             match inboxes::get(conn, ring, id)? {
-                Some(i) if i.channel == "api" => {}
+                Some(i) if i.channel == channel => {}
                 _ => return Ok(None),
             }
-            let s = issue_secrets(conn, ring, id)?;
-            let e = Entry::new(&actor, "inbox.token_rotate", format!("inbox:{id}"));
+            let s = issue(conn, ring, id)?;
+            let e = Entry::new(&actor, action, format!("inbox:{id}"));
             audit_log::append(conn, ring, now, &e)?;
             Ok(Some(s))
         })
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     state.engine.inbox_changed(id);
-    Ok(HttpResponse::Ok().json(secrets))
+    Ok(issued)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -406,10 +406,7 @@ pub async fn resend(
     let outcome = state
         .store
         .write(move |conn, ring| {
-            let exists = webhooks::events(conn, id, None, Some(event + 1), 1)?
-                .first()
-                .is_some_and(|r| r.id == event);
-            if !exists {
+            if webhooks::event_state(conn, id, event)?.is_none() {
                 return Ok(None);
             }
             if !webhooks::requeue(conn, id, event, now)? {

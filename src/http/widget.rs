@@ -26,7 +26,10 @@ use super::channel_api::{ApiMessage, bearer, customer_messages};
 use super::error::{ApiError, ErrorCode};
 use crate::app::AppState;
 use crate::channels::web::{self as widget, Visitor};
-use crate::domain::{ContactDraft, ConversationId, InboundMessage, MessageContext, MessageKind};
+use crate::domain::{
+    ContactDraft, ContactId, ConversationId, ConversationStatus, InboundMessage, MessageContext,
+    MessageKind,
+};
 use crate::engine::settings::InboxInfo;
 use crate::store::{conversations, csat, identities, inboxes, messages};
 
@@ -273,6 +276,41 @@ pub struct VisitorMessages {
     pub agent_typing: bool,
 }
 
+/// A visitor's contact and their conversations through the inbox (id, status), newest first.
+type VisitorConversations = (ContactId, Vec<(ConversationId, ConversationStatus)>);
+
+/// The visitor's live contact and the conversations they had through this inbox, newest first
+/// (`None` before their first message, or when the contact was deleted).
+fn visitor_conversations(
+    c: &rusqlite::Connection,
+    ring: &crate::crypto::Keyring,
+    inbox: i64,
+    claim: &crate::domain::IdentityClaim,
+    limit: u32,
+) -> crate::store::Result<Option<VisitorConversations>> {
+    let Some(found) = identities::find(c, ring, inbox, claim)? else {
+        return Ok(None);
+    };
+    let Some(contact) = found.live else {
+        return Ok(None);
+    };
+    let convs = conversations::through_identity(c, contact, inbox, found.id, limit)?;
+    Ok(Some((contact, convs)))
+}
+
+/// The prologue of every call a visitor's window makes: who (token), where (an enabled web
+/// inbox), and within the address's limit.
+async fn visitor_call(
+    state: &AppState,
+    req: &HttpRequest,
+    inbox_id: i64,
+) -> Result<(Visitor, std::sync::Arc<InboxInfo>), ApiError> {
+    let v = visitor(state, req, inbox_id)?;
+    let inbox = web_inbox(state, inbox_id).await?;
+    limited(state, req)?;
+    Ok((v, inbox))
+}
+
 /// What the visitor has not seen yet (messages and replies of their conversations here).
 async fn news(
     state: &AppState,
@@ -284,13 +322,9 @@ async fn news(
     let out = state
         .store
         .read(move |c, ring| {
-            let Some(found) = identities::find(c, ring, inbox, &claim)? else {
+            let Some((contact, convs)) = visitor_conversations(c, ring, inbox, &claim, 50)? else {
                 return Ok(None);
             };
-            let Some(contact) = found.live else {
-                return Ok(None);
-            };
-            let convs = conversations::through_identity(c, contact, inbox, found.id, 50)?;
             let ids: Vec<i64> = convs.iter().map(|(id, _)| id.0).collect();
             let rows = messages::after_in(c, ring, &ids, after, 200)?;
             let views = super::conversations::message_views(c, ring, &rows)?;
@@ -347,10 +381,7 @@ pub async fn poll(
     path: web::Path<i64>,
     q: web::Query<PollQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let v = visitor(&state, &req, id)?;
-    let inbox = web_inbox(&state, id).await?;
-    limited(&state, &req)?;
+    let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
     let after = q.after.unwrap_or(0).max(0);
     let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
     let (contact, first) = news(&state, inbox.id, &v, after).await?;
@@ -416,10 +447,7 @@ pub async fn send(
     path: web::Path<i64>,
     body: web::Json<VisitorMessage>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let v = visitor(&state, &req, id)?;
-    let inbox = web_inbox(&state, id).await?;
-    limited(&state, &req)?;
+    let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
     if !state
         .widget_visitor_limiter
         .hit(&v.key(inbox.id), state.clock.now_ms())
@@ -431,15 +459,11 @@ pub async fn send(
     if client_id.is_empty() || client_id.len() > 64 {
         return Err(ApiError::validation("client_id: 1 to 64 characters"));
     }
-    let (kind, value) = match &v {
-        Visitor::Anonymous(id) => ("a", id.as_str()),
-        Visitor::User(id) => ("u", id.as_str()),
-    };
     let out = state
         .engine
         .ingest(InboundMessage {
             inbox_id: inbox.id,
-            external_id: Some(format!("w:{kind}:{value}:{client_id}")),
+            external_id: Some(v.message_id(client_id)),
             identities: vec![v.claim()],
             profile: ContactDraft::default(),
             kind: MessageKind::Text,
@@ -486,26 +510,14 @@ pub async fn rate(
     path: web::Path<i64>,
     body: web::Json<VisitorRating>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let v = visitor(&state, &req, id)?;
-    let inbox = web_inbox(&state, id).await?;
-    limited(&state, &req)?;
+    let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
     let b = body.into_inner();
     let (claim, iid, conv) = (v.claim(), inbox.id, b.conversation_id);
     let theirs = state
         .store
         .read(move |c, ring| {
-            let Some(found) = identities::find(c, ring, iid, &claim)? else {
-                return Ok(false);
-            };
-            let Some(contact) = found.live else {
-                return Ok(false);
-            };
-            Ok(
-                conversations::through_identity(c, contact, iid, found.id, 50)?
-                    .iter()
-                    .any(|(id, _)| id.0 == conv),
-            )
+            let convs = visitor_conversations(c, ring, iid, &claim, 50)?;
+            Ok(convs.is_some_and(|(_, convs)| convs.iter().any(|(id, _)| id.0 == conv)))
         })
         .await?;
     if !theirs {
@@ -538,27 +550,17 @@ pub async fn typing(
     path: web::Path<i64>,
     body: web::Json<VisitorTyping>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let v = visitor(&state, &req, id)?;
-    let inbox = web_inbox(&state, id).await?;
-    limited(&state, &req)?;
+    let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
     let (claim, iid) = (v.claim(), inbox.id);
     let conv = state
         .store
         .read(move |c, ring| {
-            let Some(found) = identities::find(c, ring, iid, &claim)? else {
-                return Ok(None);
-            };
-            let Some(contact) = found.live else {
-                return Ok(None);
-            };
-            let Some((cid, _)) = conversations::through_identity(c, contact, iid, found.id, 1)?
-                .into_iter()
-                .next()
-            else {
-                return Ok(None);
-            };
-            conversations::get(c, cid)
+            let latest = visitor_conversations(c, ring, iid, &claim, 1)?
+                .and_then(|(_, convs)| convs.into_iter().next());
+            match latest {
+                Some((cid, _)) => conversations::get(c, cid),
+                None => Ok(None),
+            }
         })
         .await?;
     if let Some(conv) = conv.filter(|c| c.status != crate::domain::ConversationStatus::Resolved) {

@@ -120,21 +120,31 @@ pub async fn pass(
         .for_each_concurrent(cfg.concurrency.max(1), |row| async move {
             let (id, attempts) = (row.id, row.attempts);
             if let Err(e) = deliver(engine, channels, cfg, row).await {
-                // The row must not stay due: back off like a failed send, so it neither spins
-                // nor holds the conversation's later replies for ever.
                 tracing::warn!(outbox_id = id, error = %e, "outbox delivery failed before sending");
-                let (now, retry) = (engine.now(), engine.now() + backoff_ms(cfg, attempts));
-                let reason = format!("internal error: {e}");
-                let _ = engine
-                    .store
-                    .write(move |c, _| {
-                        outbox::mark_attempt_failed(c, id, &reason, Some(retry), now)
-                    })
-                    .await;
+                back_off(engine, cfg, id, attempts, &e, outbox::mark_attempt_failed).await;
             }
         })
         .await;
     Ok(n)
+}
+
+/// A row whose delivery failed before anything was sent (an internal error) must not stay due:
+/// it backs off like a failed send, so it neither spins nor holds its conversation's later rows
+/// for ever. `mark` records the attempt in the row's queue.
+pub(crate) async fn back_off(
+    engine: &Engine,
+    cfg: &OutboxConfig,
+    id: i64,
+    attempts: i64,
+    e: &engine::Error,
+    mark: fn(&rusqlite::Connection, i64, &str, Option<i64>, i64) -> store::Result<()>,
+) {
+    let (now, retry) = (engine.now(), engine.now() + backoff_ms(cfg, attempts));
+    let reason = format!("internal error: {e}");
+    let _ = engine
+        .store
+        .write(move |c, _| mark(c, id, &reason, Some(retry), now))
+        .await;
 }
 
 async fn deliver(

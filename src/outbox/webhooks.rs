@@ -68,14 +68,7 @@ pub async fn pass(
             let (id, attempts) = (row.id, row.attempts);
             if let Err(e) = deliver(engine, channels, cfg, row, target).await {
                 tracing::warn!(event_id = id, error = %e, "webhook delivery failed before sending");
-                let (now, retry) = (engine.now(), engine.now() + backoff_ms(cfg, attempts));
-                let reason = format!("internal error: {e}");
-                let _ = engine
-                    .store
-                    .write(move |c, _| {
-                        webhooks::mark_attempt_failed(c, id, &reason, Some(retry), now)
-                    })
-                    .await;
+                super::back_off(engine, cfg, id, attempts, &e, webhooks::mark_attempt_failed).await;
             }
         })
         .await;

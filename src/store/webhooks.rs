@@ -324,6 +324,14 @@ pub fn mark_attempt_failed(
     Ok(())
 }
 
+/// The state of event `id` of `webhook`, if it is one of its events.
+pub fn event_state(conn: &Connection, webhook: i64, id: i64) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT state FROM webhook_events WHERE id = ?1 AND webhook_id = ?2")?
+        .query_row(params![id, webhook], |r| r.get(0))
+        .optional()?)
+}
+
 /// Queue a failed event of `webhook` again (same id, so receivers still de-duplicate it); its
 /// 24-hour retry window starts again. Returns false when it is not a failed event of it.
 pub fn requeue(conn: &Connection, webhook: i64, id: i64, now: i64) -> Result<bool> {

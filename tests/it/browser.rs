@@ -97,12 +97,20 @@ fn default_serve_on_8080_and_sign_in_page_renders_in_chromium() {
         })
         .unwrap_or(0);
     assert!(passed >= 4, "expected the browser tests to run:\n{text}");
-    for shot in ["signin-zh.png", "signin-en.png"] {
-        assert!(shots.join(shot).is_file(), "{shot} missing");
-    }
+    assert_screenshots(root, &["signin-zh.png", "signin-en.png"]);
 }
 
 /// Run one node test file against `url` with extra env; returns how many tests passed.
+/// Each of `names` was saved under `target/browser` by the run.
+fn assert_screenshots(root: &Path, names: &[&str]) {
+    for shot in names {
+        assert!(
+            root.join("target/browser").join(shot).is_file(),
+            "{shot} missing"
+        );
+    }
+}
+
 fn run_node(root: &Path, file: &str, env: &[(&str, String)], server: &Server) -> u32 {
     let mut cmd = Command::new("node");
     cmd.args(["--test", "--test-reporter=spec", file])
@@ -276,15 +284,15 @@ fn two_agents_route_reply_with_a_canned_reply_transfer_and_resolve_in_chromium()
         replies[0].body["data"]["message"]["body"],
         "张*您好，我是李雷，很高兴为您服务。"
     );
-    let shots = root.join("target/browser");
-    for shot in [
-        "workspace-queue-zh.png",
-        "workspace-agent-a-reply-zh.png",
-        "workspace-agent-b-transferred-zh.png",
-        "workspace-resolved-zh.png",
-    ] {
-        assert!(shots.join(shot).is_file(), "{shot} missing");
-    }
+    assert_screenshots(
+        root,
+        &[
+            "workspace-queue-zh.png",
+            "workspace-agent-a-reply-zh.png",
+            "workspace-agent-b-transferred-zh.png",
+            "workspace-resolved-zh.png",
+        ],
+    );
 }
 
 /// The dead-letter view in Chromium: a system administrator sees a refused reply with its
@@ -327,12 +335,10 @@ fn a_system_administrator_sees_and_resends_a_failed_delivery_in_chromium() {
         (hook.deliveries().len() == 2).then_some(())
     });
     assert_eq!(hook.deliveries()[1].event_id, event_id);
-    for shot in ["deliveries-failed-zh.png", "deliveries-resent-zh.png"] {
-        assert!(
-            root.join("target/browser").join(shot).is_file(),
-            "{shot} missing"
-        );
-    }
+    assert_screenshots(
+        root,
+        &["deliveries-failed-zh.png", "deliveries-resent-zh.png"],
+    );
 }
 
 /// Event webhooks in Chromium: a system administrator subscribes the customer system (the secret
@@ -396,16 +402,14 @@ fn a_system_administrator_subscribes_a_webhook_and_resends_a_refused_event_in_ch
         got[..2].iter().any(|d| d.event_id == got[2].event_id),
         "resent with the same event id"
     );
-    for shot in [
-        "webhooks-create-zh.png",
-        "webhooks-secret-zh.png",
-        "webhooks-failed-zh.png",
-    ] {
-        assert!(
-            root.join("target/browser").join(shot).is_file(),
-            "{shot} missing"
-        );
-    }
+    assert_screenshots(
+        root,
+        &[
+            "webhooks-create-zh.png",
+            "webhooks-secret-zh.png",
+            "webhooks-failed-zh.png",
+        ],
+    );
 }
 
 /// Issue 5, must show 1 and 3: a host page on another origin embeds the widget; a visitor chats
@@ -475,16 +479,14 @@ fn a_visitor_chats_through_the_widget_on_another_site_and_rates_in_chromium() {
         })
         .unwrap();
     assert_eq!(ratings, vec![(5, "解答很及时 <b>谢谢</b>".to_string())]);
-    for shot in [
-        "widget-agent-zh.png",
-        "widget-visitor-zh.png",
-        "widget-csat-zh.png",
-        "widget-rated-zh.png",
-        "widget-mobile-zh.png",
-    ] {
-        assert!(
-            root.join("target/browser").join(shot).is_file(),
-            "{shot} missing"
-        );
-    }
+    assert_screenshots(
+        root,
+        &[
+            "widget-agent-zh.png",
+            "widget-visitor-zh.png",
+            "widget-csat-zh.png",
+            "widget-rated-zh.png",
+            "widget-mobile-zh.png",
+        ],
+    );
 }

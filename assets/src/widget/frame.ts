@@ -69,7 +69,7 @@ class HttpError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (body !== undefined) headers['content-type'] = 'application/json'
   if (token !== '') headers.authorization = `Bearer ${token}`
@@ -78,7 +78,6 @@ async function call<T>(method: string, path: string, body?: unknown, signal?: Ab
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: 'omit',
-    signal,
   })
   if (!res.ok) {
     const e = (await res.json().catch(() => ({}))) as { code?: string }
