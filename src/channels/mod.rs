@@ -5,6 +5,7 @@
 pub mod api;
 pub mod net;
 pub mod web;
+pub mod wechat;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub struct Outbound {
     pub attachments: Vec<AttachmentView>,
     /// The customer's identities in this inbox (the connector picks the one it addresses).
     pub recipient: Vec<Identity>,
+    /// When the customer last wrote in this conversation (channels with a reply window).
+    pub last_inbound_at: Option<i64>,
 }
 
 impl Outbound {
@@ -50,6 +53,8 @@ pub enum SendError {
 pub struct Channels {
     http: reqwest::Client,
     policy: Arc<OutboundPolicy>,
+    /// Access tokens, callback receivers and failure counts of the WeChat channels.
+    pub wechat: wechat::State,
 }
 
 /// Longest a platform may take to answer a send.
@@ -71,7 +76,11 @@ impl Channels {
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("Atrium/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Channels { http, policy })
+        Ok(Channels {
+            http,
+            policy,
+            wechat: wechat::State::default(),
+        })
     }
 
     /// Which addresses outbound requests may reach.
@@ -100,6 +109,11 @@ impl Channels {
         .await
     }
 
+    /// The shared HTTP client (redirects off, addresses checked by the policy).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Send through the inbox's channel. `credentials` is the inbox's decrypted credentials JSON.
     pub async fn send(
         &self,
@@ -112,6 +126,18 @@ impl Channels {
             "api" => api::send(&self.http, &self.policy, inbox, credentials, msg, now).await,
             // Stored for the visitor's widget to fetch: nothing to send.
             "web" => Ok(()),
+            c if wechat::is_wechat(c) => {
+                wechat::send(
+                    &self.http,
+                    &self.policy,
+                    &self.wechat.api,
+                    inbox,
+                    credentials,
+                    msg,
+                    now,
+                )
+                .await
+            }
             other => Err(SendError::Permanent(format!(
                 "sending through the {other} channel is not available in this version"
             ))),

@@ -35,7 +35,9 @@ macro_rules! str_enum {
 
 str_enum!(
     /// What a message carries. Text is the body; the others add structured `content` and/or
-    /// attachments, with the body as a readable fallback.
+    /// attachments, with the body as a readable fallback. `unsupported`: a type the channel
+    /// delivered that Atrium cannot show yet, kept with its raw payload in `content`
+    /// (`{"type": …, "raw": …}`), never dropped.
     MessageKind {
         Text = "text",
         Image = "image",
@@ -45,6 +47,7 @@ str_enum!(
         Location = "location",
         Link = "link",
         Card = "card",
+        Unsupported = "unsupported",
     }
 );
 
@@ -197,6 +200,7 @@ pub fn check_content(
             http_url(&card.image_url)?;
             to_value(&card)?
         }
+        MessageKind::Unsupported if c.is_object() => c,
         _ => return Err(format!("a {kind} message takes no content")),
     }))
 }

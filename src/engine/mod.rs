@@ -203,6 +203,12 @@ impl Engine {
         self.dispatch.notify_one();
     }
 
+    /// Moves on whenever any cached inbox or team is dropped: a value derived from an inbox's
+    /// row (a channel's decoded credentials) is good while this stays the same.
+    pub fn inbox_generation(&self) -> u64 {
+        self.inboxes.generation()
+    }
+
     /// Drop a cached inbox after its row changed.
     pub fn inbox_changed(&self, id: i64) {
         self.inboxes.forget(id);

@@ -49,6 +49,56 @@ pub struct Webhook {
     pub url: String,
 }
 
+/// Instant answers of a WeChat inbox (Official Account): a greeting for new followers and
+/// fixed answers to menu clicks, sent as passive replies within WeChat's 5 seconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct WechatSettings {
+    /// Sent to someone who just followed the account (empty: none).
+    pub subscribe_greeting: String,
+    /// Answers to menu `CLICK` keys.
+    pub click_replies: Vec<ClickReply>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClickReply {
+    /// The menu button's key, as configured in the WeChat console.
+    pub key: String,
+    pub reply: String,
+}
+
+impl WechatSettings {
+    pub fn click_reply(&self, key: &str) -> Option<String> {
+        self.click_replies
+            .iter()
+            .find(|c| c.key == key)
+            .map(|c| c.reply.clone())
+            .filter(|r| !r.is_empty())
+    }
+
+    pub fn validate(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.subscribe_greeting.chars().count() > 600 {
+            p.push("wechat.subscribe_greeting: at most 600 characters".into());
+        }
+        if self.click_replies.len() > 50 {
+            p.push("wechat.click_replies: at most 50".into());
+        }
+        for (i, c) in self.click_replies.iter().enumerate() {
+            if c.key.trim().is_empty() || c.key.len() > 128 {
+                p.push(format!("wechat.click_replies[{i}].key: 1 to 128 bytes"));
+            }
+            if c.reply.chars().count() > 600 {
+                p.push(format!(
+                    "wechat.click_replies[{i}].reply: at most 600 characters"
+                ));
+            }
+        }
+        p
+    }
+}
+
 /// The website chat widget of a web inbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -160,6 +210,7 @@ pub struct InboxSettings {
     pub sla: Sla,
     pub webhook: Webhook,
     pub widget: Widget,
+    pub wechat: WechatSettings,
 }
 
 /// `teams.settings`.
@@ -202,6 +253,7 @@ impl InboxSettings {
             }
         }
         p.extend(self.widget.validate());
+        p.extend(self.wechat.validate());
         let u = self.webhook.url.trim();
         if let (false, Err(e)) = (u.is_empty(), crate::channels::net::webhook_url_shape(u)) {
             p.push(format!("webhook.url: {e}"));

@@ -201,6 +201,8 @@ pub async fn inbound(
     let kind = match b.kind.as_deref() {
         None => MessageKind::Text,
         Some(k) => MessageKind::parse(k)
+            // Only a channel that cannot read a message marks it unsupported.
+            .filter(|k| *k != MessageKind::Unsupported)
             .ok_or_else(|| ApiError::validation(format!("unknown kind {k:?}")))?,
     };
     let header_key = req

@@ -50,11 +50,14 @@ pub enum ErrorCode {
     IdentityInvalid,
     IdentityRequired,
     VisitorTokenInvalid,
+    SignatureInvalid,
+    TimestampStale,
+    PushInvalid,
 }
 
 impl ErrorCode {
     /// The whole table: code, status, default message.
-    pub const ALL: [ErrorCode; 38] = [
+    pub const ALL: [ErrorCode; 41] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::Unauthorized,
@@ -93,6 +96,9 @@ impl ErrorCode {
         Self::IdentityInvalid,
         Self::IdentityRequired,
         Self::VisitorTokenInvalid,
+        Self::SignatureInvalid,
+        Self::TimestampStale,
+        Self::PushInvalid,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -271,6 +277,21 @@ impl ErrorCode {
                 "visitor_token_invalid",
                 StatusCode::UNAUTHORIZED,
                 "the visitor token is missing, forged or for another inbox",
+            ),
+            Self::SignatureInvalid => (
+                "signature_invalid",
+                StatusCode::UNAUTHORIZED,
+                "the push's signature does not match the inbox's token",
+            ),
+            Self::TimestampStale => (
+                "timestamp_stale",
+                StatusCode::UNAUTHORIZED,
+                "the push's timestamp is too far from this server's time",
+            ),
+            Self::PushInvalid => (
+                "push_invalid",
+                StatusCode::BAD_REQUEST,
+                "the push could not be decrypted or parsed",
             ),
             Self::OriginNotAllowed => (
                 "origin_not_allowed",

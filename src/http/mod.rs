@@ -24,6 +24,7 @@ pub mod scoped;
 pub mod tls;
 pub mod views;
 pub mod webhooks;
+pub mod wechat_hook;
 pub mod widget;
 pub mod ws;
 
@@ -52,6 +53,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(widget::rate)
         .service(widget::typing)
         .service(widget::frame)
+        .service(wechat_hook::verify)
+        .service(wechat_hook::receive)
         .service(channel_api::upload)
         .service(channel_api::download)
         .service(deliveries::failed)

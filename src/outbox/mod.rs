@@ -155,6 +155,7 @@ async fn deliver(
 ) -> engine::Result<()> {
     let inbox = engine.inbox(row.inbox_id).await?;
     let (mid, cid, iid) = (row.message_id, row.conversation_id, row.inbox_id);
+    let windowed = crate::channels::wechat::is_wechat(&inbox.channel);
     let loaded = engine
         .store
         .read(move |c, ring| {
@@ -175,10 +176,16 @@ async fn deliver(
                 .collect();
             let atts = attachment_views(c, ring, &[mid.0])?;
             let creds = inboxes::get(c, ring, iid)?.map(|i| i.credentials);
-            Ok(Some((m, conv, recipient, atts, creds)))
+            // Channels with a reply window count from the customer's last message here.
+            let last_in = if windowed {
+                messages::last_incoming_at(c, contact, iid)?
+            } else {
+                None
+            };
+            Ok(Some((m, conv, recipient, atts, creds, last_in)))
         })
         .await?;
-    let Some((message, conv, recipient, atts, creds)) = loaded else {
+    let Some((message, conv, recipient, atts, creds, last_inbound_at)) = loaded else {
         return Ok(());
     };
     let out = Outbound {
@@ -187,6 +194,7 @@ async fn deliver(
         message,
         attachments: atts.into_iter().map(|(_, a)| a).collect(),
         recipient,
+        last_inbound_at,
     };
     let started = engine.now();
     let result = if out.message.recalled {

@@ -213,6 +213,21 @@ pub fn timeline(
 /// `queued` on resend; returns whether the row changed.
 /// While a reply is still queued for another attempt: the last attempt's error (shown as
 /// "retrying"). Returns whether the row changed.
+/// When `contact` last wrote through inbox `inbox` (any of its conversations there).
+pub fn last_incoming_at(
+    conn: &Connection,
+    contact: crate::domain::ContactId,
+    inbox: i64,
+) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT max(m.created_at) FROM conversations c
+             JOIN messages m ON m.conversation_id = c.id AND m.direction = 'incoming'
+             WHERE c.contact_id = ?1 AND c.inbox_id = ?2",
+        )?
+        .query_row(rusqlite::params![contact.0, inbox], |r| r.get(0))?)
+}
+
 pub fn set_retry_reason(conn: &Connection, id: MessageId, reason: &str) -> Result<bool> {
     let n = conn
         .prepare_cached(

@@ -308,7 +308,8 @@ CREATE INDEX conversations_snoozed ON conversations (snoozed_until) WHERE status
 CREATE INDEX conversations_contact_inbox ON conversations (contact_id, inbox_id, status);
 
 ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'
-    CHECK (kind IN ('text', 'image', 'file', 'audio', 'video', 'location', 'link', 'card'));
+    CHECK (kind IN ('text', 'image', 'file', 'audio', 'video', 'location', 'link', 'card',
+                    'unsupported'));
 ALTER TABLE messages ADD COLUMN content BLOB;
 ALTER TABLE messages ADD COLUMN inbox_id INTEGER;
 ALTER TABLE messages ADD COLUMN external_id TEXT;

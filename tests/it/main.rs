@@ -27,4 +27,5 @@ mod realtime;
 mod tls;
 mod upgrade;
 mod webhooks;
+mod wechat;
 pub mod widget;

@@ -1,0 +1,651 @@
+//! A fake WeChat server, built from WeChat's public documentation, for tests and for demos
+//! without a real Official Account (`atrium fake-wechat`). It serves what Atrium calls —
+//! stable/classic access tokens, `message/custom/send` (with the 48-hour window and the
+//! 5-replies quota), typing and `media/get` — and plays WeChat's side of the callback: it
+//! signs and encrypts pushes like WeChat, waits 5 seconds for an answer and tries 3 times in
+//! all. Control endpoints under `/fake/` drive it: push a customer message, expire the token,
+//! make the next call fail with a given code, move its clock, list what was sent.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::crypto::{MsgCrypt, signature};
+use super::xml::cdata;
+
+/// The fake's account.
+#[derive(Debug, Clone)]
+pub struct FakeConfig {
+    pub app_id: String,
+    pub app_secret: String,
+    pub token: String,
+    pub encoding_aes_key: String,
+    /// The account's original id (`gh_…`).
+    pub account: String,
+    /// Where pushes go (Atrium's `/hooks/wechat/{inbox}` URL).
+    pub callback_url: Option<String>,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        FakeConfig {
+            app_id: "wxfake0000000001".into(),
+            app_secret: "fakesecret0123456789abcdef012345".into(),
+            token: "faketoken".into(),
+            encoding_aes_key: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG".into(),
+            account: "gh_fake00000001".into(),
+            callback_url: None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Window {
+    last_ms: i64,
+    replies: u32,
+}
+
+#[derive(Default)]
+struct State {
+    token: Option<(String, i64)>,
+    token_calls: u32,
+    sends: Vec<Value>,
+    typing: Vec<Value>,
+    windows: HashMap<String, Window>,
+    fail_next: VecDeque<(i64, String)>,
+    clock_offset_ms: i64,
+    media: HashMap<String, (Vec<u8>, String, String)>,
+    msg_seq: u64,
+}
+
+/// The fake's shared state and configuration.
+pub struct Fake {
+    cfg: Mutex<FakeConfig>,
+    state: Mutex<State>,
+}
+
+/// Replies per customer message, and the window, as WeChat enforces them.
+const MAX_REPLIES: u32 = 5;
+const WINDOW_MS: i64 = 48 * 3600 * 1000;
+const TOKEN_TTL_S: i64 = 7200;
+
+fn now_ms() -> i64 {
+    crate::clock::Clock::now_ms(&crate::clock::SystemClock)
+}
+
+impl Fake {
+    pub fn new(cfg: FakeConfig) -> Arc<Fake> {
+        Arc::new(Fake {
+            cfg: Mutex::new(cfg),
+            state: Mutex::new(State {
+                msg_seq: 6_054_768_590_064_713_728,
+                ..State::default()
+            }),
+        })
+    }
+
+    fn st(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn config(&self) -> FakeConfig {
+        self.cfg
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn now(&self) -> i64 {
+        now_ms() + self.st().clock_offset_ms
+    }
+
+    fn issue_token(st: &mut State, now: i64) -> (String, i64) {
+        let t = format!("FAKE_TOKEN_{}_{}", now, rand::random::<u32>());
+        st.token = Some((t.clone(), now + TOKEN_TTL_S * 1000));
+        st.token_calls += 1;
+        (t, TOKEN_TTL_S)
+    }
+
+    /// Check an `access_token` query value: `None` when valid, else WeChat's error.
+    fn check_token(&self, req: &HttpRequest) -> Option<Value> {
+        let q = web::Query::<HashMap<String, String>>::from_query(req.query_string()).ok()?;
+        let given = q.get("access_token").cloned().unwrap_or_default();
+        let now = self.now();
+        let st = self.st();
+        match &st.token {
+            Some((t, exp)) if *t == given && *exp > now => None,
+            Some((t, _)) if *t == given => Some(err(42001, "access_token expired")),
+            _ => Some(err(
+                40001,
+                "invalid credential, access_token is invalid or not latest",
+            )),
+        }
+    }
+}
+
+fn err(code: i64, msg: &str) -> Value {
+    json!({"errcode": code, "errmsg": msg})
+}
+
+#[derive(Deserialize)]
+struct StableTokenReq {
+    #[serde(default)]
+    grant_type: String,
+    #[serde(default)]
+    appid: String,
+    #[serde(default)]
+    secret: String,
+    #[serde(default)]
+    force_refresh: bool,
+}
+
+async fn stable_token(fake: web::Data<Arc<Fake>>, body: web::Json<StableTokenReq>) -> HttpResponse {
+    let cfg = fake.config();
+    if body.grant_type != "client_credential" {
+        return HttpResponse::Ok().json(err(40002, "invalid grant_type"));
+    }
+    if body.appid != cfg.app_id {
+        return HttpResponse::Ok().json(err(40013, "invalid appid"));
+    }
+    if body.secret != cfg.app_secret {
+        return HttpResponse::Ok().json(err(40125, "invalid appsecret"));
+    }
+    let now = fake.now();
+    let mut st = fake.st();
+    if let Some((code, msg)) = st.fail_next.front().cloned()
+        && matches!(code, 40164 | 45009 | -1)
+    {
+        st.fail_next.pop_front();
+        return HttpResponse::Ok().json(err(code, &msg));
+    }
+    // The stable token stays the same until it expires or a refresh is forced.
+    let (t, ttl) = match &st.token {
+        Some((t, exp)) if !body.force_refresh && *exp > now => (t.clone(), (*exp - now) / 1000),
+        _ => Fake::issue_token(&mut st, now),
+    };
+    HttpResponse::Ok().json(json!({"access_token": t, "expires_in": ttl}))
+}
+
+async fn classic_token(
+    fake: web::Data<Arc<Fake>>,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let cfg = fake.config();
+    if q.get("appid") != Some(&cfg.app_id) {
+        return HttpResponse::Ok().json(err(40013, "invalid appid"));
+    }
+    if q.get("secret") != Some(&cfg.app_secret) {
+        return HttpResponse::Ok().json(err(40125, "invalid appsecret"));
+    }
+    let now = fake.now();
+    // Each classic call replaces the previous token.
+    let (t, ttl) = Fake::issue_token(&mut fake.st(), now);
+    HttpResponse::Ok().json(json!({"access_token": t, "expires_in": ttl}))
+}
+
+/// Types `message/custom/send` accepts, and the field each needs.
+fn check_custom(body: &Value, mini: bool) -> Result<(), Value> {
+    let touser = body.get("touser").and_then(Value::as_str).unwrap_or("");
+    if touser.is_empty() {
+        return Err(err(40003, "invalid openid"));
+    }
+    let t = body.get("msgtype").and_then(Value::as_str).unwrap_or("");
+    let allowed: &[&str] = if mini {
+        &["text", "image", "link", "miniprogrampage"]
+    } else {
+        &[
+            "text",
+            "image",
+            "voice",
+            "video",
+            "music",
+            "news",
+            "mpnews",
+            "mpnewsarticle",
+            "msgmenu",
+            "wxcard",
+            "miniprogrampage",
+        ]
+    };
+    if !allowed.contains(&t) || body.get(t).is_none_or(|v| !v.is_object()) {
+        return Err(err(40008, "invalid message type"));
+    }
+    if t == "text" {
+        let c = body
+            .pointer("/text/content")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if c.is_empty() {
+            return Err(err(44003, "empty content"));
+        }
+        if c.len() > 2048 {
+            return Err(err(45002, "content size out of limit"));
+        }
+    }
+    if t == "news"
+        && body
+            .pointer("/news/articles")
+            .and_then(Value::as_array)
+            .is_none_or(|a| a.len() != 1)
+    {
+        return Err(err(45008, "article size out of limit"));
+    }
+    Ok(())
+}
+
+async fn custom_send(
+    fake: web::Data<Arc<Fake>>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    if let Some(e) = fake.check_token(&req) {
+        return HttpResponse::Ok().json(e);
+    }
+    let mini = req.path().contains("/business/");
+    let body = body.into_inner();
+    if let Err(e) = check_custom(&body, mini) {
+        return HttpResponse::Ok().json(e);
+    }
+    let now = fake.now();
+    let mut st = fake.st();
+    if let Some((code, msg)) = st.fail_next.pop_front() {
+        return HttpResponse::Ok().json(err(code, &msg));
+    }
+    let openid = body
+        .get("touser")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let w = st.windows.entry(openid).or_default();
+    if w.last_ms == 0 || now - w.last_ms > WINDOW_MS {
+        return HttpResponse::Ok().json(err(
+            45015,
+            "response out of time limit or subscription is canceled",
+        ));
+    }
+    if w.replies >= MAX_REPLIES {
+        return HttpResponse::Ok().json(err(45047, "out of response count limit"));
+    }
+    w.replies += 1;
+    st.sends.push(body);
+    HttpResponse::Ok().json(err(0, "ok"))
+}
+
+async fn typing(
+    fake: web::Data<Arc<Fake>>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    if let Some(e) = fake.check_token(&req) {
+        return HttpResponse::Ok().json(e);
+    }
+    let cmd = body.get("command").and_then(Value::as_str).unwrap_or("");
+    if cmd != "Typing" && cmd != "CancelTyping" {
+        return HttpResponse::Ok().json(err(45072, "command invalid"));
+    }
+    fake.st().typing.push(body.into_inner());
+    HttpResponse::Ok().json(err(0, "ok"))
+}
+
+async fn media_get(
+    fake: web::Data<Arc<Fake>>,
+    req: HttpRequest,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    if let Some(e) = fake.check_token(&req) {
+        return HttpResponse::Ok().json(e);
+    }
+    let id = q.get("media_id").cloned().unwrap_or_default();
+    match fake.st().media.get(&id) {
+        Some((bytes, ct, name)) => HttpResponse::Ok()
+            .content_type(ct.as_str())
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"{name}\""),
+            ))
+            .body(bytes.clone()),
+        None => HttpResponse::Ok().json(err(40007, "invalid media_id")),
+    }
+}
+
+/// `POST /fake/push`: WeChat's side of a push.
+#[derive(Deserialize)]
+pub struct PushReq {
+    /// The customer.
+    pub openid: String,
+    /// Text to send (ignored when `xml` is given).
+    #[serde(default)]
+    pub text: String,
+    /// A whole message XML instead (its FromUserName and MsgId are used as they are).
+    #[serde(default)]
+    pub xml: Option<String>,
+    /// `aes` (safe, default), `compat` or `plain`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// Deliver the same signed request this many times (WeChat's retries), default 1.
+    #[serde(default)]
+    pub repeat: Option<u32>,
+    /// Override the callback URL.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// What happened to a push.
+#[derive(Debug, serde::Serialize, Deserialize)]
+pub struct PushResult {
+    pub attempts: u32,
+    pub status: u16,
+    pub body: String,
+    pub msg_id: String,
+}
+
+impl Fake {
+    /// Sign, encrypt and deliver one push like WeChat: 5-second timeout, 3 tries in all
+    /// (`repeat` sends the same request again even after an answer, as WeChat does when the
+    /// answer is lost).
+    pub async fn push(&self, r: &PushReq) -> Result<PushResult, String> {
+        let cfg = self.config();
+        let url = r
+            .url
+            .clone()
+            .or(cfg.callback_url.clone())
+            .ok_or("no callback URL configured")?;
+        let now = self.now();
+        let created = now / 1000;
+        let (xml, msg_id) = match &r.xml {
+            Some(x) => (x.clone(), String::new()),
+            None => {
+                let id = {
+                    let mut st = self.st();
+                    st.msg_seq += 1;
+                    st.msg_seq.to_string()
+                };
+                (
+                    format!(
+                        "<xml><ToUserName>{}</ToUserName><FromUserName>{}</FromUserName><CreateTime>{created}</CreateTime><MsgType>{}</MsgType><Content>{}</Content><MsgId>{id}</MsgId></xml>",
+                        cdata(&cfg.account),
+                        cdata(&r.openid),
+                        cdata("text"),
+                        cdata(&r.text),
+                    ),
+                    id,
+                )
+            }
+        };
+        // A customer's message opens (or renews) the reply window.
+        if !xml.contains("[CDATA[event]]") {
+            let mut st = self.st();
+            let w = st.windows.entry(r.openid.clone()).or_default();
+            w.last_ms = now;
+            w.replies = 0;
+        }
+        let ts = created.to_string();
+        let nonce = format!("{}", rand::random::<u32>());
+        let sig = signature(&[&cfg.token, &ts, &nonce]);
+        let mode = r.mode.as_deref().unwrap_or("aes");
+        let mut q = url::Url::parse(&url).map_err(|e| e.to_string())?;
+        q.query_pairs_mut()
+            .append_pair("signature", &sig)
+            .append_pair("timestamp", &ts)
+            .append_pair("nonce", &nonce)
+            .append_pair("openid", &r.openid);
+        let body = if mode == "plain" {
+            xml
+        } else {
+            let crypt = MsgCrypt::new(&cfg.token, &cfg.encoding_aes_key, &cfg.app_id)
+                .map_err(|e| e.to_string())?;
+            let enc = crypt.encrypt(&xml);
+            if mode == "aes" {
+                q.query_pairs_mut()
+                    .append_pair("encrypt_type", "aes")
+                    .append_pair("msg_signature", &crypt.msg_signature(&ts, &nonce, &enc));
+                format!(
+                    "<xml><ToUserName>{}</ToUserName><Encrypt>{}</Encrypt></xml>",
+                    cdata(&cfg.account),
+                    cdata(&enc)
+                )
+            } else {
+                // Compatible mode: the plain fields and the ciphertext side by side.
+                xml.replacen(
+                    "</xml>",
+                    &format!("<Encrypt>{}</Encrypt></xml>", cdata(&enc)),
+                    1,
+                )
+            }
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let repeat = r.repeat.unwrap_or(1).clamp(1, 10);
+        let mut attempts = 0;
+        let mut last = (0u16, String::new());
+        let mut delivered = 0;
+        while attempts < 3 + repeat - 1 && delivered < repeat {
+            attempts += 1;
+            match http
+                .post(q.as_str())
+                .header("content-type", "text/xml")
+                .body(body.clone())
+                .send()
+                .await
+            {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let text = resp.text().await.unwrap_or_default();
+                    last = (status, text);
+                    if status == 200 {
+                        delivered += 1;
+                    }
+                }
+                Err(e) => {
+                    last = (
+                        0,
+                        if e.is_timeout() {
+                            "timeout".into()
+                        } else {
+                            "unreachable".into()
+                        },
+                    )
+                }
+            }
+        }
+        Ok(PushResult {
+            attempts,
+            status: last.0,
+            body: last.1,
+            msg_id,
+        })
+    }
+
+    /// Everything `message/custom/send` accepted, oldest first.
+    pub fn sends(&self) -> Vec<Value> {
+        self.st().sends.clone()
+    }
+
+    pub fn typing_calls(&self) -> Vec<Value> {
+        self.st().typing.clone()
+    }
+
+    /// How many tokens were issued.
+    pub fn token_calls(&self) -> u32 {
+        self.st().token_calls
+    }
+
+    /// The current token expires now (the next call with it gets 42001).
+    pub fn expire_token(&self) {
+        let now = self.now();
+        if let Some((_, exp)) = self.st().token.as_mut() {
+            *exp = now - 1;
+        }
+    }
+
+    /// The next API call answers with this error.
+    pub fn fail_next(&self, code: i64, msg: &str) {
+        self.st().fail_next.push_back((code, msg.to_string()));
+    }
+
+    /// Move the fake's clock forward.
+    pub fn advance(&self, ms: i64) {
+        self.st().clock_offset_ms += ms;
+    }
+
+    pub fn add_media(&self, id: &str, bytes: Vec<u8>, content_type: &str, name: &str) {
+        self.st()
+            .media
+            .insert(id.into(), (bytes, content_type.into(), name.into()));
+    }
+
+    pub fn set_callback(&self, url: &str) {
+        self.cfg
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .callback_url = Some(url.to_string());
+    }
+}
+
+async fn ctl_push(fake: web::Data<Arc<Fake>>, body: web::Json<PushReq>) -> HttpResponse {
+    match fake.push(&body).await {
+        Ok(r) => HttpResponse::Ok().json(r),
+        Err(e) => HttpResponse::BadRequest().json(json!({"error": e})),
+    }
+}
+
+async fn ctl_sends(fake: web::Data<Arc<Fake>>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "sends": fake.sends(),
+        "typing": fake.typing_calls(),
+        "token_calls": fake.token_calls(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct FailReq {
+    code: i64,
+    #[serde(default)]
+    errmsg: String,
+}
+
+async fn ctl_fail(fake: web::Data<Arc<Fake>>, body: web::Json<FailReq>) -> HttpResponse {
+    fake.fail_next(body.code, &body.errmsg);
+    HttpResponse::NoContent().finish()
+}
+
+async fn ctl_expire(fake: web::Data<Arc<Fake>>) -> HttpResponse {
+    fake.expire_token();
+    HttpResponse::NoContent().finish()
+}
+
+#[derive(Deserialize)]
+struct AdvanceReq {
+    ms: i64,
+}
+
+async fn ctl_advance(fake: web::Data<Arc<Fake>>, body: web::Json<AdvanceReq>) -> HttpResponse {
+    fake.advance(body.ms);
+    HttpResponse::NoContent().finish()
+}
+
+#[derive(Deserialize)]
+struct CallbackReq {
+    url: String,
+}
+
+async fn ctl_callback(fake: web::Data<Arc<Fake>>, body: web::Json<CallbackReq>) -> HttpResponse {
+    fake.set_callback(&body.url);
+    HttpResponse::NoContent().finish()
+}
+
+/// The fake's routes (WeChat's API paths and the `/fake/` controls).
+pub fn routes(fake: Arc<Fake>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::new(fake))
+            .route("/cgi-bin/stable_token", web::post().to(stable_token))
+            .route("/cgi-bin/token", web::get().to(classic_token))
+            .route("/cgi-bin/message/custom/send", web::post().to(custom_send))
+            .route(
+                "/cgi-bin/message/custom/business/send",
+                web::post().to(custom_send),
+            )
+            .route("/cgi-bin/message/custom/typing", web::post().to(typing))
+            .route(
+                "/cgi-bin/message/custom/business/typing",
+                web::post().to(typing),
+            )
+            .route("/cgi-bin/media/get", web::get().to(media_get))
+            .route("/fake/push", web::post().to(ctl_push))
+            .route("/fake/sends", web::get().to(ctl_sends))
+            .route("/fake/fail-next", web::post().to(ctl_fail))
+            .route("/fake/expire-token", web::post().to(ctl_expire))
+            .route("/fake/advance", web::post().to(ctl_advance))
+            .route("/fake/callback", web::post().to(ctl_callback));
+    }
+}
+
+/// A running fake on its own thread.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub fake: Arc<Fake>,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let h = self.handle.clone();
+        let _ =
+            std::thread::spawn(move || actix_web::rt::System::new().block_on(h.stop(false))).join();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Start the fake on `listen` (port 0 for any) in a thread of its own.
+pub fn start(listen: &str, cfg: FakeConfig) -> std::io::Result<Running> {
+    let fake = Fake::new(cfg);
+    let f = fake.clone();
+    let listener = std::net::TcpListener::bind(listen)?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = actix_web::HttpServer::new(move || {
+                actix_web::App::new().configure(routes(f.clone()))
+            })
+            .workers(1)
+            .listen(listener);
+            match server {
+                Ok(s) => {
+                    let s = s.run();
+                    let _ = tx.send(Ok(s.handle()));
+                    let _ = s.await;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+    });
+    let handle = rx
+        .recv()
+        .map_err(|_| std::io::Error::other("the fake did not start"))??;
+    Ok(Running {
+        addr,
+        fake,
+        handle,
+        thread: Some(thread),
+    })
+}

@@ -1,0 +1,305 @@
+//! WeChat channels: the Official Account (公众号, channel `wechat_mp`) and the Mini Program's
+//! customer messages (`miniprogram`). Pushes arrive at `/hooks/wechat/{inbox}` (see
+//! `http::wechat_hook`); agents' replies leave through the customer-service message API
+//! (`message/custom/send`) from the outbox.
+
+pub mod client;
+pub mod crypto;
+pub mod fake;
+pub mod push;
+pub mod xml;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::{Outbound, SendError};
+use crate::domain::{IdentityKind, MessageKind};
+use crate::engine::settings::InboxInfo;
+
+/// WeChat's public API host.
+pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
+
+/// How long after the customer's last message an account may still answer.
+pub const REPLY_WINDOW_MS: i64 = 48 * 3600 * 1000;
+
+/// The channels this module serves.
+pub fn is_wechat(channel: &str) -> bool {
+    matches!(channel, "wechat_mp" | "miniprogram")
+}
+
+/// What a WeChat inbox keeps encrypted (`inboxes.credentials`).
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// AppID (wx…): the receiver id inside every ciphertext.
+    pub app_id: String,
+    pub app_secret: Zeroizing<String>,
+    /// The callback token pasted into the WeChat console.
+    pub token: Zeroizing<String>,
+    /// The 43-character EncodingAESKey (safe and compatible modes).
+    pub encoding_aes_key: Zeroizing<String>,
+    /// API base URL; empty for WeChat's own (tests and private gateways set another).
+    pub api_base: String,
+    /// Forward proxy for calls to WeChat (`http://proxy.bank.local:3128`); empty for none.
+    pub proxy: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("app_id", &self.app_id)
+            .field("api_base", &self.api_base)
+            .field("proxy", &self.proxy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    pub fn parse(credentials: &str) -> Config {
+        serde_json::from_str(credentials).unwrap_or_default()
+    }
+
+    /// The API base without a trailing slash.
+    pub fn base(&self) -> &str {
+        let b = self.api_base.trim().trim_end_matches('/');
+        if b.is_empty() { DEFAULT_API_BASE } else { b }
+    }
+
+    /// Ready to receive pushes (token set; the AES key, when set, valid).
+    pub fn receives(&self) -> bool {
+        !self.token.is_empty()
+    }
+
+    /// Every problem, each naming its field.
+    pub fn validate(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        let id_ok = self.app_id.len() <= 64
+            && self
+                .app_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if self.app_id.is_empty() || !id_ok {
+            p.push("app_id: the AppID (wx…) is required".into());
+        }
+        if self.app_secret.len() > 128 {
+            p.push("app_secret: at most 128 characters".into());
+        }
+        let token_ok = (3..=32).contains(&self.token.len())
+            && self.token.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !token_ok {
+            p.push("token: 3 to 32 letters or digits, as in the WeChat console".into());
+        }
+        if !self.encoding_aes_key.is_empty() && crypto::decode_key(&self.encoding_aes_key).is_err()
+        {
+            p.push("encoding_aes_key: 43 characters of base64, as in the WeChat console".into());
+        }
+        let base = self.api_base.trim();
+        if !base.is_empty() {
+            let ok = url::Url::parse(base).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && u.query().is_none()
+                    && u.username().is_empty()
+            });
+            if !ok {
+                p.push("api_base: an http(s) URL without query or user".into());
+            }
+        }
+        if let Some(proxy) = self.proxy.as_deref().filter(|s| !s.trim().is_empty()) {
+            let ok = url::Url::parse(proxy)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                p.push("proxy: an http(s) proxy URL such as http://proxy.example:3128".into());
+            }
+        }
+        p
+    }
+
+    pub fn crypt(&self) -> Result<crypto::MsgCrypt, crypto::CryptError> {
+        let key = if self.encoding_aes_key.is_empty() {
+            // Plaintext mode: signatures only. A key that decrypts nothing a sender could make.
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        } else {
+            self.encoding_aes_key.as_str()
+        };
+        crypto::MsgCrypt::new(&self.token, key, &self.app_id)
+    }
+}
+
+/// One inbox's receiving side, built once per configuration.
+pub struct Receiver {
+    pub crypt: crypto::MsgCrypt,
+    /// Whether an EncodingAESKey is configured (safe and compatible modes need it).
+    pub has_key: bool,
+    pub app_id: String,
+}
+
+/// Receivers by inbox, rebuilt when the engine's inbox cache moves on (an inbox changed).
+#[derive(Default)]
+pub struct Receivers {
+    map: RwLock<HashMap<i64, (u64, Arc<Receiver>)>>,
+}
+
+impl Receivers {
+    pub fn get(&self, inbox: i64, generation: u64) -> Option<Arc<Receiver>> {
+        let m = self.map.read().ok()?;
+        m.get(&inbox)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, r)| r.clone())
+    }
+
+    pub fn put(&self, inbox: i64, generation: u64, r: Receiver) -> Arc<Receiver> {
+        let r = Arc::new(r);
+        if let Ok(mut m) = self.map.write() {
+            m.insert(inbox, (generation, r.clone()));
+        }
+        r
+    }
+}
+
+/// Signature failures per inbox within a minute before one audit entry is written.
+pub const AUDIT_AFTER: u32 = 5;
+
+/// Signature failures by inbox: (minute window start, count).
+#[derive(Default)]
+pub struct Failures(std::sync::Mutex<HashMap<i64, (i64, u32)>>);
+
+impl Failures {
+    /// Count one failure; true exactly when the count reaches the audit threshold.
+    pub fn record(&self, inbox: i64, now: i64) -> bool {
+        let mut m = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let e = m.entry(inbox).or_insert((now, 0));
+        if now - e.0 > 60_000 {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        e.1 == AUDIT_AFTER
+    }
+}
+
+/// What the WeChat channels share: tokens, receivers, signature-failure counts.
+#[derive(Default)]
+pub struct State {
+    pub api: client::Api,
+    pub receivers: Receivers,
+    pub failures: Failures,
+}
+
+/// The customer-service message body for an outgoing message.
+pub fn custom_message(channel: &str, openid: &str, msg: &Outbound) -> Result<Value, SendError> {
+    let m = &msg.message;
+    if !msg.attachments.is_empty() {
+        return Err(SendError::Permanent(
+            "wechat: sending files through WeChat is not available in this version".into(),
+        ));
+    }
+    let body = match m.kind {
+        MessageKind::Text => {
+            json!({"touser": openid, "msgtype": "text", "text": {"content": m.body}})
+        }
+        MessageKind::Link | MessageKind::Card => {
+            let c = m.content.clone().unwrap_or(Value::Null);
+            let s = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let title = if s("title").is_empty() {
+                m.body.clone()
+            } else {
+                s("title")
+            };
+            let image = s("image_url");
+            if channel == "miniprogram" {
+                json!({"touser": openid, "msgtype": "link", "link": {
+                    "title": title, "description": s("description"), "url": s("url"),
+                    "thumb_url": image,
+                }})
+            } else {
+                json!({"touser": openid, "msgtype": "news", "news": {"articles": [{
+                    "title": title, "description": s("description"), "url": s("url"),
+                    "picurl": image,
+                }]}})
+            }
+        }
+        other => {
+            return Err(SendError::Permanent(format!(
+                "wechat: a {other} message cannot be sent through WeChat"
+            )));
+        }
+    };
+    Ok(body)
+}
+
+/// Send one reply through the customer-service message API.
+pub async fn send(
+    http: &reqwest::Client,
+    policy: &super::net::OutboundPolicy,
+    api: &client::Api,
+    inbox: &InboxInfo,
+    credentials: &str,
+    msg: &Outbound,
+    now: i64,
+) -> Result<(), SendError> {
+    let cfg = Config::parse(credentials);
+    if cfg.app_id.is_empty() || cfg.app_secret.is_empty() {
+        return Err(SendError::Retryable(
+            "wechat: the inbox has no AppID/AppSecret yet; replies wait until they are set".into(),
+        ));
+    }
+    let Some(openid) = msg
+        .recipient
+        .iter()
+        .find(|i| i.kind == IdentityKind::OpenId && i.inbox_id == Some(inbox.id))
+        .map(|i| i.value.clone())
+    else {
+        return Err(SendError::Permanent(
+            "wechat: the customer has no OpenID in this inbox".into(),
+        ));
+    };
+    // The window is known here: refuse before WeChat does (it would answer 45015).
+    if let Some(last) = msg.last_inbound_at
+        && now - last > REPLY_WINDOW_MS
+    {
+        return Err(SendError::Permanent(
+            client::WxError {
+                code: 45015,
+                message: String::new(),
+            }
+            .reason(),
+        ));
+    }
+    let body = custom_message(&inbox.channel, &openid, msg)?;
+    let ctx = client::Ctx {
+        http,
+        policy,
+        inbox: inbox.id,
+        cfg: &cfg,
+        now,
+    };
+    api.call(ctx, "/cgi-bin/message/custom/send", &body)
+        .await
+        .map(|_| ())
+        .map_err(client::CallError::into_send_error)
+}
+
+/// Tell WeChat the agent is typing (or stopped). Best effort: WeChat allows it only within 30
+/// seconds of the customer's last message, and errors are not the agent's concern.
+pub async fn typing(
+    api: &client::Api,
+    ctx: client::Ctx<'_>,
+    channel: &str,
+    openid: &str,
+    on: bool,
+) -> Result<(), client::CallError> {
+    let path = if channel == "miniprogram" {
+        "/cgi-bin/message/custom/business/typing"
+    } else {
+        "/cgi-bin/message/custom/typing"
+    };
+    let body = json!({"touser": openid, "command": if on { "Typing" } else { "CancelTyping" }});
+    api.call(ctx, path, &body).await.map(|_| ())
+}

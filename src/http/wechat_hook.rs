@@ -1,0 +1,354 @@
+//! WeChat's callback for Official Account and Mini Program inboxes: `/hooks/wechat/{inbox}`.
+//!
+//! `GET` is the console's URL check (answer `echostr` when the signature matches). `POST` is a
+//! push in plaintext, compatible or safe mode — chosen per request by `encrypt_type=aes` in the
+//! query, never by configuration, so switching modes in the console breaks nothing. Every push
+//! is verified (signature, and `msg_signature` over the ciphertext, both in constant time; the
+//! timestamp within 5 minutes), decrypted, parsed without any DTD or entity expansion, stored
+//! through the engine, and only then acknowledged with `success`. WeChat retries a push it got
+//! no answer for: the MsgId makes the retry a duplicate, stored once. Events update the contact
+//! (subscribe, unsubscribe, scans, location) and a menu click with a configured answer gets it
+//! as an instant passive reply. Repeated signature failures are audited.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::error::{ApiError, ErrorCode};
+use crate::app::AppState;
+use crate::audit::{Actor, Entry};
+use crate::channels::wechat::push::{self, Push};
+use crate::channels::wechat::xml::{self, cdata};
+use crate::channels::wechat::{self, Config, Receiver};
+use crate::domain::{
+    ContactDraft, IdentityClaim, IdentityKind, InboundMessage, MessageContext, MessageKind,
+};
+use crate::engine::identify::Identify;
+use crate::store::{audit as audit_log, inboxes};
+
+/// Largest push body accepted.
+pub const MAX_PUSH: usize = xml::MAX_XML;
+
+/// How far a push's timestamp may be from this server's clock.
+const FRESH_S: i64 = 300;
+
+#[derive(Debug, Deserialize)]
+pub struct HookQuery {
+    #[serde(default)]
+    signature: String,
+    #[serde(default)]
+    timestamp: String,
+    #[serde(default)]
+    nonce: String,
+    #[serde(default)]
+    echostr: Option<String>,
+    #[serde(default)]
+    encrypt_type: Option<String>,
+    #[serde(default)]
+    msg_signature: Option<String>,
+}
+
+/// The inbox's receiving side, built from its encrypted credentials once per change.
+async fn receiver(state: &AppState, inbox: i64) -> Result<std::sync::Arc<Receiver>, ApiError> {
+    let info = state
+        .engine
+        .inbox(inbox)
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::InboxNotFound))?;
+    if !wechat::is_wechat(&info.channel) {
+        return Err(ApiError::new(ErrorCode::InboxNotFound));
+    }
+    let generation = state.engine.inbox_generation();
+    if let Some(r) = state.channels.wechat.receivers.get(inbox, generation) {
+        return Ok(r);
+    }
+    let creds = state
+        .store
+        .read(move |c, ring| inboxes::get(c, ring, inbox))
+        .await?
+        .map(|i| i.credentials)
+        .ok_or_else(|| ApiError::new(ErrorCode::InboxNotFound))?;
+    let cfg = Config::parse(&creds);
+    if !cfg.receives() {
+        return Err(ApiError::with_detail(
+            ErrorCode::NotReady,
+            "the inbox has no callback token yet",
+        ));
+    }
+    let crypt = cfg
+        .crypt()
+        .map_err(|e| ApiError::with_detail(ErrorCode::NotReady, e.to_string()))?;
+    Ok(state.channels.wechat.receivers.put(
+        inbox,
+        generation,
+        Receiver {
+            crypt,
+            has_key: !cfg.encoding_aes_key.is_empty(),
+            app_id: cfg.app_id.clone(),
+        },
+    ))
+}
+
+fn peer(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// A signature failure: counted, audited when they repeat, answered 401.
+async fn signature_failed(state: &AppState, req: &HttpRequest, inbox: i64) -> ApiError {
+    let now = state.clock.now_ms();
+    if state.channels.wechat.failures.record(inbox, now) {
+        let ip = peer(req);
+        tracing::warn!(inbox, %ip, "repeated WeChat signature failures");
+        let _ = state
+            .store
+            .write(move |c, ring| {
+                let e = Entry::new(
+                    &Actor::system(),
+                    "wechat.signature_failures",
+                    format!("inbox:{inbox}"),
+                )
+                .details(
+                    json!({"failures": wechat::AUDIT_AFTER, "within_seconds": 60, "address": ip}),
+                );
+                audit_log::append(c, ring, now, &e)
+            })
+            .await;
+    }
+    ApiError::new(ErrorCode::SignatureInvalid)
+}
+
+fn fresh(state: &AppState, ts: &str) -> Result<(), ApiError> {
+    let t: i64 = ts
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::new(ErrorCode::TimestampStale))?;
+    if (state.clock.now_ms() / 1000 - t).abs() > FRESH_S {
+        return Err(ApiError::new(ErrorCode::TimestampStale));
+    }
+    Ok(())
+}
+
+/// The console's URL check.
+#[get("/hooks/wechat/{inbox}")]
+pub async fn verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    q: web::Query<HookQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let inbox = path.into_inner();
+    let r = receiver(&state, inbox).await?;
+    let Some(echo) = q.echostr.as_deref() else {
+        return Err(ApiError::with_detail(
+            ErrorCode::BadRequest,
+            "echostr is missing",
+        ));
+    };
+    if !r.crypt.verify_plain(&q.timestamp, &q.nonce, &q.signature) {
+        return Err(signature_failed(&state, &req, inbox).await);
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(echo.to_string()))
+}
+
+/// A push.
+#[post("/hooks/wechat/{inbox}")]
+pub async fn receive(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    q: web::Query<HookQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let inbox = path.into_inner();
+    let r = receiver(&state, inbox).await?;
+    if body.len() > MAX_PUSH {
+        return Err(ApiError::new(ErrorCode::PayloadTooLarge));
+    }
+    if !r.crypt.verify_plain(&q.timestamp, &q.nonce, &q.signature) {
+        return Err(signature_failed(&state, &req, inbox).await);
+    }
+    fresh(&state, &q.timestamp)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::with_detail(ErrorCode::PushInvalid, "the body is not UTF-8"))?;
+    let json_body = text.trim_start().starts_with('{');
+    let bad =
+        |e: &dyn std::fmt::Display| ApiError::with_detail(ErrorCode::PushInvalid, e.to_string());
+    let outer = if json_body {
+        let v: Value = serde_json::from_str(text).map_err(|e| bad(&e))?;
+        push::json_fields(&v).ok_or_else(|| bad(&"the JSON push is not an object"))?
+    } else {
+        xml::parse(text).map_err(|e| bad(&e))?
+    };
+    let safe = q.encrypt_type.as_deref() == Some("aes");
+    // Safe mode: the message is only inside `Encrypt`, signed by `msg_signature`.
+    let (fields, raw) = if safe {
+        if !r.has_key {
+            return Err(bad(&"safe mode needs the inbox's EncodingAESKey"));
+        }
+        let enc = outer
+            .get("Encrypt")
+            .ok_or_else(|| bad(&"the push has no Encrypt"))?;
+        let given = q.msg_signature.as_deref().unwrap_or("");
+        let plain = match r.crypt.open(&q.timestamp, &q.nonce, enc, given) {
+            Ok(p) => p,
+            Err(crate::channels::wechat::crypto::CryptError::Signature) => {
+                return Err(signature_failed(&state, &req, inbox).await);
+            }
+            Err(e) => return Err(bad(&e)),
+        };
+        let inner = if plain.trim_start().starts_with('{') {
+            let v: Value = serde_json::from_str(&plain).map_err(|e| bad(&e))?;
+            push::json_fields(&v).ok_or_else(|| bad(&"the JSON push is not an object"))?
+        } else {
+            xml::parse(&plain).map_err(|e| bad(&e))?
+        };
+        (inner, plain)
+    } else {
+        // Plaintext and compatible modes: the plain fields are signed by `signature`.
+        (outer, text.to_string())
+    };
+    let decoded = push::decode(&fields, &raw).map_err(|e| bad(&e))?;
+    let passive = match decoded {
+        Push::Message(m) => {
+            message(&state, inbox, m).await?;
+            None
+        }
+        Push::Event(e) => event(&state, inbox, &e).await?,
+    };
+    let reply = match passive {
+        Some(content) if !json_body => {
+            let now = state.clock.now_ms() / 1000;
+            let xml = format!(
+                "<xml><ToUserName>{}</ToUserName><FromUserName>{}</FromUserName><CreateTime>{now}</CreateTime><MsgType>{}</MsgType><Content>{}</Content></xml>",
+                cdata(fields.str("FromUserName")),
+                cdata(fields.str("ToUserName")),
+                cdata("text"),
+                cdata(&content),
+            );
+            if safe {
+                r.crypt.seal_xml(&xml, &now.to_string(), &q.nonce)
+            } else {
+                xml
+            }
+        }
+        _ => "success".to_string(),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(if reply == "success" {
+            "text/plain; charset=utf-8"
+        } else {
+            "application/xml; charset=utf-8"
+        })
+        .body(reply))
+}
+
+fn openid_claim(openid: &str) -> IdentityClaim {
+    IdentityClaim {
+        kind: IdentityKind::OpenId,
+        value: openid.to_string(),
+        // WeChat signed the push that names it.
+        verified: true,
+    }
+}
+
+/// A customer's message: stored through the engine (a retry is a duplicate and stored once).
+async fn message(state: &AppState, inbox: i64, m: push::Message) -> Result<(), ApiError> {
+    let content = m.content;
+    // Only location, link and unsupported messages carry structured content in the store.
+    let content = match m.kind {
+        MessageKind::Location | MessageKind::Link | MessageKind::Unsupported => content,
+        _ => None,
+    };
+    let msg = InboundMessage {
+        inbox_id: inbox,
+        external_id: Some(m.msg_id),
+        identities: vec![openid_claim(&m.openid)],
+        profile: ContactDraft::default(),
+        kind: m.kind,
+        body: m.body,
+        content,
+        context: MessageContext::default(),
+        attachments: Vec::new(),
+    };
+    state.engine.ingest(msg).await?;
+    Ok(())
+}
+
+/// An event: the contact learns what it says; a menu click may have an instant answer.
+async fn event(state: &AppState, inbox: i64, e: &push::Event) -> Result<Option<String>, ApiError> {
+    let mut attrs = Map::new();
+    let now = state.clock.now_ms();
+    match e.event.as_str() {
+        "subscribe" => {
+            attrs.insert("wechat_subscribed".into(), Value::Bool(true));
+            attrs.insert("wechat_subscribed_at".into(), json!(e.created));
+            if let Some(scene) = e.key.strip_prefix("qrscene_") {
+                attrs.insert("wechat_scene".into(), Value::String(scene.to_string()));
+            }
+        }
+        "unsubscribe" => {
+            attrs.insert("wechat_subscribed".into(), Value::Bool(false));
+        }
+        "SCAN" => {
+            attrs.insert("wechat_scene".into(), Value::String(e.key.clone()));
+        }
+        "LOCATION" => {
+            attrs.insert(
+                "wechat_latitude".into(),
+                Value::String(e.fields.str("Latitude").to_string()),
+            );
+            attrs.insert(
+                "wechat_longitude".into(),
+                Value::String(e.fields.str("Longitude").to_string()),
+            );
+        }
+        "user_enter_tempsession" => {
+            let sf = push::session_from(e.fields.str("SessionFrom"));
+            attrs.insert(
+                "miniprogram_source".into(),
+                Value::String(sf.source.chars().take(200).collect()),
+            );
+            for (k, v) in sf.custom.into_iter().take(10) {
+                if v.is_string() || v.is_number() || v.is_boolean() {
+                    attrs.insert(format!("mp_{}", k.chars().take(30).collect::<String>()), v);
+                }
+            }
+        }
+        _ => {}
+    }
+    let info = state.engine.inbox(inbox).await?;
+    let passive = match e.event.as_str() {
+        "CLICK" => info.settings.wechat.click_reply(&e.key),
+        "subscribe" => {
+            Some(info.settings.wechat.subscribe_greeting.clone()).filter(|s| !s.is_empty())
+        }
+        _ => None,
+    };
+    if !attrs.is_empty() {
+        let profile = if e.event == "user_enter_tempsession" {
+            let sf = push::session_from(e.fields.str("SessionFrom"));
+            ContactDraft {
+                name: Some(sf.nickname).filter(|n| !n.is_empty()),
+                ..ContactDraft::default()
+            }
+        } else {
+            ContactDraft::default()
+        };
+        state
+            .engine
+            .identify(Identify {
+                inbox_id: inbox,
+                identities: vec![openid_claim(&e.openid)],
+                profile,
+                vip: None,
+                attributes: Some(attrs),
+            })
+            .await?;
+    }
+    tracing::debug!(inbox, event = %e.event, key = %e.dedupe_key(), at = now, "wechat event");
+    Ok(passive)
+}
