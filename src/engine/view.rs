@@ -77,8 +77,21 @@ pub struct ConversationView {
     /// Since when it waits in the queue for an agent (`null` once assigned).
     pub queued_at: Option<i64>,
     pub snoozed_until: Option<i64>,
+    /// Channels that only allow replies for a while after the customer's last message
+    /// (WeChat: 48 hours). Only in a single conversation's view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_window: Option<ReplyWindow>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Whether the channel still accepts replies to this customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ReplyWindow {
+    pub open: bool,
+    /// When it closes (closed) unless the customer writes again; `null` when the customer
+    /// never wrote through this inbox.
+    pub closes_at: Option<i64>,
 }
 
 /// Longest preview of a message in a list row.
@@ -138,6 +151,7 @@ impl ConversationView {
                 None
             },
             snoozed_until: r.snoozed_until,
+            reply_window: None,
             created_at: s.created_at,
             updated_at: s.updated_at,
         }

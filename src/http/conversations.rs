@@ -172,7 +172,24 @@ pub async fn get(
     let id = path.into_inner();
     visible_conversation(&state, &c, id).await?;
     let s = summary(&state, &c, id).await?;
-    Ok(HttpResponse::Ok().json(view(&state, &s, Sort::Activity)))
+    let mut v = view(&state, &s, Sort::Activity);
+    if s.channel
+        .as_deref()
+        .is_some_and(crate::channels::wechat::is_wechat)
+        && let Some(inbox) = s.row.inbox_id
+    {
+        let contact = s.row.contact_id;
+        let last = state
+            .store
+            .read(move |c, _| messages::last_incoming_at(c, contact, inbox))
+            .await?;
+        let closes_at = last.map(|t| t + crate::channels::wechat::REPLY_WINDOW_MS);
+        v.reply_window = Some(crate::engine::view::ReplyWindow {
+            open: closes_at.is_some_and(|t| t > state.clock.now_ms()),
+            closes_at,
+        });
+    }
+    Ok(HttpResponse::Ok().json(v))
 }
 
 /// A page size asked for: 1 to 200, 50 when not given (every paged list).

@@ -24,6 +24,7 @@ pub mod scoped;
 pub mod tls;
 pub mod views;
 pub mod webhooks;
+pub mod wechat_admin;
 pub mod wechat_hook;
 pub mod widget;
 pub mod ws;
@@ -145,6 +146,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(inboxes::update)
         .service(inboxes::rotate_token)
         .service(inboxes::rotate_identity_secret)
+        .service(wechat_admin::get)
+        .service(wechat_admin::update)
+        .service(wechat_admin::test)
         .service(inboxes::get_team)
         .service(inboxes::update_team)
         .service(ws::connect)

@@ -7,7 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     admin, agents, attachments, audit_api, auth, canned, channel_api, contacts, conversations,
-    deliveries, error, health, inboxes, me, roles, scoped, views, webhooks, widget, ws,
+    deliveries, error, health, inboxes, me, roles, scoped, views, webhooks, wechat_admin,
+    wechat_hook, widget, ws,
 };
 
 #[derive(OpenApi)]
@@ -46,6 +47,8 @@ use super::{
         webhooks::list, webhooks::create, webhooks::update, webhooks::remove,
         webhooks::rotate_secret, webhooks::events, webhooks::resend,
         widget::config, widget::session, widget::poll, widget::send, widget::rate, widget::typing,
+        wechat_admin::get, wechat_admin::update, wechat_admin::test,
+        wechat_hook::verify, wechat_hook::receive,
     ),
     components(schemas(
         error::ErrorBody, health::Health, health::Readiness,

@@ -550,6 +550,15 @@ pub async fn create_inbox(
             } else {
                 None
             };
+            // WeChat inboxes get the callback token and key to paste into the console.
+            if crate::channels::wechat::is_wechat(&ch) {
+                crate::store::inboxes::set_credentials(
+                    conn,
+                    ring,
+                    id,
+                    &super::wechat_admin::initial_credentials(),
+                )?;
+            }
             // Web inboxes get the secret that signs host sites' user ids, shown once.
             let identity = if ch == "web" {
                 Some(super::inboxes::issue_identity_secret(conn, ring, id)?)

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ErrorCode};
 use crate::app::AppState;
-use crate::audit::{Actor, Entry};
+use crate::audit::{Actor, Entry, Outcome};
 use crate::channels::wechat::push::{self, Push};
 use crate::channels::wechat::xml::{self, cdata};
 use crate::channels::wechat::{self, Config, Receiver};
@@ -49,14 +49,18 @@ pub struct HookQuery {
 }
 
 /// The inbox's receiving side, built from its encrypted credentials once per change.
+/// A caller who does not know a WeChat inbox's token learns nothing, not even whether the
+/// inbox exists: an unknown id is refused like a bad signature.
 async fn receiver(state: &AppState, inbox: i64) -> Result<std::sync::Arc<Receiver>, ApiError> {
-    let info = state
-        .engine
-        .inbox(inbox)
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::InboxNotFound))?;
+    let unknown = || {
+        ApiError::with_detail(
+            ErrorCode::SignatureInvalid,
+            "no WeChat inbox with this id accepts this signature",
+        )
+    };
+    let info = state.engine.inbox(inbox).await.map_err(|_| unknown())?;
     if !wechat::is_wechat(&info.channel) {
-        return Err(ApiError::new(ErrorCode::InboxNotFound));
+        return Err(unknown());
     }
     let generation = state.engine.inbox_generation();
     if let Some(r) = state.channels.wechat.receivers.get(inbox, generation) {
@@ -67,7 +71,7 @@ async fn receiver(state: &AppState, inbox: i64) -> Result<std::sync::Arc<Receive
         .read(move |c, ring| inboxes::get(c, ring, inbox))
         .await?
         .map(|i| i.credentials)
-        .ok_or_else(|| ApiError::new(ErrorCode::InboxNotFound))?;
+        .ok_or_else(unknown)?;
     let cfg = Config::parse(&creds);
     if !cfg.receives() {
         return Err(ApiError::with_detail(
@@ -104,14 +108,17 @@ async fn signature_failed(state: &AppState, req: &HttpRequest, inbox: i64) -> Ap
         let _ = state
             .store
             .write(move |c, ring| {
+                let actor = Actor {
+                    ip: ip.clone(),
+                    ..Actor::system()
+                };
                 let e = Entry::new(
-                    &Actor::system(),
+                    &actor,
                     "wechat.signature_failures",
                     format!("inbox:{inbox}"),
                 )
-                .details(
-                    json!({"failures": wechat::AUDIT_AFTER, "within_seconds": 60, "address": ip}),
-                );
+                .outcome(Outcome::Denied)
+                .details(json!({"failures": wechat::AUDIT_AFTER, "within_seconds": 60}));
                 audit_log::append(c, ring, now, &e)
             })
             .await;
@@ -130,8 +137,10 @@ fn fresh(state: &AppState, ts: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The console's URL check.
-#[get("/hooks/wechat/{inbox}")]
+/// The WeChat console's URL check: answers `echostr` when `signature` matches the inbox's
+/// token.
+#[utoipa::path(params(("inbox_id" = i64, Path), ("signature" = String, Query), ("timestamp" = String, Query), ("nonce" = String, Query), ("echostr" = String, Query)), responses((status = 200, description = "the echostr", body = String), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)), tag = "channels")]
+#[get("/hooks/wechat/{inbox_id}")]
 pub async fn verify(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -154,8 +163,11 @@ pub async fn verify(
         .body(echo.to_string()))
 }
 
-/// A push.
-#[post("/hooks/wechat/{inbox}")]
+/// A push from WeChat (XML, or JSON for mini programs so configured), in plaintext,
+/// compatible or safe mode (`encrypt_type=aes` with `msg_signature`). Answers `success` (or
+/// an instant passive reply) after the message is stored.
+#[utoipa::path(params(("inbox_id" = i64, Path), ("signature" = String, Query), ("timestamp" = String, Query), ("nonce" = String, Query), ("encrypt_type" = Option<String>, Query), ("msg_signature" = Option<String>, Query)), request_body(content = String, content_type = "text/xml"), responses((status = 200, description = "`success`, or a passive reply", body = String), (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)), tag = "channels")]
+#[post("/hooks/wechat/{inbox_id}")]
 pub async fn receive(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -506,6 +506,26 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
         Any(&["channels:write"]),
         None,
     ),
+    (
+        "get",
+        "/api/v1/inboxes/{inbox}/wechat",
+        Any(&["channels:write"]),
+        None,
+    ),
+    (
+        "put",
+        "/api/v1/inboxes/{inbox}/wechat",
+        Any(&["channels:write"]),
+        Some(r#"{"app_id":"wx1"}"#),
+    ),
+    (
+        "post",
+        "/api/v1/inboxes/{inbox}/wechat/test",
+        Any(&["channels:write"]),
+        None,
+    ),
+    ("get", "/hooks/wechat/{inbox_id}", Channel, None),
+    ("post", "/hooks/wechat/{inbox_id}", Channel, Some("{}")),
     ("get", "/api/v1/ws", READ, None),
 ];
 

@@ -250,3 +250,438 @@ fn xxe_and_billion_laughs_are_rejected_without_expansion() {
     let plain = c.decrypt(&c.encrypt(xxe)).unwrap();
     assert_eq!(xml::parse(&plain), Err(XmlError::Doctype));
 }
+
+// ------------------------------------------------------------------ end to end with the fake
+
+use std::time::Duration;
+
+use atrium::channels::wechat::fake::{self, FakeConfig};
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+use serde_json::json;
+
+use crate::desk::{Desk, PW, agent, delivery_becomes, eventually, team};
+use crate::identity::{no_required_totp, seed_user};
+use crate::support::TestApp;
+
+/// An Official Account inbox set up as an administrator would — the callback token and key
+/// Atrium generated pasted into the (fake) WeChat console, the AppID and AppSecret from it
+/// saved in Atrium — with one online agent in its team.
+struct Wx {
+    app: TestApp,
+    fake: fake::Running,
+    inbox: i64,
+    admin: Desk,
+    agent: Desk,
+}
+
+impl Wx {
+    fn new(clock: Option<std::sync::Arc<atrium::clock::FakeClock>>) -> Wx {
+        let app = TestApp::with_env(&[], clock);
+        no_required_totp(&app);
+        let t = team(&app, "Hospital");
+        agent(&app, "wx.agent", &[t], 5);
+        seed_user(&app, "sys.admin", PW, &["sysadmin"], &[], &[]);
+        let admin = Desk::login(&app.base, "sys.admin");
+        let created = admin.ok(
+            "POST",
+            "/api/v1/inboxes",
+            Some(json!({"name": "服务号", "channel": "wechat_mp", "team_id": t})),
+        );
+        let inbox = created["id"].as_i64().unwrap();
+        let w = admin.get(&format!("/api/v1/inboxes/{inbox}/wechat"));
+        let token = w["token"].as_str().unwrap().to_string();
+        let key = w["encoding_aes_key"].as_str().unwrap().to_string();
+        assert_eq!(token.len(), 32);
+        assert_eq!(key.len(), 43);
+        assert_eq!(w["callback_path"], format!("/hooks/wechat/{inbox}"));
+        assert_eq!(w["has_app_secret"], false);
+        let cfg = FakeConfig {
+            token,
+            encoding_aes_key: key,
+            callback_url: Some(app.url(&format!("/hooks/wechat/{inbox}"))),
+            ..FakeConfig::default()
+        };
+        let (app_id, secret) = (cfg.app_id.clone(), cfg.app_secret.clone());
+        let fake = fake::start("127.0.0.1:0", cfg).unwrap();
+        // A wrong secret: the connection test says so.
+        admin.ok(
+            "PUT",
+            &format!("/api/v1/inboxes/{inbox}/wechat"),
+            Some(json!({"app_id": app_id, "app_secret": "wrong", "api_base": fake.url()})),
+        );
+        let t = admin.ok(
+            "POST",
+            &format!("/api/v1/inboxes/{inbox}/wechat/test"),
+            None,
+        );
+        assert_eq!(
+            (t["ok"].as_bool(), t["code"].as_i64()),
+            (Some(false), Some(40125)),
+            "{t}"
+        );
+        let saved = admin.ok(
+            "PUT",
+            &format!("/api/v1/inboxes/{inbox}/wechat"),
+            Some(json!({"app_id": app_id, "app_secret": secret, "api_base": fake.url()})),
+        );
+        assert_eq!(saved["has_app_secret"], true);
+        assert!(
+            !saved.to_string().contains(&secret),
+            "the secret is never shown"
+        );
+        let t = admin.ok(
+            "POST",
+            &format!("/api/v1/inboxes/{inbox}/wechat/test"),
+            None,
+        );
+        assert_eq!(t["ok"], true, "{t}");
+        let agent = Desk::login(&app.base, "wx.agent");
+        agent.set_status("online");
+        Wx {
+            app,
+            fake,
+            inbox,
+            admin,
+            agent,
+        }
+    }
+
+    /// WeChat pushes a customer's text (safe mode unless `mode` says otherwise).
+    fn push(&self, body: Value) -> Value {
+        let r = Client::new()
+            .post(format!("{}/fake/push", self.fake.url()))
+            .json(&body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().unwrap()
+    }
+
+    /// The agent's conversation with this customer, once routing gave it to them.
+    fn conversation_of(&self, text: &str) -> i64 {
+        eventually(Duration::from_secs(10), "conversation assigned", || {
+            let list = self.agent.get("/api/v1/conversations?view=mine");
+            list["items"]
+                .as_array()
+                .or(list.as_array())?
+                .iter()
+                .find(|c| c.to_string().contains(text))
+                .and_then(|c| c["id"].as_i64())
+        })
+    }
+
+    fn messages(&self, conv: i64) -> Vec<Value> {
+        self.agent
+            .get(&format!("/api/v1/conversations/{conv}/messages"))
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+/// Must-show 2: an encrypted push reaches the agent; the reply reaches the fake as a correct
+/// `custom/send`; a retried push is stored once. Must-show 4: a token that expires mid-send is
+/// refreshed once and the send retried once.
+#[test]
+fn an_encrypted_push_reaches_the_agent_and_the_reply_reaches_wechat() {
+    let wx = Wx::new(None);
+    let mut sock = wx.agent.socket(None);
+    let openid = "oPatient_0001";
+    // WeChat delivers the same push twice (its answer was lost): stored once.
+    let r = wx.push(json!({"openid": openid, "text": "你好，我想查询一下挂号记录", "repeat": 2}));
+    assert_eq!(
+        (r["status"].as_u64(), r["body"].as_str()),
+        (Some(200), Some("success")),
+        "{r}"
+    );
+    assert_eq!(r["attempts"], 2);
+    let seen = sock.until(Duration::from_secs(10), |f| {
+        f["type"] == "message.created" && f.to_string().contains("挂号记录")
+    });
+    assert!(!seen.is_empty());
+    let conv = wx.conversation_of("挂号记录");
+    let msgs = wx.messages(conv);
+    let incoming: Vec<_> = msgs
+        .iter()
+        .filter(|m| m["direction"] == "incoming")
+        .collect();
+    assert_eq!(
+        incoming.len(),
+        1,
+        "the retried push is stored once: {msgs:?}"
+    );
+    assert_eq!(incoming[0]["body"], "你好，我想查询一下挂号记录");
+
+    // The agent answers; the fake receives a correct customer-service message.
+    let sent = wx.agent.reply(conv, "您好，请提供就诊卡号");
+    delivery_becomes(
+        &wx.agent,
+        conv,
+        &sent["id"],
+        "sent",
+        Duration::from_secs(15),
+    );
+    let sends = wx.fake.fake.sends();
+    assert_eq!(sends.len(), 1, "{sends:?}");
+    assert_eq!(
+        sends[0],
+        json!({"touser": openid, "msgtype": "text", "text": {"content": "您好，请提供就诊卡号"}})
+    );
+    assert_eq!(wx.fake.fake.token_calls(), 1);
+
+    // The token expires while the agent types: one refresh, one retry, delivered once.
+    wx.fake.fake.expire_token();
+    let attempts = wx.fake.fake.send_attempts();
+    let sent = wx.agent.reply(conv, "卡号收到，正在查询");
+    delivery_becomes(
+        &wx.agent,
+        conv,
+        &sent["id"],
+        "sent",
+        Duration::from_secs(15),
+    );
+    assert_eq!(wx.fake.fake.token_calls(), 2, "one refresh");
+    assert_eq!(
+        wx.fake.fake.send_attempts(),
+        attempts + 2,
+        "the refused call and one retry"
+    );
+    let sends = wx.fake.fake.sends();
+    assert_eq!(sends.len(), 2);
+    assert_eq!(sends[1]["text"]["content"], "卡号收到，正在查询");
+    drop(wx.admin);
+}
+
+/// Must-show 3: a reply after the 48-hour window is marked failed with the reason the agent
+/// sees — whether WeChat refuses it (45015) or Atrium knows before sending.
+#[test]
+fn a_reply_after_the_48_hour_window_fails_with_the_reason() {
+    let clock =
+        atrium::clock::FakeClock::new(atrium::clock::Clock::now_ms(&atrium::clock::SystemClock));
+    let wx = Wx::new(Some(clock.clone()));
+    wx.push(json!({"openid": "oLate", "text": "还在吗"}));
+    let conv = wx.conversation_of("还在吗");
+    // WeChat's clock has moved on 49 hours: it refuses with 45015.
+    wx.fake.fake.advance(49 * 3600 * 1000);
+    let sent = wx.agent.reply(conv, "抱歉久等了");
+    let m = delivery_becomes(
+        &wx.agent,
+        conv,
+        &sent["id"],
+        "failed",
+        Duration::from_secs(15),
+    );
+    let reason = m["failure_reason"].as_str().unwrap();
+    assert!(reason.starts_with("wechat 45015"), "{reason}");
+    assert!(reason.contains("48-hour"), "{reason}");
+    assert!(wx.fake.fake.sends().is_empty());
+    // Atrium's own clock has moved on too: it refuses before calling WeChat.
+    clock.advance_ms(49 * 3600 * 1000);
+    let agent = Desk::login(&wx.app.base, "wx.agent");
+    let attempts = wx.fake.fake.send_attempts();
+    let sent = agent.reply(conv, "再试一次");
+    let m = delivery_becomes(&agent, conv, &sent["id"], "failed", Duration::from_secs(15));
+    assert!(
+        m["failure_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("wechat 45015")
+    );
+    assert_eq!(
+        wx.fake.fake.send_attempts(),
+        attempts,
+        "WeChat was not called"
+    );
+    // The conversation tells the agent the window is closed.
+    let c = agent.get(&format!("/api/v1/conversations/{conv}"));
+    assert_eq!(c["reply_window"]["open"], false, "{c}");
+}
+
+/// Modes, events and bad input through the real callback.
+#[test]
+fn modes_events_and_bad_pushes() {
+    let wx = Wx::new(None);
+    let url = wx.app.url(&format!("/hooks/wechat/{}", wx.inbox));
+    // Plaintext and compatible modes work too (the mode is chosen per request).
+    for (mode, text) in [("plain", "明文模式"), ("compat", "兼容模式")] {
+        let r = wx.push(json!({"openid": "oModes", "text": text, "mode": mode}));
+        assert_eq!(r["body"], "success", "{mode}: {r}");
+    }
+    let conv = wx.conversation_of("兼容模式");
+    let bodies: Vec<_> = wx
+        .messages(conv)
+        .iter()
+        .map(|m| m["body"].clone())
+        .collect();
+    assert!(bodies.contains(&json!("明文模式")) && bodies.contains(&json!("兼容模式")));
+
+    // A menu click with a configured answer gets it as an encrypted passive reply; subscribe
+    // marks the contact.
+    let mut settings = wx.admin.get(&format!("/api/v1/inboxes/{}", wx.inbox));
+    settings["settings"]["wechat"] = json!({
+        "subscribe_greeting": "欢迎关注",
+        "click_replies": [{"key": "MENU_HOURS", "reply": "门诊时间：8:00-17:00"}],
+    });
+    wx.admin.ok(
+        "PUT",
+        &format!("/api/v1/inboxes/{}", wx.inbox),
+        Some(json!({"name": settings["name"], "team_id": settings["team_id"], "settings": settings["settings"]})),
+    );
+    let now = chrono_now();
+    let click = format!(
+        "<xml><ToUserName><![CDATA[gh_fake00000001]]></ToUserName><FromUserName><![CDATA[oClick]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[MENU_HOURS]]></EventKey></xml>"
+    );
+    let r = wx.push(json!({"openid": "oClick", "xml": click}));
+    let reply = r["body"].as_str().unwrap();
+    let f = xml::parse(reply).unwrap();
+    let w = wx
+        .admin
+        .get(&format!("/api/v1/inboxes/{}/wechat", wx.inbox));
+    let crypt = MsgCrypt::new(
+        w["token"].as_str().unwrap(),
+        w["encoding_aes_key"].as_str().unwrap(),
+        &FakeConfig::default().app_id,
+    )
+    .unwrap();
+    let inner = crypt
+        .open(
+            f.str("TimeStamp"),
+            f.str("Nonce"),
+            f.str("Encrypt"),
+            f.str("MsgSignature"),
+        )
+        .unwrap();
+    let inner = xml::parse(&inner).unwrap();
+    assert_eq!(inner.str("Content"), "门诊时间：8:00-17:00");
+    assert_eq!(inner.str("ToUserName"), "oClick");
+    let sub = format!(
+        "<xml><ToUserName><![CDATA[gh_fake00000001]]></ToUserName><FromUserName><![CDATA[oFollower]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event><EventKey><![CDATA[qrscene_clinic7]]></EventKey></xml>"
+    );
+    let r = wx.push(json!({"openid": "oFollower", "xml": sub, "mode": "plain"}));
+    assert!(r["body"].as_str().unwrap().contains("欢迎关注"), "{r}");
+    // A message type nobody knows is stored as unsupported with its raw payload.
+    let odd = format!(
+        "<xml><ToUserName><![CDATA[gh_fake00000001]]></ToUserName><FromUserName><![CDATA[oOdd]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[hologram]]></MsgType><MsgId>777001</MsgId></xml>"
+    );
+    assert_eq!(
+        wx.push(json!({"openid": "oOdd", "xml": odd}))["body"],
+        "success"
+    );
+    let conv = eventually(Duration::from_secs(10), "unsupported stored", || {
+        let list = wx.agent.get("/api/v1/conversations?view=mine");
+        let items = list["items"].as_array().or(list.as_array())?.clone();
+        items.iter().find_map(|c| {
+            let id = c["id"].as_i64()?;
+            wx.messages(id)
+                .iter()
+                .any(|m| m["kind"] == "unsupported")
+                .then_some(id)
+        })
+    });
+    let m = wx
+        .messages(conv)
+        .into_iter()
+        .find(|m| m["kind"] == "unsupported")
+        .unwrap();
+    assert_eq!(m["content"]["type"], "hologram");
+
+    // Bad input: wrong signature, stale timestamp, XXE, a huge body, an unknown inbox.
+    let http = Client::new();
+    let post = |q: &str, body: String| {
+        let r = http.post(format!("{url}?{q}")).body(body).send().unwrap();
+        let s = r.status();
+        (s, r.json::<Value>().unwrap_or(Value::Null))
+    };
+    let token = wx
+        .admin
+        .get(&format!("/api/v1/inboxes/{}/wechat", wx.inbox))["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ts = now.to_string();
+    let good = signature(&[&token, &ts, "n1"]);
+    for _ in 0..5 {
+        let (s, v) = post(
+            &format!("signature=bad&timestamp={ts}&nonce=n1"),
+            "<xml/>".into(),
+        );
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("signature_invalid"))
+        );
+    }
+    let old = (now - 3600).to_string();
+    let stale = signature(&[&token, &old, "n1"]);
+    let (s, v) = post(
+        &format!("signature={stale}&timestamp={old}&nonce=n1"),
+        "<xml/>".into(),
+    );
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("timestamp_stale"))
+    );
+    let xxe = r#"<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><FromUserName>o</FromUserName><MsgType>text</MsgType><Content>&x;</Content><MsgId>1</MsgId></xml>"#;
+    let (s, v) = post(
+        &format!("signature={good}&timestamp={ts}&nonce=n1"),
+        xxe.into(),
+    );
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("push_invalid")),
+        "{v}"
+    );
+    let (s, _) = post(
+        &format!("signature={good}&timestamp={ts}&nonce=n1"),
+        format!("<xml><Content>{}</Content></xml>", "x".repeat(300_000)),
+    );
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    let (s, _) = post(
+        &format!("signature={good}&timestamp={ts}&nonce=n1&encrypt_type=aes&msg_signature=00"),
+        "<xml><Encrypt><![CDATA[AAAA]]></Encrypt></xml>".into(),
+    );
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "a ciphertext without its signature"
+    );
+    let r = http
+        .post(wx.app.url(&format!(
+            "/hooks/wechat/9999?signature={good}&timestamp={ts}&nonce=n1"
+        )))
+        .body("<xml/>")
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "an unknown inbox is not revealed"
+    );
+    // The console's URL check answers echostr only with the right signature.
+    let r = http
+        .get(format!(
+            "{url}?signature={good}&timestamp={ts}&nonce=n1&echostr=4375120948345356249"
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().unwrap(), "4375120948345356249");
+    // Repeated signature failures were audited once.
+    let audited = wx
+        .app
+        .state
+        .store
+        .read_blocking(|c, _| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM audit_log WHERE event = 'wechat.signature_failures' AND outcome = 'denied' AND ip = '127.0.0.1'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(audited, 1);
+}
+
+fn chrono_now() -> i64 {
+    atrium::clock::Clock::now_ms(&atrium::clock::SystemClock) / 1000
+}

@@ -205,6 +205,11 @@ impl Api {
         Ok(t.value)
     }
 
+    /// Ask WeChat for a token with these settings (a connection test; nothing is cached).
+    pub async fn check(&self, ctx: Ctx<'_>) -> Result<(), CallError> {
+        self.fetch_token(ctx, false).await.map(|_| ())
+    }
+
     async fn fetch_token(&self, ctx: Ctx<'_>, force: bool) -> Result<TokenAnswer, CallError> {
         let cfg = ctx.cfg;
         let url = format!("{}/cgi-bin/stable_token", cfg.base());

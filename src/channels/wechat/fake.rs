@@ -53,6 +53,8 @@ struct Window {
 struct State {
     token: Option<(String, i64)>,
     token_calls: u32,
+    /// `message/custom/send` calls, accepted or not.
+    send_attempts: u32,
     sends: Vec<Value>,
     typing: Vec<Value>,
     windows: HashMap<String, Window>,
@@ -244,6 +246,7 @@ async fn custom_send(
     req: HttpRequest,
     body: web::Json<Value>,
 ) -> HttpResponse {
+    fake.st().send_attempts += 1;
     if let Some(e) = fake.check_token(&req) {
         return HttpResponse::Ok().json(e);
     }
@@ -473,6 +476,11 @@ impl Fake {
         self.st().typing.clone()
     }
 
+    /// How many `message/custom/send` calls arrived (accepted or refused).
+    pub fn send_attempts(&self) -> u32 {
+        self.st().send_attempts
+    }
+
     /// How many tokens were issued.
     pub fn token_calls(&self) -> u32 {
         self.st().token_calls
@@ -522,6 +530,7 @@ async fn ctl_sends(fake: web::Data<Arc<Fake>>) -> HttpResponse {
         "sends": fake.sends(),
         "typing": fake.typing_calls(),
         "token_calls": fake.token_calls(),
+        "send_attempts": fake.send_attempts(),
     }))
 }
 

@@ -1,0 +1,222 @@
+//! Administration of a WeChat inbox (Official Account or Mini Program): the AppID and
+//! AppSecret from the WeChat console, the callback token and EncodingAESKey Atrium generated
+//! for pasting into it, the API base URL and the outbound proxy; and a connection test that
+//! fetches an access token. All `channels:write`; reading the secrets and every change are
+//! audited (secrets never appear in the audit log).
+
+use actix_web::{HttpResponse, get, post, put, web};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zeroize::Zeroizing;
+
+use super::caller::Caller;
+use super::error::{ApiError, ErrorCode};
+use crate::app::AppState;
+use crate::audit::Entry;
+use crate::channels::wechat::{self, Config, client};
+use crate::domain::access::Permission;
+use crate::store::{audit as audit_log, inboxes};
+
+/// A fresh callback token: 32 letters and digits.
+pub fn new_callback_token() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| char::from(rng.sample(rand::distr::Alphanumeric)))
+        .collect()
+}
+
+/// A fresh EncodingAESKey: 32 random bytes as 43 base64 characters.
+pub fn new_aes_key() -> String {
+    let key: [u8; 32] = rand::random();
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(key)
+}
+
+/// Credentials of a new WeChat inbox: the callback token and key, nothing from WeChat yet.
+pub fn initial_credentials() -> String {
+    let cfg = Config {
+        token: Zeroizing::new(new_callback_token()),
+        encoding_aes_key: Zeroizing::new(new_aes_key()),
+        ..Config::default()
+    };
+    serde_json::to_string(&cfg).unwrap_or_else(|_| "{}".into())
+}
+
+/// What the settings page shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WechatView {
+    pub app_id: String,
+    /// Whether an AppSecret is stored (it is never shown).
+    pub has_app_secret: bool,
+    /// Paste into the WeChat console (服务器配置 → 令牌 Token).
+    pub token: String,
+    /// Paste into the WeChat console (消息加解密密钥 EncodingAESKey).
+    pub encoding_aes_key: String,
+    /// Empty for WeChat's own.
+    pub api_base: String,
+    pub proxy: String,
+    /// The callback path; the console needs `https://<public host>` in front of it.
+    pub callback_path: String,
+}
+
+async fn load(state: &AppState, c: &Caller, id: i64) -> Result<Config, ApiError> {
+    c.require(state, Permission::ChannelsWrite, &format!("inbox:{id}"))
+        .await?;
+    let row = state
+        .store
+        .read(move |conn, ring| inboxes::get(conn, ring, id))
+        .await?
+        .filter(|i| wechat::is_wechat(&i.channel))
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    Ok(Config::parse(&row.credentials))
+}
+
+fn view(id: i64, cfg: &Config) -> WechatView {
+    WechatView {
+        app_id: cfg.app_id.clone(),
+        has_app_secret: !cfg.app_secret.is_empty(),
+        token: cfg.token.to_string(),
+        encoding_aes_key: cfg.encoding_aes_key.to_string(),
+        api_base: cfg.api_base.clone(),
+        proxy: cfg.proxy.clone().unwrap_or_default(),
+        callback_path: format!("/hooks/wechat/{id}"),
+    }
+}
+
+/// A WeChat inbox's connection settings (`channels:write`; audited, as it shows the callback
+/// token and key).
+#[utoipa::path(params(("id" = i64, Path)), responses((status = 200, body = WechatView), (status = 404, body = super::error::ErrorBody)), tag = "inboxes")]
+#[get("/api/v1/inboxes/{id}/wechat")]
+pub async fn get(
+    state: web::Data<AppState>,
+    c: Caller,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let cfg = load(&state, &c, id).await?;
+    let (now, actor) = (state.clock.now_ms(), c.actor.clone());
+    state
+        .store
+        .write(move |conn, ring| {
+            let e = Entry::new(&actor, "inbox.wechat_view", format!("inbox:{id}"));
+            audit_log::append(conn, ring, now, &e)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view(id, &cfg)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWechat {
+    pub app_id: String,
+    /// Omit (or leave empty) to keep the stored one.
+    #[serde(default)]
+    pub app_secret: Option<String>,
+    #[serde(default)]
+    pub api_base: String,
+    #[serde(default)]
+    pub proxy: String,
+    /// Generate a new callback token (the console must then be updated).
+    #[serde(default)]
+    pub new_token: bool,
+    /// Generate a new EncodingAESKey (the console must then be updated).
+    #[serde(default)]
+    pub new_aes_key: bool,
+}
+
+/// Save a WeChat inbox's connection settings (`channels:write`; audited without secrets).
+#[utoipa::path(params(("id" = i64, Path)), request_body = UpdateWechat, responses((status = 200, body = WechatView), (status = 422, body = super::error::ErrorBody)), tag = "inboxes")]
+#[put("/api/v1/inboxes/{id}/wechat")]
+pub async fn update(
+    state: web::Data<AppState>,
+    c: Caller,
+    path: web::Path<i64>,
+    body: web::Json<UpdateWechat>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let mut cfg = load(&state, &c, id).await?;
+    let b = body.into_inner();
+    cfg.app_id = b.app_id.trim().to_string();
+    if let Some(s) = b.app_secret.filter(|s| !s.trim().is_empty()) {
+        cfg.app_secret = Zeroizing::new(s.trim().to_string());
+    }
+    cfg.api_base = b.api_base.trim().to_string();
+    cfg.proxy = Some(b.proxy.trim().to_string()).filter(|p| !p.is_empty());
+    if b.new_token {
+        cfg.token = Zeroizing::new(new_callback_token());
+    }
+    if b.new_aes_key {
+        cfg.encoding_aes_key = Zeroizing::new(new_aes_key());
+    }
+    let problems = cfg.validate();
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems.join("; ")).with_details(problems));
+    }
+    let json = Zeroizing::new(serde_json::to_string(&cfg).map_err(ApiError::internal)?);
+    let (now, actor) = (state.clock.now_ms(), c.actor.clone());
+    let details = serde_json::json!({
+        "app_id": cfg.app_id, "api_base": cfg.api_base, "proxy": cfg.proxy,
+        "new_token": b.new_token, "new_aes_key": b.new_aes_key,
+    });
+    state
+        .store
+        .write(move |conn, ring| {
+            inboxes::set_credentials(conn, ring, id, &json)?;
+            let e =
+                Entry::new(&actor, "inbox.wechat_update", format!("inbox:{id}")).details(details);
+            audit_log::append(conn, ring, now, &e)
+        })
+        .await?;
+    state.engine.inbox_changed(id);
+    Ok(HttpResponse::Ok().json(view(id, &cfg)))
+}
+
+/// The outcome of a connection test.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WechatTest {
+    pub ok: bool,
+    /// WeChat's error code when it refused (e.g. 40164: IP not whitelisted).
+    pub code: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// Fetch an access token with the stored settings (`channels:write`).
+#[utoipa::path(params(("id" = i64, Path)), responses((status = 200, body = WechatTest)), tag = "inboxes")]
+#[post("/api/v1/inboxes/{id}/wechat/test")]
+pub async fn test(
+    state: web::Data<AppState>,
+    c: Caller,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let cfg = load(&state, &c, id).await?;
+    if cfg.app_id.is_empty() || cfg.app_secret.is_empty() {
+        return Err(ApiError::validation(
+            "app_id/app_secret: save the AppID and AppSecret first",
+        ));
+    }
+    let ctx = client::Ctx {
+        http: state.channels.http(),
+        policy: state.channels.policy(),
+        inbox: id,
+        cfg: &cfg,
+        now: state.clock.now_ms(),
+    };
+    let out = match state.channels.wechat.api.check(ctx).await {
+        Ok(_) => WechatTest {
+            ok: true,
+            code: None,
+            reason: None,
+        },
+        Err(e) => WechatTest {
+            ok: false,
+            code: match &e {
+                client::CallError::Wx(w) => Some(w.code),
+                _ => None,
+            },
+            reason: Some(e.reason()),
+        },
+    };
+    Ok(HttpResponse::Ok().json(out))
+}
