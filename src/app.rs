@@ -225,6 +225,10 @@ impl App {
                 state.channels.clone(),
                 state.outbox_config,
             )),
+            actix_web::rt::spawn(crate::channels::wechat::kf::run(
+                state.engine.clone(),
+                state.channels.clone(),
+            )),
             actix_web::rt::spawn(sweep_unused_uploads(state.clone().into_inner())),
             actix_web::rt::spawn(prune_delivered_events(state.clone().into_inner())),
         ];

@@ -126,6 +126,18 @@ impl Channels {
             "api" => api::send(&self.http, &self.policy, inbox, credentials, msg, now).await,
             // Stored for the visitor's widget to fetch: nothing to send.
             "web" => Ok(()),
+            wechat::kf::CHANNEL => {
+                wechat::kf::send(
+                    &self.http,
+                    &self.policy,
+                    &self.wechat.api,
+                    inbox,
+                    credentials,
+                    msg,
+                    now,
+                )
+                .await
+            }
             c if wechat::is_wechat(c) => {
                 wechat::send(
                     &self.http,

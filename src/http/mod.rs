@@ -56,6 +56,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(widget::frame)
         .service(wechat_hook::verify)
         .service(wechat_hook::receive)
+        .service(wechat_hook::verify_wecom)
+        .service(wechat_hook::receive_wecom)
         .service(channel_api::upload)
         .service(channel_api::download)
         .service(deliveries::failed)

@@ -48,7 +48,8 @@ use super::{
         webhooks::rotate_secret, webhooks::events, webhooks::resend,
         widget::config, widget::session, widget::poll, widget::send, widget::rate, widget::typing,
         wechat_admin::get, wechat_admin::update, wechat_admin::test,
-        wechat_hook::verify, wechat_hook::receive,
+        wechat_hook::verify, wechat_hook::receive, wechat_hook::verify_wecom,
+        wechat_hook::receive_wecom,
     ),
     components(schemas(
         error::ErrorBody, health::Health, health::Readiness,

@@ -551,7 +551,7 @@ pub async fn create_inbox(
                 None
             };
             // WeChat inboxes get the callback token and key to paste into the console.
-            if crate::channels::wechat::is_wechat(&ch) {
+            if crate::channels::wechat::is_tencent(&ch) {
                 crate::store::inboxes::set_credentials(
                     conn,
                     ring,

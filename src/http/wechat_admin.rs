@@ -58,21 +58,26 @@ pub struct WechatView {
     pub proxy: String,
     /// The callback path; the console needs `https://<public host>` in front of it.
     pub callback_path: String,
+    /// 微信客服 inboxes: the customer-service account (`wk…`).
+    pub open_kfid: String,
 }
 
-async fn load(state: &AppState, c: &Caller, id: i64) -> Result<Config, ApiError> {
+async fn load(state: &AppState, c: &Caller, id: i64) -> Result<(Config, bool), ApiError> {
     c.require(state, Permission::ChannelsWrite, &format!("inbox:{id}"))
         .await?;
     let row = state
         .store
         .read(move |conn, ring| inboxes::get(conn, ring, id))
         .await?
-        .filter(|i| wechat::is_wechat(&i.channel))
+        .filter(|i| wechat::is_tencent(&i.channel))
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-    Ok(Config::parse(&row.credentials))
+    Ok((
+        Config::parse(&row.credentials),
+        row.channel == wechat::kf::CHANNEL,
+    ))
 }
 
-fn view(id: i64, cfg: &Config) -> WechatView {
+fn view(id: i64, cfg: &Config, wecom: bool) -> WechatView {
     WechatView {
         app_id: cfg.app_id.clone(),
         has_app_secret: !cfg.app_secret.is_empty(),
@@ -80,7 +85,12 @@ fn view(id: i64, cfg: &Config) -> WechatView {
         encoding_aes_key: cfg.encoding_aes_key.to_string(),
         api_base: cfg.api_base.clone(),
         proxy: cfg.proxy.clone().unwrap_or_default(),
-        callback_path: format!("/hooks/wechat/{id}"),
+        callback_path: if wecom {
+            format!("/hooks/wecom/{id}")
+        } else {
+            format!("/hooks/wechat/{id}")
+        },
+        open_kfid: cfg.open_kfid.clone(),
     }
 }
 
@@ -94,7 +104,7 @@ pub async fn get(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let cfg = load(&state, &c, id).await?;
+    let (cfg, wecom) = load(&state, &c, id).await?;
     let (now, actor) = (state.clock.now_ms(), c.actor.clone());
     state
         .store
@@ -103,12 +113,13 @@ pub async fn get(
             audit_log::append(conn, ring, now, &e)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view(id, &cfg)))
+    Ok(HttpResponse::Ok().json(view(id, &cfg, wecom)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWechat {
+    /// AppID (Official Account, Mini Program) or CorpID (微信客服).
     pub app_id: String,
     /// Omit (or leave empty) to keep the stored one.
     #[serde(default)]
@@ -117,6 +128,9 @@ pub struct UpdateWechat {
     pub api_base: String,
     #[serde(default)]
     pub proxy: String,
+    /// 微信客服 only: the customer-service account (`wk…`) this inbox answers for.
+    #[serde(default)]
+    pub open_kfid: String,
     /// Generate a new callback token (the console must then be updated).
     #[serde(default)]
     pub new_token: bool,
@@ -135,8 +149,9 @@ pub async fn update(
     body: web::Json<UpdateWechat>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let mut cfg = load(&state, &c, id).await?;
+    let (mut cfg, wecom) = load(&state, &c, id).await?;
     let b = body.into_inner();
+    cfg.open_kfid = b.open_kfid.trim().to_string();
     cfg.app_id = b.app_id.trim().to_string();
     if let Some(s) = b.app_secret.filter(|s| !s.trim().is_empty()) {
         cfg.app_secret = Zeroizing::new(s.trim().to_string());
@@ -149,14 +164,14 @@ pub async fn update(
     if b.new_aes_key {
         cfg.encoding_aes_key = Zeroizing::new(new_aes_key());
     }
-    let problems = cfg.validate();
+    let problems = cfg.validate(wecom);
     if !problems.is_empty() {
         return Err(ApiError::validation(problems.join("; ")).with_details(problems));
     }
     let json = Zeroizing::new(serde_json::to_string(&cfg).map_err(ApiError::internal)?);
     let (now, actor) = (state.clock.now_ms(), c.actor.clone());
     let details = serde_json::json!({
-        "app_id": cfg.app_id, "api_base": cfg.api_base, "proxy": cfg.proxy,
+        "app_id": cfg.app_id, "open_kfid": cfg.open_kfid, "api_base": cfg.api_base, "proxy": cfg.proxy,
         "new_token": b.new_token, "new_aes_key": b.new_aes_key,
     });
     state
@@ -169,7 +184,11 @@ pub async fn update(
         })
         .await?;
     state.engine.inbox_changed(id);
-    Ok(HttpResponse::Ok().json(view(id, &cfg)))
+    if wecom {
+        // Pull at once with the new settings.
+        state.channels.wechat.kf.notify(id, None, now);
+    }
+    Ok(HttpResponse::Ok().json(view(id, &cfg, wecom)))
 }
 
 /// The outcome of a connection test.
@@ -190,7 +209,7 @@ pub async fn test(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let cfg = load(&state, &c, id).await?;
+    let (cfg, wecom) = load(&state, &c, id).await?;
     if cfg.app_id.is_empty() || cfg.app_secret.is_empty() {
         return Err(ApiError::validation(
             "app_id/app_secret: save the AppID and AppSecret first",
@@ -202,6 +221,7 @@ pub async fn test(
         inbox: id,
         cfg: &cfg,
         now: state.clock.now_ms(),
+        wecom,
     };
     let out = match state.channels.wechat.api.check(ctx).await {
         Ok(_) => WechatTest {

@@ -19,7 +19,7 @@ use crate::app::AppState;
 use crate::audit::{Actor, Entry, Outcome};
 use crate::channels::wechat::push::{self, Push};
 use crate::channels::wechat::xml::{self, cdata};
-use crate::channels::wechat::{self, Config, Receiver};
+use crate::channels::wechat::{self, Config, Receiver, kf};
 use crate::domain::{
     ContactDraft, IdentityClaim, IdentityKind, InboundMessage, MessageContext, MessageKind,
 };
@@ -51,7 +51,11 @@ pub struct HookQuery {
 /// The inbox's receiving side, built from its encrypted credentials once per change.
 /// A caller who does not know a WeChat inbox's token learns nothing, not even whether the
 /// inbox exists: an unknown id is refused like a bad signature.
-async fn receiver(state: &AppState, inbox: i64) -> Result<std::sync::Arc<Receiver>, ApiError> {
+async fn receiver(
+    state: &AppState,
+    inbox: i64,
+    wecom: bool,
+) -> Result<std::sync::Arc<Receiver>, ApiError> {
     let unknown = || {
         ApiError::with_detail(
             ErrorCode::SignatureInvalid,
@@ -59,7 +63,12 @@ async fn receiver(state: &AppState, inbox: i64) -> Result<std::sync::Arc<Receive
         )
     };
     let info = state.engine.inbox(inbox).await.map_err(|_| unknown())?;
-    if !wechat::is_wechat(&info.channel) {
+    let ours = if wecom {
+        info.channel == kf::CHANNEL
+    } else {
+        wechat::is_wechat(&info.channel)
+    };
+    if !ours {
         return Err(unknown());
     }
     let generation = state.engine.inbox_generation();
@@ -148,7 +157,7 @@ pub async fn verify(
     q: web::Query<HookQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let inbox = path.into_inner();
-    let r = receiver(&state, inbox).await?;
+    let r = receiver(&state, inbox, false).await?;
     let Some(echo) = q.echostr.as_deref() else {
         return Err(ApiError::with_detail(
             ErrorCode::BadRequest,
@@ -176,7 +185,7 @@ pub async fn receive(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let inbox = path.into_inner();
-    let r = receiver(&state, inbox).await?;
+    let r = receiver(&state, inbox, false).await?;
     if body.len() > MAX_PUSH {
         return Err(ApiError::new(ErrorCode::PayloadTooLarge));
     }
@@ -363,4 +372,93 @@ async fn event(state: &AppState, inbox: i64, e: &push::Event) -> Result<Option<S
     }
     tracing::debug!(inbox, event = %e.event, key = %e.dedupe_key(), at = now, "wechat event");
     Ok(passive)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WecomQuery {
+    #[serde(default)]
+    msg_signature: String,
+    #[serde(default)]
+    timestamp: String,
+    #[serde(default)]
+    nonce: String,
+    #[serde(default)]
+    echostr: Option<String>,
+}
+
+/// WeCom's URL check for a 微信客服 inbox: `echostr` is encrypted; answer its plaintext when
+/// `msg_signature` matches.
+#[utoipa::path(params(("inbox_id" = i64, Path), ("msg_signature" = String, Query), ("timestamp" = String, Query), ("nonce" = String, Query), ("echostr" = String, Query)), responses((status = 200, description = "the decrypted echostr", body = String), (status = 401, body = super::error::ErrorBody)), tag = "channels")]
+#[get("/hooks/wecom/{inbox_id}")]
+pub async fn verify_wecom(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    q: web::Query<WecomQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let inbox = path.into_inner();
+    let r = receiver(&state, inbox, true).await?;
+    let Some(echo) = q.echostr.as_deref() else {
+        return Err(ApiError::with_detail(
+            ErrorCode::BadRequest,
+            "echostr is missing",
+        ));
+    };
+    match r.crypt.open(&q.timestamp, &q.nonce, echo, &q.msg_signature) {
+        Ok(plain) => Ok(HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body(plain)),
+        Err(crate::channels::wechat::crypto::CryptError::Signature) => {
+            Err(signature_failed(&state, &req, inbox).await)
+        }
+        Err(e) => Err(ApiError::with_detail(ErrorCode::PushInvalid, e.to_string())),
+    }
+}
+
+/// WeCom's callback for a 微信客服 inbox. It carries no message, only `kf_msg_or_event` with
+/// a token: Atrium pulls with `sync_msg` at once (and every minute regardless), so nothing
+/// depends on this answer but the pull's speed.
+#[utoipa::path(params(("inbox_id" = i64, Path), ("msg_signature" = String, Query), ("timestamp" = String, Query), ("nonce" = String, Query)), request_body(content = String, content_type = "text/xml"), responses((status = 200, description = "`success`", body = String), (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)), tag = "channels")]
+#[post("/hooks/wecom/{inbox_id}")]
+pub async fn receive_wecom(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    q: web::Query<WecomQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let inbox = path.into_inner();
+    let r = receiver(&state, inbox, true).await?;
+    if body.len() > MAX_PUSH {
+        return Err(ApiError::new(ErrorCode::PayloadTooLarge));
+    }
+    fresh(&state, &q.timestamp)?;
+    let bad =
+        |e: &dyn std::fmt::Display| ApiError::with_detail(ErrorCode::PushInvalid, e.to_string());
+    let text = std::str::from_utf8(&body).map_err(|e| bad(&e))?;
+    let outer = xml::parse(text).map_err(|e| bad(&e))?;
+    let enc = outer
+        .get("Encrypt")
+        .ok_or_else(|| bad(&"the callback has no Encrypt"))?;
+    let plain = match r.crypt.open(&q.timestamp, &q.nonce, enc, &q.msg_signature) {
+        Ok(p) => p,
+        Err(crate::channels::wechat::crypto::CryptError::Signature) => {
+            return Err(signature_failed(&state, &req, inbox).await);
+        }
+        Err(e) => return Err(bad(&e)),
+    };
+    let f = xml::parse(&plain).map_err(|e| bad(&e))?;
+    if f.str("Event") == "kf_msg_or_event" {
+        let token = f.get("Token").map(str::to_string);
+        state
+            .channels
+            .wechat
+            .kf
+            .notify(inbox, token, state.clock.now_ms());
+    } else {
+        tracing::debug!(inbox, event = f.str("Event"), "wecom callback ignored");
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("success"))
 }

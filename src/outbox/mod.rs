@@ -155,7 +155,7 @@ async fn deliver(
 ) -> engine::Result<()> {
     let inbox = engine.inbox(row.inbox_id).await?;
     let (mid, cid, iid) = (row.message_id, row.conversation_id, row.inbox_id);
-    let windowed = crate::channels::wechat::is_wechat(&inbox.channel);
+    let windowed = crate::channels::wechat::is_tencent(&inbox.channel);
     let loaded = engine
         .store
         .read(move |c, ring| {
@@ -264,6 +264,40 @@ async fn deliver(
             "message.updated",
             Audience::activity(conv.id.0, conv.inbox_id, conv.team_id, conv.assignee_id),
             &MessageView::new(&m, out.attachments.clone()),
+        );
+    }
+    Ok(())
+}
+
+/// A channel reported later that a reply it accepted was not delivered (WeCom's
+/// `msg_send_fail`): the message is marked failed with `reason`, visible with its resend
+/// action. Unknown or already-failed rows change nothing.
+pub async fn report_failed(engine: &Engine, outbox_id: i64, reason: String) -> engine::Result<()> {
+    let now = engine.now();
+    let changed = engine
+        .store
+        .write(move |c, ring| {
+            let Some((mid, _)) = outbox::target(c, outbox_id)? else {
+                return Ok(None);
+            };
+            outbox::mark_attempt_failed(c, outbox_id, &reason, None, now)?;
+            if !messages::set_delivery(c, mid, Delivery::Failed, Some(&reason))? {
+                return Ok(None);
+            }
+            let m = messages::get(c, ring, mid)?;
+            let conv = match &m {
+                Some(m) => conversations::get(c, m.conversation_id)?,
+                None => None,
+            };
+            let atts = attachment_views(c, ring, &[mid.0])?;
+            store::Result::Ok(m.zip(conv).map(|(m, conv)| (m, conv, atts)))
+        })
+        .await?;
+    if let Some((m, conv, atts)) = changed {
+        engine.bus.publish(
+            "message.updated",
+            Audience::activity(conv.id.0, conv.inbox_id, conv.team_id, conv.assignee_id),
+            &MessageView::new(&m, atts.into_iter().map(|(_, a)| a).collect()),
         );
     }
     Ok(())

@@ -133,3 +133,31 @@ pub fn set_team_settings(conn: &Connection, id: i64, settings: &str) -> Result<b
         .execute(params![id, settings])?
         > 0)
 }
+
+/// Where a pulling channel has read up to (`name`: the stream, e.g. a 微信客服 account).
+pub fn cursor(conn: &Connection, inbox: i64, name: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT cursor FROM channel_cursors WHERE inbox_id = ?1 AND name = ?2")?
+        .query_row(params![inbox, name], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn set_cursor(conn: &Connection, inbox: i64, name: &str, cursor: &str, now: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO channel_cursors (inbox_id, name, cursor, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (inbox_id, name) DO UPDATE SET cursor = excluded.cursor,
+             updated_at = excluded.updated_at",
+    )?
+    .execute(params![inbox, name, cursor, now])?;
+    Ok(())
+}
+
+/// Ids of the enabled inboxes of a channel.
+pub fn ids_of_channel(conn: &Connection, channel: &str) -> Result<Vec<i64>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id FROM inboxes WHERE channel = ?1 AND disabled = 0 ORDER BY id")?;
+    let v = stmt
+        .query_map([channel], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(v)
+}

@@ -413,6 +413,16 @@ CREATE TABLE csat_ratings (
     created_at      INTEGER NOT NULL
 ) STRICT;
 
+-- How far a pulling channel (WeCom 微信客服 sync_msg) has read, saved after each batch it
+-- pulled is committed.
+CREATE TABLE channel_cursors (
+    inbox_id   INTEGER NOT NULL REFERENCES inboxes (id),
+    name       TEXT    NOT NULL,
+    cursor     TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (inbox_id, name)
+) STRICT, WITHOUT ROWID;
+
 CREATE TABLE conversation_marks (
     user_id         INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     conversation_id INTEGER NOT NULL REFERENCES conversations (id),

@@ -526,6 +526,8 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
     ),
     ("get", "/hooks/wechat/{inbox_id}", Channel, None),
     ("post", "/hooks/wechat/{inbox_id}", Channel, Some("{}")),
+    ("get", "/hooks/wecom/{inbox_id}", Channel, None),
+    ("post", "/hooks/wecom/{inbox_id}", Channel, Some("{}")),
     ("get", "/api/v1/ws", READ, None),
 ];
 

@@ -685,3 +685,183 @@ fn modes_events_and_bad_pushes() {
 fn chrono_now() -> i64 {
     atrium::clock::Clock::now_ms(&atrium::clock::SystemClock) / 1000
 }
+
+// ------------------------------------------------------------------ WeCom 微信客服
+
+fn kf_post(fake: &fake::Running, path: &str, body: Value) -> Value {
+    let r = Client::new()
+        .post(format!("{}{path}", fake.url()))
+        .json(&body)
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().unwrap_or(Value::Null)
+}
+
+fn incoming_bodies(data: &std::path::Path, inbox: i64) -> usize {
+    let c = rusqlite::Connection::open(data.join("atrium.db")).unwrap();
+    c.query_row(
+        "SELECT count(*) FROM messages WHERE inbox_id = ?1 AND direction = 'incoming'",
+        [inbox],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| usize::try_from(n).unwrap())
+    .unwrap_or(0)
+}
+
+/// Must-show 5: the server is killed between two `sync_msg` batches; after the restart
+/// every message is there once, in order — and replies, greetings and late failures work.
+#[test]
+fn wecom_kf_pull_survives_a_crash_between_batches() {
+    let app = TestApp::new();
+    no_required_totp(&app);
+    let t = team(&app, "门诊");
+    agent(&app, "kf.agent", &[t], 20);
+    seed_user(&app, "sys.admin", PW, &["sysadmin"], &[], &[]);
+    let admin = Desk::login(&app.base, "sys.admin");
+    let inbox = admin.ok(
+        "POST",
+        "/api/v1/inboxes",
+        Some(json!({"name": "微信客服", "channel": "wecom_kf", "team_id": t})),
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let w = admin.get(&format!("/api/v1/inboxes/{inbox}/wechat"));
+    assert_eq!(w["callback_path"], format!("/hooks/wecom/{inbox}"));
+    let cfg = FakeConfig {
+        app_id: "wwfakecorp000001".into(),
+        token: w["token"].as_str().unwrap().into(),
+        encoding_aes_key: w["encoding_aes_key"].as_str().unwrap().into(),
+        ..FakeConfig::default()
+    };
+    let fake = fake::start("127.0.0.1:0", cfg.clone()).unwrap();
+    let bad = admin.call(
+        "PUT",
+        &format!("/api/v1/inboxes/{inbox}/wechat"),
+        Some(json!({"app_id": cfg.app_id, "app_secret": cfg.app_secret, "api_base": fake.url()})),
+    );
+    assert_eq!(
+        bad.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "open_kfid is required"
+    );
+    admin.ok(
+        "PUT",
+        &format!("/api/v1/inboxes/{inbox}/wechat"),
+        Some(json!({"app_id": cfg.app_id, "app_secret": cfg.app_secret,
+            "api_base": fake.url(), "open_kfid": cfg.open_kfid})),
+    );
+    let test = admin.ok(
+        "POST",
+        &format!("/api/v1/inboxes/{inbox}/wechat/test"),
+        None,
+    );
+    assert_eq!(test["ok"], true, "{test}");
+    let mut settings = admin.get(&format!("/api/v1/inboxes/{inbox}"));
+    settings["settings"]["wechat"]["subscribe_greeting"] = json!("您好，这里是门诊客服");
+    admin.ok(
+        "PUT",
+        &format!("/api/v1/inboxes/{inbox}"),
+        Some(json!({"name": settings["name"], "team_id": t, "settings": settings["settings"]})),
+    );
+    let dir = app.stop();
+    let data = dir.path().join("data");
+    let env = [crate::support::ALLOW_LOOPBACK];
+    let server = crate::support::Server::spawn_on(dir.path(), &data, &env);
+    fake.fake
+        .set_callback(&server.url(&format!("/hooks/wecom/{inbox}")));
+
+    // Batches of 3; the pull of the second batch waits — and the server dies meanwhile.
+    fake.fake.kf_hold(Some(3), Some(3));
+    let texts: Vec<String> = (1..=9)
+        .map(|i| format!("第{i}条：我想改约复诊时间"))
+        .collect();
+    let r = kf_post(
+        &fake,
+        "/fake/kf/say",
+        json!({"external_userid": "wmPatient01", "texts": texts}),
+    );
+    assert_eq!(r["callback_status"], 200);
+    eventually(Duration::from_secs(20), "the second pull waiting", || {
+        (fake.fake.kf_held() >= 1).then_some(())
+    });
+    assert_eq!(
+        incoming_bodies(&data, inbox),
+        3,
+        "the first batch is stored"
+    );
+    server.kill9();
+    fake.fake.kf_hold(None, None);
+
+    // Restarted, it pulls from the saved cursor: the other six, once each.
+    let server = crate::support::Server::spawn_on(dir.path(), &data, &env);
+    fake.fake
+        .set_callback(&server.url(&format!("/hooks/wecom/{inbox}")));
+    eventually(Duration::from_secs(20), "all nine stored", || {
+        (incoming_bodies(&data, inbox) == 9).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(incoming_bodies(&data, inbox), 9, "nothing duplicated");
+    let agent = Desk::login(&server.url(""), "kf.agent");
+    agent.set_status("online");
+    let conv = eventually(Duration::from_secs(10), "the conversation", || {
+        let list = agent.get("/api/v1/conversations?view=mine");
+        list["items"].as_array().or(list.as_array())?.first()?["id"].as_i64()
+    });
+    let msgs = agent.get(&format!("/api/v1/conversations/{conv}/messages"));
+    let bodies: Vec<String> = msgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "incoming")
+        .map(|m| m["body"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(bodies, texts, "every message once, in order");
+
+    // A reply goes out with the outbox row as msgid.
+    let sent = agent.reply(conv, "可以，请问改到哪天？");
+    delivery_becomes(&agent, conv, &sent["id"], "sent", Duration::from_secs(15));
+    let sends = fake.fake.kf_sends();
+    assert_eq!(sends.len(), 1);
+    assert_eq!(sends[0]["touser"], "wmPatient01");
+    assert_eq!(sends[0]["open_kfid"], cfg.open_kfid);
+    assert_eq!(sends[0]["text"]["content"], "可以，请问改到哪天？");
+    assert!(
+        sends[0]["msgid"]
+            .as_str()
+            .unwrap()
+            .starts_with("atrium-out-")
+    );
+
+    // A customer opening the chat gets the greeting with the event's welcome code.
+    kf_post(
+        &fake,
+        "/fake/kf/enter",
+        json!({"external_userid": "wmPatient02"}),
+    );
+    let g = eventually(Duration::from_secs(10), "the greeting", || {
+        fake.fake.kf_greetings().first().cloned()
+    });
+    assert_eq!(g["text"]["content"], "您好，这里是门诊客服");
+    assert!(g["code"].as_str().unwrap().starts_with("WELCOME_"));
+
+    // Replies over WeCom's quota are accepted, then reported failed by msg_send_fail.
+    let mut last = Value::Null;
+    for i in 0..5 {
+        last = agent.reply(conv, &format!("补充说明 {i}"));
+    }
+    let m = delivery_becomes(&agent, conv, &last["id"], "failed", Duration::from_secs(20));
+    assert!(
+        m["failure_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("wecom fail_type 6"),
+        "{m}"
+    );
+    assert_eq!(
+        fake.fake.kf_sends().len(),
+        5,
+        "five replies per customer message"
+    );
+    server.kill9();
+}

@@ -67,6 +67,10 @@ impl WxError {
             48001 => "the account is not authorised for this API",
             48004 => "the API is banned for this account",
             -1 => "WeChat is busy",
+            95018 => "the session does not allow sending now (a WeCom agent holds it, or it ended)",
+            95013 => "the session has ended",
+            95004 => "the customer-service account (open_kfid) does not exist",
+            60020 => "this server's IP address is not among the corp's trusted IPs",
             _ => "",
         };
         if what.is_empty() {
@@ -126,6 +130,21 @@ pub struct Ctx<'a> {
     pub inbox: i64,
     pub cfg: &'a Config,
     pub now: i64,
+    /// WeCom (`qyapi`, `gettoken` with CorpID and secret) rather than WeChat (`api`,
+    /// `stable_token` with AppID and AppSecret).
+    pub wecom: bool,
+}
+
+impl Ctx<'_> {
+    /// The API base: the configured one, or the platform's.
+    pub fn base(&self) -> &str {
+        let b = self.cfg.api_base.trim().trim_end_matches('/');
+        match (b.is_empty(), self.wecom) {
+            (false, _) => b,
+            (true, false) => super::DEFAULT_API_BASE,
+            (true, true) => super::WECOM_API_BASE,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -212,14 +231,24 @@ impl Api {
 
     async fn fetch_token(&self, ctx: Ctx<'_>, force: bool) -> Result<TokenAnswer, CallError> {
         let cfg = ctx.cfg;
-        let url = format!("{}/cgi-bin/stable_token", cfg.base());
-        let body = serde_json::json!({
-            "grant_type": "client_credential",
-            "appid": cfg.app_id,
-            "secret": cfg.app_secret.as_str(),
-            "force_refresh": force,
-        });
-        let v = self.post_raw(ctx, &url, &body).await?;
+        let v = if ctx.wecom {
+            // WeCom's token: one per corp app; `force` has no equivalent.
+            let mut url = url::Url::parse(&format!("{}/cgi-bin/gettoken", ctx.base()))
+                .map_err(|_| CallError::Refused("the API base URL is not valid".into()))?;
+            url.query_pairs_mut()
+                .append_pair("corpid", &cfg.app_id)
+                .append_pair("corpsecret", cfg.app_secret.as_str());
+            self.get_json(ctx, url.as_str()).await?
+        } else {
+            let url = format!("{}/cgi-bin/stable_token", ctx.base());
+            let body = serde_json::json!({
+                "grant_type": "client_credential",
+                "appid": cfg.app_id,
+                "secret": cfg.app_secret.as_str(),
+                "force_refresh": force,
+            });
+            self.post_raw(ctx, &url, &body).await?
+        };
         let a: TokenAnswer = serde_json::from_value(v)
             .map_err(|_| CallError::Transport("WeChat's token answer is not understood".into()))?;
         if a.errcode != 0 || a.access_token.is_empty() {
@@ -234,11 +263,11 @@ impl Api {
     /// POST JSON to an API path (`/cgi-bin/message/custom/send`), with the access token; on a
     /// token error, refresh once and retry once.
     pub async fn call(&self, ctx: Ctx<'_>, path: &str, body: &Value) -> Result<Value, CallError> {
-        let (cfg, inbox) = (ctx.cfg, ctx.inbox);
+        let inbox = ctx.inbox;
         let mut token = self.token(ctx, None).await?;
         let mut refreshed = false;
         loop {
-            let url = format!("{}{path}?access_token={}", cfg.base(), token.as_str());
+            let url = format!("{}{path}?access_token={}", ctx.base(), token.as_str());
             let v = self.post_raw(ctx, &url, body).await?;
             let code = v.get("errcode").and_then(Value::as_i64).unwrap_or(0);
             if code == 0 {
@@ -265,7 +294,20 @@ impl Api {
         }
     }
 
+    async fn get_json(&self, ctx: Ctx<'_>, url: &str) -> Result<Value, CallError> {
+        self.request(ctx, url, None).await
+    }
+
     async fn post_raw(&self, ctx: Ctx<'_>, url: &str, body: &Value) -> Result<Value, CallError> {
+        self.request(ctx, url, Some(body)).await
+    }
+
+    async fn request(
+        &self,
+        ctx: Ctx<'_>,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, CallError> {
         let http = self.client(ctx.http, ctx.cfg)?;
         // Through a proxy, the proxy dials WeChat; without one, the address must be allowed.
         if ctx.cfg.proxy.as_deref().is_none_or(|p| p.trim().is_empty()) {
@@ -274,20 +316,24 @@ impl Api {
                 .await
                 .map_err(|r| CallError::Refused(format!("WeChat API address refused: {r}")))?;
         }
-        let resp =
-            http.post(url).json(body).send().await.map_err(
-                |e| match crate::channels::net::refusal(&e) {
-                    Some(r) => CallError::Refused(format!("WeChat API address refused: {r}")),
-                    None => CallError::Transport(format!(
-                        "WeChat API unreachable: {}",
-                        if e.is_timeout() {
-                            "timed out"
-                        } else {
-                            "connection failed"
-                        }
-                    )),
-                },
-            )?;
+        let req = match body {
+            Some(b) => http.post(url).json(b),
+            None => http.get(url),
+        };
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| match crate::channels::net::refusal(&e) {
+                Some(r) => CallError::Refused(format!("WeChat API address refused: {r}")),
+                None => CallError::Transport(format!(
+                    "WeChat API unreachable: {}",
+                    if e.is_timeout() {
+                        "timed out"
+                    } else {
+                        "connection failed"
+                    }
+                )),
+            })?;
         let status = resp.status();
         if !status.is_success() {
             return Err(CallError::Transport(format!(
@@ -309,7 +355,7 @@ impl Api {
     ) -> Result<(Vec<u8>, Option<String>), CallError> {
         let (cfg, policy) = (ctx.cfg, ctx.policy);
         let token = self.token(ctx, None).await?;
-        let mut url = url::Url::parse(&format!("{}/cgi-bin/media/get", cfg.base()))
+        let mut url = url::Url::parse(&format!("{}/cgi-bin/media/get", ctx.base()))
             .map_err(|_| CallError::Refused("the API base URL is not valid".into()))?;
         url.query_pairs_mut()
             .append_pair("access_token", token.as_str())

@@ -4,7 +4,11 @@
 //! 5-replies quota), typing and `media/get` — and plays WeChat's side of the callback: it
 //! signs and encrypts pushes like WeChat, waits 5 seconds for an answer and tries 3 times in
 //! all. Control endpoints under `/fake/` drive it: push a customer message, expire the token,
-//! make the next call fail with a given code, move its clock, list what was sent.
+//! make the next call fail with a given code, move its clock, list what was sent. It also
+//! plays WeCom 微信客服: `gettoken`, a message log paged by `kf/sync_msg` cursors (with a
+//! hold that keeps a pull waiting, for crash tests), `kf/send_msg` (a repeated `msgid` is not
+//! sent twice; a reply outside the 48-hour window or over the quota is accepted and then
+//! reported by a `msg_send_fail` event, as WeCom does) and `send_msg_on_event`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -26,8 +30,11 @@ pub struct FakeConfig {
     pub encoding_aes_key: String,
     /// The account's original id (`gh_…`).
     pub account: String,
-    /// Where pushes go (Atrium's `/hooks/wechat/{inbox}` URL).
+    /// Where pushes go (Atrium's `/hooks/wechat/{inbox}` URL, or `/hooks/wecom/{inbox}` for a
+    /// 微信客服 fake, whose `app_id` is then the CorpID).
     pub callback_url: Option<String>,
+    /// The 微信客服 account.
+    pub open_kfid: String,
 }
 
 impl Default for FakeConfig {
@@ -39,6 +46,7 @@ impl Default for FakeConfig {
             encoding_aes_key: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG".into(),
             account: "gh_fake00000001".into(),
             callback_url: None,
+            open_kfid: "wkfake0000000001".into(),
         }
     }
 }
@@ -62,6 +70,38 @@ struct State {
     clock_offset_ms: i64,
     media: HashMap<String, (Vec<u8>, String, String)>,
     msg_seq: u64,
+    kf: KfState,
+}
+
+/// The 微信客服 side: the account's message log that `sync_msg` pages through.
+struct KfState {
+    log: Vec<Value>,
+    sends: Vec<Value>,
+    on_event: Vec<Value>,
+    msgids: std::collections::HashSet<String>,
+    /// Most messages per `sync_msg` answer (WeCom's limit is 1000; tests page smaller).
+    batch: usize,
+    /// `sync_msg` calls reading at or past this offset wait until it is cleared.
+    hold_from: Option<usize>,
+    held: u32,
+    sync_calls: u32,
+    windows: HashMap<String, Window>,
+}
+
+impl Default for KfState {
+    fn default() -> Self {
+        KfState {
+            log: Vec::new(),
+            sends: Vec::new(),
+            on_event: Vec::new(),
+            msgids: std::collections::HashSet::new(),
+            batch: 1000,
+            hold_from: None,
+            held: 0,
+            sync_calls: 0,
+            windows: HashMap::new(),
+        }
+    }
 }
 
 /// The fake's shared state and configuration.
@@ -315,6 +355,348 @@ async fn media_get(
             .body(bytes.clone()),
         None => HttpResponse::Ok().json(err(40007, "invalid media_id")),
     }
+}
+
+async fn wecom_token(
+    fake: web::Data<Arc<Fake>>,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let cfg = fake.config();
+    if q.get("corpid") != Some(&cfg.app_id) {
+        return HttpResponse::Ok().json(err(40013, "invalid corpid"));
+    }
+    if q.get("corpsecret") != Some(&cfg.app_secret) {
+        return HttpResponse::Ok().json(err(40001, "invalid credential"));
+    }
+    let now = fake.now();
+    let mut st = fake.st();
+    let (t, ttl) = match &st.token {
+        Some((t, exp)) if *exp > now => (t.clone(), (*exp - now) / 1000),
+        _ => Fake::issue_token(&mut st, now),
+    };
+    HttpResponse::Ok()
+        .json(json!({"errcode": 0, "errmsg": "ok", "access_token": t, "expires_in": ttl}))
+}
+
+fn cursor_of(offset: usize) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o{offset}"))
+}
+
+fn offset_of(cursor: &str) -> Option<usize> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    String::from_utf8(raw).ok()?.strip_prefix('o')?.parse().ok()
+}
+
+async fn kf_sync(
+    fake: web::Data<Arc<Fake>>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    if let Some(e) = fake.check_token(&req) {
+        return HttpResponse::Ok().json(e);
+    }
+    let cfg = fake.config();
+    if body.get("open_kfid").and_then(Value::as_str) != Some(cfg.open_kfid.as_str()) {
+        return HttpResponse::Ok().json(err(95004, "open_kfid not exist"));
+    }
+    let offset = match body.get("cursor").and_then(Value::as_str) {
+        None | Some("") => 0,
+        Some(c) => match offset_of(c) {
+            Some(o) => o,
+            None => return HttpResponse::Ok().json(err(95000, "invalid cursor")),
+        },
+    };
+    let limit = body
+        .get("limit")
+        .and_then(Value::as_u64)
+        .and_then(|l| usize::try_from(l).ok())
+        .unwrap_or(1000)
+        .clamp(1, 1000);
+    let held = {
+        let mut st = fake.st();
+        st.kf.sync_calls += 1;
+        let h = st.kf.hold_from.is_some_and(|h| offset >= h);
+        if h {
+            st.kf.held += 1;
+        }
+        h
+    };
+    if held {
+        // Hold the answer (the test kills Atrium meanwhile) until released.
+        while fake.st().kf.hold_from.is_some_and(|h| offset >= h) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let st = fake.st();
+    let n = limit.min(st.kf.batch);
+    let end = (offset + n).min(st.kf.log.len());
+    let list: Vec<Value> = st
+        .kf
+        .log
+        .get(offset..end)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
+    HttpResponse::Ok().json(json!({
+        "errcode": 0, "errmsg": "ok",
+        "next_cursor": cursor_of(end),
+        "has_more": i32::from(end < st.kf.log.len()),
+        "msg_list": list,
+    }))
+}
+
+async fn kf_send(
+    fake: web::Data<Arc<Fake>>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    if let Some(e) = fake.check_token(&req) {
+        return HttpResponse::Ok().json(e);
+    }
+    let body = body.into_inner();
+    let cfg = fake.config();
+    if body.get("open_kfid").and_then(Value::as_str) != Some(cfg.open_kfid.as_str()) {
+        return HttpResponse::Ok().json(err(95004, "open_kfid not exist"));
+    }
+    let user = body
+        .get("touser")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let msgid = body
+        .get("msgid")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let msgid_ok = msgid.len() <= 32
+        && msgid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if user.is_empty() || !msgid_ok {
+        return HttpResponse::Ok().json(err(40003, "invalid touser or msgid"));
+    }
+    let t = body.get("msgtype").and_then(Value::as_str).unwrap_or("");
+    if t != "text"
+        || body
+            .pointer("/text/content")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+    {
+        return HttpResponse::Ok().json(err(40008, "invalid message type"));
+    }
+    let now = fake.now();
+    let fail = {
+        let mut st = fake.st();
+        if !msgid.is_empty() && !st.kf.msgids.insert(msgid.clone()) {
+            // The same msgid again: already taken, not sent twice.
+            return HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok", "msgid": msgid}));
+        }
+        let w = st.kf.windows.entry(user.clone()).or_default();
+        let fail = if w.last_ms == 0 || now - w.last_ms > WINDOW_MS {
+            Some(4)
+        } else if w.replies >= MAX_REPLIES {
+            Some(6)
+        } else {
+            w.replies += 1;
+            None
+        };
+        if fail.is_none() {
+            st.kf.sends.push(body);
+        }
+        fail
+    };
+    // WeCom accepts the call; the failure arrives later as an event.
+    if let Some(fail_type) = fail {
+        let event = json!({"msgid": format!("fail-{msgid}"), "open_kfid": cfg.open_kfid,
+            "send_time": now / 1000, "origin": 4, "msgtype": "event",
+            "event": {"event_type": "msg_send_fail", "open_kfid": cfg.open_kfid,
+                "external_userid": user, "fail_msgid": msgid, "fail_type": fail_type}});
+        fake.st().kf.log.push(event);
+        let f = fake.get_ref().clone();
+        actix_web::rt::spawn(async move {
+            let _ = f.kf_callback().await;
+        });
+    }
+    HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok", "msgid": msgid}))
+}
+
+async fn kf_send_on_event(
+    fake: web::Data<Arc<Fake>>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    if let Some(e) = fake.check_token(&req) {
+        return HttpResponse::Ok().json(e);
+    }
+    if body
+        .get("code")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return HttpResponse::Ok().json(err(95000, "invalid code"));
+    }
+    fake.st().kf.on_event.push(body.into_inner());
+    HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
+}
+
+/// `POST /fake/kf/say`: a customer writes to the 微信客服 account.
+#[derive(Deserialize)]
+pub struct KfSay {
+    pub external_userid: String,
+    pub texts: Vec<String>,
+}
+
+/// `POST /fake/kf/hold`: `sync_msg` calls reading from `from` on wait (`null` releases).
+#[derive(Deserialize)]
+pub struct KfHold {
+    pub from: Option<usize>,
+    /// Messages per `sync_msg` answer.
+    #[serde(default)]
+    pub batch: Option<usize>,
+}
+
+impl Fake {
+    /// A customer's messages join the log and WeCom calls back.
+    pub async fn kf_say(&self, r: &KfSay) -> Result<u16, String> {
+        let cfg = self.config();
+        let now = self.now();
+        {
+            let mut st = self.st();
+            for t in &r.texts {
+                st.msg_seq += 1;
+                let id = format!("kfmsg{}", st.msg_seq);
+                st.kf
+                    .log
+                    .push(json!({"msgid": id, "open_kfid": cfg.open_kfid,
+                    "external_userid": r.external_userid, "send_time": now / 1000, "origin": 3,
+                    "msgtype": "text", "text": {"content": t}}));
+            }
+            let w = st.kf.windows.entry(r.external_userid.clone()).or_default();
+            w.last_ms = now;
+            w.replies = 0;
+        }
+        self.kf_callback().await
+    }
+
+    /// A customer opens the chat (enter_session with a welcome code).
+    pub async fn kf_enter(&self, user: &str) -> Result<u16, String> {
+        let cfg = self.config();
+        let now = self.now();
+        {
+            let mut st = self.st();
+            st.msg_seq += 1;
+            let id = format!("kfevt{}", st.msg_seq);
+            st.kf.log.push(
+                json!({"msgid": id, "open_kfid": cfg.open_kfid, "send_time": now / 1000,
+                "origin": 4, "msgtype": "event", "event": {"event_type": "enter_session",
+                "open_kfid": cfg.open_kfid, "external_userid": user, "scene": "123",
+                "welcome_code": format!("WELCOME_{id}")}}),
+            );
+        }
+        self.kf_callback().await
+    }
+
+    /// WeCom's callback: `kf_msg_or_event` with a token, encrypted, signed.
+    pub async fn kf_callback(&self) -> Result<u16, String> {
+        let cfg = self.config();
+        let url = cfg
+            .callback_url
+            .clone()
+            .ok_or("no callback URL configured")?;
+        let now = self.now() / 1000;
+        let inner = format!(
+            "<xml><ToUserName>{}</ToUserName><CreateTime>{now}</CreateTime><MsgType>{}</MsgType><Event>{}</Event><Token>{}</Token><OpenKfId>{}</OpenKfId></xml>",
+            cdata(&cfg.app_id),
+            cdata("event"),
+            cdata("kf_msg_or_event"),
+            cdata(&format!("ENC{}", rand::random::<u32>())),
+            cdata(&cfg.open_kfid),
+        );
+        let crypt = MsgCrypt::new(&cfg.token, &cfg.encoding_aes_key, &cfg.app_id)
+            .map_err(|e| e.to_string())?;
+        let enc = crypt.encrypt(&inner);
+        let (ts, nonce) = (now.to_string(), rand::random::<u32>().to_string());
+        let mut q = url::Url::parse(&url).map_err(|e| e.to_string())?;
+        q.query_pairs_mut()
+            .append_pair("msg_signature", &crypt.msg_signature(&ts, &nonce, &enc))
+            .append_pair("timestamp", &ts)
+            .append_pair("nonce", &nonce);
+        let body = format!(
+            "<xml><ToUserName>{}</ToUserName><Encrypt>{}</Encrypt><AgentID>{}</AgentID></xml>",
+            cdata(&cfg.app_id),
+            cdata(&enc),
+            cdata("")
+        );
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let r = http
+            .post(q.as_str())
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(r.status().as_u16())
+    }
+
+    /// Replies `kf/send_msg` accepted, oldest first.
+    pub fn kf_sends(&self) -> Vec<Value> {
+        self.st().kf.sends.clone()
+    }
+
+    /// Greetings sent with `send_msg_on_event`.
+    pub fn kf_greetings(&self) -> Vec<Value> {
+        self.st().kf.on_event.clone()
+    }
+
+    /// How many `sync_msg` calls were held so far.
+    pub fn kf_held(&self) -> u32 {
+        self.st().kf.held
+    }
+
+    pub fn kf_hold(&self, from: Option<usize>, batch: Option<usize>) {
+        let mut st = self.st();
+        st.kf.hold_from = from;
+        if let Some(b) = batch {
+            st.kf.batch = b.clamp(1, 1000);
+        }
+    }
+}
+
+async fn ctl_kf_say(fake: web::Data<Arc<Fake>>, body: web::Json<KfSay>) -> HttpResponse {
+    match fake.kf_say(&body).await {
+        Ok(status) => HttpResponse::Ok().json(json!({"callback_status": status})),
+        Err(e) => HttpResponse::BadRequest().json(json!({"error": e})),
+    }
+}
+
+#[derive(Deserialize)]
+struct KfEnter {
+    external_userid: String,
+}
+
+async fn ctl_kf_enter(fake: web::Data<Arc<Fake>>, body: web::Json<KfEnter>) -> HttpResponse {
+    match fake.kf_enter(&body.external_userid).await {
+        Ok(status) => HttpResponse::Ok().json(json!({"callback_status": status})),
+        Err(e) => HttpResponse::BadRequest().json(json!({"error": e})),
+    }
+}
+
+async fn ctl_kf_hold(fake: web::Data<Arc<Fake>>, body: web::Json<KfHold>) -> HttpResponse {
+    fake.kf_hold(body.from, body.batch);
+    HttpResponse::NoContent().finish()
+}
+
+async fn ctl_kf(fake: web::Data<Arc<Fake>>) -> HttpResponse {
+    let st = fake.st();
+    HttpResponse::Ok().json(json!({
+        "sends": st.kf.sends, "greetings": st.kf.on_event, "held": st.kf.held,
+        "sync_calls": st.kf.sync_calls, "log_len": st.kf.log.len(),
+    }))
 }
 
 /// `POST /fake/push`: WeChat's side of a push.
@@ -593,7 +975,18 @@ pub fn routes(fake: Arc<Fake>) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/fake/fail-next", web::post().to(ctl_fail))
             .route("/fake/expire-token", web::post().to(ctl_expire))
             .route("/fake/advance", web::post().to(ctl_advance))
-            .route("/fake/callback", web::post().to(ctl_callback));
+            .route("/fake/callback", web::post().to(ctl_callback))
+            .route("/cgi-bin/gettoken", web::get().to(wecom_token))
+            .route("/cgi-bin/kf/sync_msg", web::post().to(kf_sync))
+            .route("/cgi-bin/kf/send_msg", web::post().to(kf_send))
+            .route(
+                "/cgi-bin/kf/send_msg_on_event",
+                web::post().to(kf_send_on_event),
+            )
+            .route("/fake/kf/say", web::post().to(ctl_kf_say))
+            .route("/fake/kf/enter", web::post().to(ctl_kf_enter))
+            .route("/fake/kf/hold", web::post().to(ctl_kf_hold))
+            .route("/fake/kf", web::get().to(ctl_kf));
     }
 }
 

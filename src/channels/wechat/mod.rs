@@ -6,6 +6,7 @@
 pub mod client;
 pub mod crypto;
 pub mod fake;
+pub mod kf;
 pub mod push;
 pub mod xml;
 
@@ -23,12 +24,20 @@ use crate::engine::settings::InboxInfo;
 /// WeChat's public API host.
 pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 
+/// WeCom's public API host (微信客服).
+pub const WECOM_API_BASE: &str = "https://qyapi.weixin.qq.com";
+
 /// How long after the customer's last message an account may still answer.
 pub const REPLY_WINDOW_MS: i64 = 48 * 3600 * 1000;
 
-/// The channels this module serves.
+/// Official Account and Mini Program: pushes to `/hooks/wechat/…`, replies by `custom/send`.
 pub fn is_wechat(channel: &str) -> bool {
     matches!(channel, "wechat_mp" | "miniprogram")
+}
+
+/// Every channel this module serves (with WeCom 微信客服).
+pub fn is_tencent(channel: &str) -> bool {
+    is_wechat(channel) || channel == kf::CHANNEL
 }
 
 /// What a WeChat inbox keeps encrypted (`inboxes.credentials`).
@@ -46,6 +55,8 @@ pub struct Config {
     pub api_base: String,
     /// Forward proxy for calls to WeChat (`http://proxy.bank.local:3128`); empty for none.
     pub proxy: Option<String>,
+    /// WeCom 微信客服: the customer-service account (`wk…`) this inbox answers for.
+    pub open_kfid: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -63,27 +74,30 @@ impl Config {
         serde_json::from_str(credentials).unwrap_or_default()
     }
 
-    /// The API base without a trailing slash.
-    pub fn base(&self) -> &str {
-        let b = self.api_base.trim().trim_end_matches('/');
-        if b.is_empty() { DEFAULT_API_BASE } else { b }
-    }
-
     /// Ready to receive pushes (token set; the AES key, when set, valid).
     pub fn receives(&self) -> bool {
         !self.token.is_empty()
     }
 
-    /// Every problem, each naming its field.
-    pub fn validate(&self) -> Vec<String> {
+    /// Every problem, each naming its field (`wecom`: a 微信客服 inbox, which needs its
+    /// account id).
+    pub fn validate(&self, wecom: bool) -> Vec<String> {
         let mut p = Vec::new();
+        let kf_ok = self.open_kfid.len() <= 64
+            && self
+                .open_kfid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if wecom && (self.open_kfid.is_empty() || !kf_ok) {
+            p.push("open_kfid: the customer-service account id (wk…) is required".into());
+        }
         let id_ok = self.app_id.len() <= 64
             && self
                 .app_id
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if self.app_id.is_empty() || !id_ok {
-            p.push("app_id: the AppID (wx…) is required".into());
+            p.push("app_id: the AppID (wx…) or CorpID (ww…) is required".into());
         }
         if self.app_secret.len() > 128 {
             p.push("app_secret: at most 128 characters".into());
@@ -190,6 +204,7 @@ pub struct State {
     pub api: client::Api,
     pub receivers: Receivers,
     pub failures: Failures,
+    pub kf: kf::Kf,
 }
 
 /// The customer-service message body for an outgoing message.
@@ -279,6 +294,7 @@ pub async fn send(
         inbox: inbox.id,
         cfg: &cfg,
         now,
+        wecom: false,
     };
     api.call(ctx, "/cgi-bin/message/custom/send", &body)
         .await
