@@ -25,6 +25,7 @@ export default defineConfig({
           src('./src/i18n/en.ts'),
           src('./src/i18n/settings2/*.ts'),
           src('./src/i18n/workspace/*.ts'),
+          src('./src/i18n/wechat/*.ts'),
         ],
         runtimeOnly: true,
         compositionOnly: true,

@@ -109,6 +109,25 @@ export interface WidgetSettings {
   require_identity: boolean
 }
 
+/** A fixed answer to a WeChat menu button (`ClickReply` of `engine/settings.rs`). */
+export interface ClickReply {
+  /** The button's `CLICK` key as set in the WeChat console, 1–128 bytes (matched exactly). */
+  key: string
+  /** At most 600 characters; empty: no answer. */
+  reply: string
+}
+
+/**
+ * Instant answers of a WeChat Official Account inbox (`WechatSettings` of `engine/settings.rs`),
+ * sent by Atrium itself as passive replies within WeChat's 5 seconds.
+ */
+export interface WechatSettings {
+  /** Sent to someone who just followed the account (empty: none). At most 600 characters. */
+  subscribe_greeting: string
+  /** At most 50. */
+  click_replies: ClickReply[]
+}
+
 /** `settings` of an inbox: exactly these keys (`deny_unknown_fields`). */
 export interface InboxSettings {
   routing: RoutingSettings
@@ -117,6 +136,7 @@ export interface InboxSettings {
   sla: SlaSettings
   webhook: WebhookSettings
   widget: WidgetSettings
+  wechat: WechatSettings
 }
 
 /** Channel kinds an inbox can be (`CHANNELS` of `http/roles.rs`). */
@@ -135,9 +155,17 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number]
 /**
  * Channel kinds this page creates. The others have connector settings (credentials, accounts)
  * that arrive with their connectors; the server accepts them already, but such an inbox could
- * not receive anything yet.
+ * not receive anything yet. A new WeChat inbox gets its callback token and EncodingAESKey from
+ * the server; the AppID and AppSecret are set on its WeChat tab.
  */
-export const CREATABLE_CHANNELS = ['web', 'api'] as const satisfies readonly ChannelKind[]
+export const CREATABLE_CHANNELS = ['web', 'api', 'wechat_mp', 'miniprogram'] as const satisfies readonly ChannelKind[]
+
+/** The WeChat channel kinds (`wechat::is_wechat` of the server): they have a WeChat tab. */
+export const WECHAT_CHANNELS = ['wechat_mp', 'miniprogram'] as const satisfies readonly ChannelKind[]
+
+export function isWechatChannel(kind: string): boolean {
+  return (WECHAT_CHANNELS as readonly string[]).includes(kind)
+}
 export type CreatableChannel = (typeof CREATABLE_CHANNELS)[number]
 
 /**
@@ -200,6 +228,55 @@ export interface UpdateInboxRequest {
   team_id: Id | null
   disabled: boolean
   settings: InboxSettings
+}
+
+// ---------------------------------------------------------------------------------------------
+// WeChat connection — `http/wechat_admin.rs` (all `channels:write`; 404 for other channels)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `GET /api/v1/inboxes/{id}/wechat` and the answer of `PUT`: what the WeChat console needs and
+ * what it gave. The server audits every read (it shows the callback token and key).
+ */
+export interface WechatConnection {
+  app_id: string
+  /** Whether an AppSecret is stored (it is never shown). */
+  has_app_secret: boolean
+  /** The callback token to paste into the WeChat console. */
+  token: string
+  /** The EncodingAESKey to paste into the WeChat console (43 base64 characters). */
+  encoding_aes_key: string
+  /** Empty: WeChat's own (`https://api.weixin.qq.com`). */
+  api_base: string
+  /** Outbound HTTP proxy; empty: direct. */
+  proxy: string
+  /** `/hooks/wechat/{id}`: the console needs the public `https://host` in front of it. */
+  callback_path: string
+}
+
+/**
+ * `PUT /api/v1/inboxes/{id}/wechat` (200, answering {@link WechatConnection}); 422
+ * `validation_failed` lists each problem prefixed by its field (`app_id: …`, `proxy: …`).
+ */
+export interface UpdateWechatRequest {
+  app_id: string
+  /** Left out (or empty): the stored one stays. */
+  app_secret?: string
+  api_base: string
+  proxy: string
+  /** Generate a new callback token (the WeChat console must then be updated). */
+  new_token: boolean
+  /** Generate a new EncodingAESKey (the WeChat console must then be updated). */
+  new_aes_key: boolean
+}
+
+/** `POST /api/v1/inboxes/{id}/wechat/test`: fetching an access token with the stored settings. */
+export interface WechatTestResult {
+  ok: boolean
+  /** WeChat's error code when it refused (`40164`: IP not whitelisted); `null` otherwise. */
+  code: number | null
+  /** Why not (English, from the server); `null` when it worked. */
+  reason: string | null
 }
 
 // ---------------------------------------------------------------------------------------------

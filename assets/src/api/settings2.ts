@@ -28,6 +28,9 @@ import type {
   WebhookEventState,
   WebhookRequest,
   WebhookSecret,
+  UpdateWechatRequest,
+  WechatConnection,
+  WechatTestResult,
 } from './settings2-types'
 
 const BASE = '/api/v1'
@@ -129,6 +132,21 @@ export const settings2Api = {
   /** `POST /inboxes/{id}/identity-secret` (web inboxes): a new identity secret, shown once. */
   rotateIdentitySecret(id: Id): Promise<{ identity_secret: string }> {
     return request('POST', `${BASE}/inboxes/${id}/identity-secret`)
+  },
+
+  /** `GET /inboxes/{id}/wechat` (`channels:write`, WeChat inboxes; audited). */
+  wechat(id: Id): Promise<WechatConnection> {
+    return request('GET', `${BASE}/inboxes/${id}/wechat`)
+  },
+
+  /** `PUT /inboxes/{id}/wechat` (`channels:write`): the saved settings as `GET` shows them. */
+  updateWechat(id: Id, body: UpdateWechatRequest): Promise<WechatConnection> {
+    return request('PUT', `${BASE}/inboxes/${id}/wechat`, body)
+  },
+
+  /** `POST /inboxes/{id}/wechat/test` (`channels:write`): 422 until AppID and AppSecret are saved. */
+  testWechat(id: Id): Promise<WechatTestResult> {
+    return request('POST', `${BASE}/inboxes/${id}/wechat/test`)
   },
 
   // --- teams ----------------------------------------------------------------------------------

@@ -73,6 +73,16 @@ export interface LastMessage {
   preview: string
 }
 
+/**
+ * Whether the channel still accepts replies to this customer (WeChat: for 48 hours after the
+ * customer's last message through the inbox, in any of their conversations).
+ */
+export interface ReplyWindow {
+  open: boolean
+  /** When it closes (or closed) unless the customer writes again; `null` when the customer never wrote. */
+  closes_at: Millis | null
+}
+
 export interface QueueInfo {
   position: number
   estimated_wait_ms: number | null
@@ -105,6 +115,11 @@ export interface ConversationView {
    */
   queued_at: Millis | null
   snoozed_until: Millis | null
+  /**
+   * WeChat conversations, in `GET /conversations/{id}` only (absent from lists, events and the
+   * answers of actions; absent for other channels).
+   */
+  reply_window?: ReplyWindow
   created_at: Millis
   updated_at: Millis
 }
@@ -140,6 +155,7 @@ export const MESSAGE_KINDS = [
   'location',
   'link',
   'card',
+  'unsupported',
 ] as const
 export type MessageKind = (typeof MESSAGE_KINDS)[number]
 
@@ -205,6 +221,15 @@ export interface CardContent {
   image_url?: string | null
 }
 
+/**
+ * `content` of an `unsupported` message: a type the channel delivered that Atrium cannot show
+ * (WeChat's `MsgType`), with the channel's raw payload. Untrusted text: never rendered as HTML.
+ */
+export interface UnsupportedContent {
+  type: string
+  raw: string
+}
+
 export interface MessageView {
   id: Id
   conversation_id: Id
@@ -212,8 +237,8 @@ export interface MessageView {
   kind: MessageKind
   /** Plain text, never HTML: always rendered as text. */
   body: string
-  /** By kind: location, link or card content; otherwise `null`. */
-  content: LocationContent | LinkContent | CardContent | SystemEventContent | null
+  /** By kind: location, link, card or unsupported content; system events; otherwise `null`. */
+  content: LocationContent | LinkContent | CardContent | UnsupportedContent | SystemEventContent | null
   attachments: AttachmentView[]
   sender: MessageSender | null
   delivery: DeliveryState | null

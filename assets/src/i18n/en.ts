@@ -3,6 +3,7 @@
 // Note: { } @ $ | are special in vue-i18n message syntax; write literals as {'@'} etc.
 import settings2 from './settings2/en'
 import ws from './workspace/en'
+import wechat from './wechat/en'
 
 export default {
   app: {
@@ -483,4 +484,5 @@ export default {
   },
   settings2,
   ws,
+  wechat,
 }

@@ -3,6 +3,7 @@
 // 注意：vue-i18n 的消息语法中 { } @ $ | 为特殊字符，字面量需写成 {'@'} 等形式。
 import settings2 from './settings2/zh-CN'
 import ws from './workspace/zh-CN'
+import wechat from './wechat/zh-CN'
 
 export default {
   app: {
@@ -462,4 +463,5 @@ export default {
   },
   settings2,
   ws,
+  wechat,
 }

@@ -41,6 +41,7 @@ export default {
     location: '[Location]',
     link: '[Link]',
     card: '[Card]',
+    unsupported: '[Unsupported message]',
   },
   delivery: {
     queued: 'Queued',
@@ -254,6 +255,15 @@ export default {
     retrying: 'Not delivered yet, retrying automatically ({reason})',
     inConversation: 'Conversation #{id}',
     openConversation: 'Open this conversation',
+    unsupported: 'Unsupported message type: {type}',
+    showRaw: 'Show raw content',
+    hideRaw: 'Hide raw content',
+  },
+  replyWindow: {
+    open: 'The WeChat reply window closes at {time}',
+    closingSoon: 'The WeChat reply window closes at {time} ({left} left); reply soon',
+    closed: 'The customer has not written for 48 hours, so WeChat no longer accepts replies: until the customer writes again, replies will fail (private notes still work).',
+    never: 'The customer has not written through this WeChat inbox yet, so WeChat accepts no replies: until the customer writes, replies will fail (private notes still work).',
   },
   typing: {
     text: '{who} is typing…',

@@ -41,6 +41,7 @@ export default {
     location: '[位置]',
     link: '[链接]',
     card: '[卡片]',
+    unsupported: '[不支持的消息]',
   },
   delivery: {
     queued: '排队发送',
@@ -254,6 +255,15 @@ export default {
     retrying: '发送未成功，正在自动重试（{reason}）',
     inConversation: '会话 #{id}',
     openConversation: '打开该会话',
+    unsupported: '不支持的消息类型：{type}',
+    showRaw: '查看原始内容',
+    hideRaw: '收起原始内容',
+  },
+  replyWindow: {
+    open: '微信回复窗口将于 {time} 关闭',
+    closingSoon: '微信回复窗口将于 {time} 关闭（还剩 {left}），请尽快回复',
+    closed: '客户已超过 48 小时未发消息，微信不再接受回复：客户再次发来消息之前，发送的回复会失败（仍可添加内部备注）。',
+    never: '客户还没有通过此微信渠道发来消息，微信不接受回复：客户发来消息之前，发送的回复会失败（仍可添加内部备注）。',
   },
   typing: {
     text: '{who}正在输入…',

@@ -8,6 +8,7 @@ import {
   isInlineImage,
   mergeMessages,
   newestId,
+  unsupportedContent,
 } from './messages-model'
 
 const m = (id: number, created_at: number, over: Partial<MessageView> = {}): MessageView => ({
@@ -61,5 +62,15 @@ describe('presentation', () => {
     expect(attributeText(true)).toBe('true')
     expect(attributeText('<b>x</b>')).toBe('<b>x</b>')
     expect(attributeText(null)).toBe('')
+  })
+})
+
+describe('unsupported messages', () => {
+  it('reads the type and the raw payload as text', () => {
+    const raw = '<xml><MsgType><![CDATA[shop_card]]></MsgType><script>alert(1)</script></xml>'
+    expect(unsupportedContent({ type: 'shop_card', raw })).toEqual({ type: 'shop_card', raw })
+    expect(unsupportedContent({ type: ' voice2 ', raw: 7 })).toEqual({ type: 'voice2', raw: '' })
+    expect(unsupportedContent(null)).toEqual({ type: '', raw: '' })
+    expect(unsupportedContent('text')).toEqual({ type: '', raw: '' })
   })
 })

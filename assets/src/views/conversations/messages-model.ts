@@ -3,7 +3,7 @@
  * answers of send/resend/recall without duplicates, and how each message is presented.
  */
 import type { Id } from '../../api/types'
-import type { AttachmentView, MessageView } from '../../api/workspace-types'
+import type { AttachmentView, MessageView, UnsupportedContent } from '../../api/workspace-types'
 
 function byTime(a: MessageView, b: MessageView): number {
   return a.created_at - b.created_at || a.id - b.id
@@ -64,6 +64,18 @@ export function sameDay(a: number, b: number): boolean {
 export function formatCoordinates(latitude: number, longitude: number): string {
   if (!Number.isFinite(latitude) || !Number.isFinite(longitude)) return ''
   return `${latitude.toFixed(4)}, ${longitude.toFixed(4)}`
+}
+
+/**
+ * The type and raw payload of an `unsupported` message, as text whatever the server stored
+ * (missing parts are empty).
+ */
+export function unsupportedContent(content: unknown): UnsupportedContent {
+  const c = typeof content === 'object' && content !== null ? (content as Record<string, unknown>) : {}
+  return {
+    type: typeof c.type === 'string' ? c.type.trim() : '',
+    raw: typeof c.raw === 'string' ? c.raw : '',
+  }
 }
 
 /** A custom attribute value as text (objects as JSON); never HTML. */

@@ -3,7 +3,8 @@
  * kept current by the realtime socket. Like the list, loading waits briefly for the socket so no
  * event falls between the answer and the subscription, and events arriving during a load are
  * merged into what it answers ({@link mergeMessages} and {@link mergeEvent} drop stale copies).
- * A resync reloads.
+ * A resync reloads. The WeChat reply window, which only the load answers, is kept through events
+ * and opened again by the customer's messages (reply-window.ts).
  */
 import { computed, onBeforeUnmount, ref, shallowRef, watch, type Ref } from 'vue'
 import type { Id } from '../../api/types'
@@ -14,6 +15,7 @@ import { useNow } from '../../composables/useNow'
 import { mergeEvent } from './list-model'
 import { mergeMessages } from './messages-model'
 import { applyTyping, pruneTyping, typingIn, type TypingState } from './conversation-model'
+import { keepReplyWindow, windowAfterMessage } from './reply-window'
 
 export const HISTORY_PAGE = 50
 
@@ -86,7 +88,17 @@ export function useConversation(id: Ref<Id | null>, me: () => Id) {
   function putConversation(row: ConversationView): void {
     if (row.id !== id.value) return
     const merged = mergeEvent(conversation.value ?? undefined, row)
-    if (merged !== null) conversation.value = { ...merged, unread: row.unread, pinned: row.pinned }
+    if (merged !== null) {
+      conversation.value = keepReplyWindow(conversation.value, { ...merged, unread: row.unread, pinned: row.pinned })
+    }
+  }
+
+  /** A customer's message opens the reply window again (WeChat). */
+  function reopenWindow(message: MessageView): void {
+    const c = conversation.value
+    if (c === null || c.id !== message.conversation_id || c.reply_window === undefined) return
+    const window = windowAfterMessage(c.reply_window, message, Date.now())
+    if (window !== c.reply_window) conversation.value = { ...c, reply_window: window }
   }
 
   async function withBusy<T>(messageId: Id, work: () => Promise<T>): Promise<T> {
@@ -126,12 +138,15 @@ export function useConversation(id: Ref<Id | null>, me: () => Id) {
   const socket = liveSocket()
   let wasOpen = socket.state === 'open'
   const offs = [
-    socket.on('message.created', putLive),
+    socket.on('message.created', (message) => {
+      putLive(message)
+      reopenWindow(message)
+    }),
     socket.on('message.updated', putLive),
     socket.on('conversation.updated', (data) => {
       if (data.id !== id.value || conversation.value === null) return
       const merged = mergeEvent(conversation.value, data)
-      if (merged !== null) conversation.value = merged
+      if (merged !== null) conversation.value = keepReplyWindow(conversation.value, merged)
     }),
     socket.on('alert', (data) => {
       if (data.conversation_id === id.value && conversation.value !== null) {

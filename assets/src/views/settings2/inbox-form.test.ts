@@ -43,6 +43,10 @@ const storedSettings: InboxSettings = {
     language: 'zh-CN',
     require_identity: true,
   },
+  wechat: {
+    subscribe_greeting: '感谢关注！',
+    click_replies: [{ key: 'MENU_HOURS', reply: '营业时间：工作日 9:00–17:00' }],
+  },
 }
 
 const inbox = (over: Partial<InboxDetail> = {}): InboxDetail => ({
@@ -81,6 +85,7 @@ const defaults: InboxSettings = {
     language: '',
     require_identity: false,
   },
+  wechat: { subscribe_greeting: '', click_replies: [] },
 }
 
 describe('website widget settings', () => {
@@ -110,6 +115,28 @@ describe('website widget settings', () => {
   })
 })
 
+describe('WeChat instant answers', () => {
+  it('are checked like the server, and their server details land on the WeChat tab', () => {
+    const form = inboxToForm(inbox({ channel: 'wechat_mp' }))
+    expect(validateInboxForm(form).wechat).toEqual([])
+    form.wechat.greeting = '谢'.repeat(601)
+    form.wechat.clicks.push({ key: 'MENU_HOURS', reply: '重复' })
+    const problems = validateInboxForm(form)
+    expect(problems.wechat).toEqual([
+      { code: 'text_too_long', field: 'greeting' },
+      { code: 'key_duplicate', field: 'key', row: 1 },
+    ])
+    expect(firstTabWithProblems(problems)).toBe('wechat')
+    const placed = placeServerDetails(['wechat.click_replies[0].key: 1 to 128 bytes', 'wechat.subscribe_greeting: at most 600 characters'])
+    expect(placed).toEqual([
+      { tab: 'wechat', path: 'wechat.click_replies[0].key', text: '1 to 128 bytes' },
+      { tab: 'wechat', path: 'wechat.subscribe_greeting', text: 'at most 600 characters' },
+    ])
+    expect(detailFieldKey('wechat.click_replies[0].key')).toBe('settings2.wechat.clickReplies')
+    expect(detailFieldKey('wechat.subscribe_greeting')).toBe('settings2.wechat.greeting')
+  })
+})
+
 describe('inbox ⇄ form', () => {
   it('writes back what it read, unchanged', () => {
     const body = formToInboxRequest(inboxToForm(inbox()))
@@ -120,7 +147,7 @@ describe('inbox ⇄ form', () => {
     const body = formToInboxRequest(inboxToForm(inbox({ channel: 'web', settings: defaults, team_id: null })))
     expect(body.settings).toEqual(defaults)
     expect(Object.keys(body).sort()).toEqual(['disabled', 'name', 'settings', 'team_id'])
-    expect(Object.keys(body.settings).sort()).toEqual(['auto_reply', 'hours', 'routing', 'sla', 'webhook', 'widget'])
+    expect(Object.keys(body.settings).sort()).toEqual(['auto_reply', 'hours', 'routing', 'sla', 'webhook', 'wechat', 'widget'])
   })
 
   it('keeps a disabled inbox disabled (the server would re-enable one sent without the flag)', () => {

@@ -1,6 +1,6 @@
 /**
- * The inbox form (general, routing, business hours, automatic replies, reply-time thresholds)
- * and its mapping to and from `PUT /inboxes/{id}`; plus where a server `validation_failed`
+ * The inbox form (general, routing, business hours, automatic replies, reply-time thresholds,
+ * the web widget and WeChat's instant answers) and its mapping to and from `PUT /inboxes/{id}`; plus where a server `validation_failed`
  * detail belongs, so it is shown on the right tab next to the right field.
  *
  * The server parses `settings` with `deny_unknown_fields` and fills what is missing with its
@@ -18,8 +18,9 @@ import {
   type RoutingForm,
   type RoutingProblem,
 } from './routing-form'
+import { formToWechat, validateWechatAnswers, wechatToForm, type WechatAnswersForm, type WechatProblem } from './wechat-form'
 
-export const INBOX_TABS = ['general', 'routing', 'hours', 'replies', 'sla', 'widget'] as const
+export const INBOX_TABS = ['general', 'wechat', 'routing', 'hours', 'replies', 'sla', 'widget'] as const
 export type InboxTab = (typeof INBOX_TABS)[number]
 
 /** Longest inbox name, creating and editing alike (server `MAX_INBOX_NAME`: 1–60 characters, trimmed). */
@@ -48,6 +49,8 @@ export interface InboxForm {
   /** 0 = never return to the queue. */
   reassignAfterSecs: number
   widget: WidgetForm
+  /** WeChat Official Accounts: the follow greeting and menu-click answers. */
+  wechat: WechatAnswersForm
 }
 
 /** The chat widget of a web inbox; origins one per line. */
@@ -136,6 +139,7 @@ export function inboxToForm(inbox: InboxDetail): InboxForm {
     nextResponseSecs: secs(s.sla?.next_response_secs, DEFAULT_NEXT_RESPONSE_SECS),
     reassignAfterSecs: secs(s.sla?.reassign_after_secs, 0),
     widget: widgetToForm(s.widget),
+    wechat: wechatToForm(s.wechat),
   }
 }
 
@@ -160,6 +164,7 @@ export function formToInboxRequest(form: InboxForm): UpdateInboxRequest {
       language: form.widget.language,
       require_identity: form.widget.requireIdentity,
     },
+    wechat: formToWechat(form.wechat),
   }
   return { name: form.name.trim(), team_id: form.teamId, disabled: form.disabled, settings }
 }
@@ -197,6 +202,7 @@ export interface InboxProblems {
   replies: GeneralProblem[]
   sla: GeneralProblem[]
   widget: GeneralProblem[]
+  wechat: WechatProblem[]
 }
 
 /** The name check of `POST /inboxes` and `PUT /inboxes/{id}`. */
@@ -255,6 +261,7 @@ export function validateInboxForm(form: InboxForm, knownTeamIds: readonly Id[] |
     hours: validateHours(form.hours),
     replies,
     sla,
+    wechat: validateWechatAnswers(form.wechat),
   }
 }
 
@@ -287,6 +294,7 @@ const TAB_OF_SECTION: Record<string, InboxTab> = {
   auto_reply: 'replies',
   sla: 'sla',
   widget: 'widget',
+  wechat: 'wechat',
 }
 
 /**
@@ -334,6 +342,9 @@ const FIELD_LABEL_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['widget.title', 'settings2.inboxes.widgetTitle'],
   ['widget.welcome', 'settings2.inboxes.widgetWelcome'],
   ['widget', 'settings2.inboxes.tabs.widget'],
+  ['wechat.subscribe_greeting', 'settings2.wechat.greeting'],
+  ['wechat.click_replies', 'settings2.wechat.clickReplies'],
+  ['wechat', 'settings2.inboxes.tabs.wechat'],
 ]
 
 /** The message key of the field a server detail names, or `null` when unknown. */

@@ -1,0 +1,23 @@
+// Explanations of WeChat error codes (delivery failure reasons, the connection test), under the
+// `wechat` key of ../en.ts, shared by the workspace and the settings pages. Same key set as zh-CN.ts.
+// vue-i18n syntax: { } @ $ | are special; a literal @ is written {'@'}.
+export default {
+  failure: 'WeChat {code}: {text}',
+  codes: {
+    busy: 'WeChat is busy; try again later',
+    invalidSecret: 'The AppSecret is not valid; check (or reset) it in the WeChat console and enter it again',
+    invalidOpenId: 'The customer\'s OpenID is not valid for this account',
+    invalidAppId: 'The AppID is not valid; check it',
+    ipNotWhitelisted: 'This server\'s outbound IP address is not on the account\'s IP whitelist; add it in the WeChat console (Settings and Development → Basic Configuration → IP whitelist), or the proxy\'s public IP when going through an outbound proxy',
+    notFollowing: 'The customer does not follow the account',
+    blacklisted: 'The customer is on the account\'s blacklist',
+    tooLong: 'The message is too long',
+    dailyQuota: 'The daily API quota is used up',
+    tooFrequent: 'API calls are too frequent; try again later',
+    windowClosed: 'The 48-hour reply window has closed (the customer has not written for 48 hours, or unfollowed); replies are possible again once the customer writes',
+    replyQuota: 'Reply quota used up: at most 5 replies per customer message within 48 hours',
+    apiUnauthorised: 'The account is not authorised for this API (for example not verified, or customer messages not enabled)',
+    refused: 'The customer has turned off messages from the account',
+    apiBanned: 'WeChat has banned this API for the account',
+  },
+}
