@@ -118,13 +118,17 @@ export interface ClickReply {
 }
 
 /**
- * Instant answers of a WeChat Official Account inbox (`WechatSettings` of `engine/settings.rs`),
- * sent by Atrium itself as passive replies within WeChat's 5 seconds.
+ * Instant answers of a WeChat inbox (`WechatSettings` of `engine/settings.rs`), sent by Atrium
+ * itself without an agent: for an Official Account as passive replies within WeChat's 5 seconds;
+ * for WeCom 微信客服 only the greeting, with the `enter_session` welcome code.
  */
 export interface WechatSettings {
-  /** Sent to someone who just followed the account (empty: none). At most 600 characters. */
+  /**
+   * Sent to someone who just followed the account, or (微信客服) who opens the chat (empty:
+   * none). At most 600 characters.
+   */
   subscribe_greeting: string
-  /** At most 50. */
+  /** Official Account menu clicks. At most 50. */
   click_replies: ClickReply[]
 }
 
@@ -155,16 +159,24 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number]
 /**
  * Channel kinds this page creates. The others have connector settings (credentials, accounts)
  * that arrive with their connectors; the server accepts them already, but such an inbox could
- * not receive anything yet. A new WeChat inbox gets its callback token and EncodingAESKey from
- * the server; the AppID and AppSecret are set on its WeChat tab.
+ * not receive anything yet. A new WeChat or WeCom 微信客服 inbox gets its callback token and
+ * EncodingAESKey from the server; the AppID (CorpID) and secret are set on its WeChat tab.
  */
-export const CREATABLE_CHANNELS = ['web', 'api', 'wechat_mp', 'miniprogram'] as const satisfies readonly ChannelKind[]
+export const CREATABLE_CHANNELS = ['web', 'api', 'wechat_mp', 'miniprogram', 'wecom_kf'] as const satisfies readonly ChannelKind[]
 
-/** The WeChat channel kinds (`wechat::is_wechat` of the server): they have a WeChat tab. */
-export const WECHAT_CHANNELS = ['wechat_mp', 'miniprogram'] as const satisfies readonly ChannelKind[]
+/**
+ * The channel kinds connected through Tencent's callback and API (`wechat::is_tencent` of the
+ * server): Official Account, Mini Program and WeCom 微信客服. They have a WeChat tab.
+ */
+export const WECHAT_CHANNELS = ['wechat_mp', 'miniprogram', 'wecom_kf'] as const satisfies readonly ChannelKind[]
 
 export function isWechatChannel(kind: string): boolean {
   return (WECHAT_CHANNELS as readonly string[]).includes(kind)
+}
+
+/** WeCom 微信客服 (`wecom_kf`): CorpID and app secret, a customer-service account, `/hooks/wecom/`. */
+export function isWecomChannel(kind: string): boolean {
+  return kind === 'wecom_kf'
 }
 export type CreatableChannel = (typeof CREATABLE_CHANNELS)[number]
 
@@ -246,12 +258,17 @@ export interface WechatConnection {
   token: string
   /** The EncodingAESKey to paste into the WeChat console (43 base64 characters). */
   encoding_aes_key: string
-  /** Empty: WeChat's own (`https://api.weixin.qq.com`). */
+  /** Empty: WeChat's own (`https://api.weixin.qq.com`; 微信客服 `https://qyapi.weixin.qq.com`). */
   api_base: string
   /** Outbound HTTP proxy; empty: direct. */
   proxy: string
-  /** `/hooks/wechat/{id}`: the console needs the public `https://host` in front of it. */
+  /**
+   * `/hooks/wechat/{id}` (`/hooks/wecom/{id}` for 微信客服): the console needs the public
+   * `https://host` in front of it.
+   */
   callback_path: string
+  /** 微信客服: the customer-service account (`wk…`) the inbox answers for; empty for the others. */
+  open_kfid: string
 }
 
 /**
@@ -259,11 +276,17 @@ export interface WechatConnection {
  * `validation_failed` lists each problem prefixed by its field (`app_id: …`, `proxy: …`).
  */
 export interface UpdateWechatRequest {
+  /** AppID (`wx…`), or the CorpID (`ww…`) for 微信客服. */
   app_id: string
   /** Left out (or empty): the stored one stays. */
   app_secret?: string
   api_base: string
   proxy: string
+  /**
+   * 微信客服: the customer-service account (`wk…`; letters, digits, `_`, `-`, at most 64),
+   * required there (422 `open_kfid: …` without it); empty for the others.
+   */
+  open_kfid: string
   /** Generate a new callback token (the WeChat console must then be updated). */
   new_token: boolean
   /** Generate a new EncodingAESKey (the WeChat console must then be updated). */
@@ -273,7 +296,7 @@ export interface UpdateWechatRequest {
 /** `POST /api/v1/inboxes/{id}/wechat/test`: fetching an access token with the stored settings. */
 export interface WechatTestResult {
   ok: boolean
-  /** WeChat's error code when it refused (`40164`: IP not whitelisted); `null` otherwise. */
+  /** WeChat's (or WeCom's) error code when it refused (`40164`: IP not whitelisted); `null` otherwise. */
   code: number | null
   /** Why not (English, from the server); `null` when it worked. */
   reason: string | null

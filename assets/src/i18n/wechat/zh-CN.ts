@@ -1,8 +1,10 @@
-// 微信错误码的说明（投递失败原因、连接测试），合并到 ../zh-CN.ts 的 wechat 键下，
-// 工作台和设置页共用。en.ts 必须与本文件拥有完全相同的键集合。
+// 微信与企业微信错误码、企业微信客服发送失败类型（fail_type）的说明（投递失败原因、连接测试），
+// 合并到 ../zh-CN.ts 的 wechat 键下，工作台和设置页共用。en.ts 必须与本文件拥有完全相同的键集合。
 // 注意：vue-i18n 的消息语法中 { } @ $ | 为特殊字符，字面量需写成 {'@'} 等形式。
 export default {
   failure: '微信 {code}：{text}',
+  wecomFailure: '企业微信 {code}：{text}',
+  failType: '企业微信 fail_type {code}：{text}',
   codes: {
     busy: '微信系统繁忙，请稍后重试',
     invalidSecret: 'AppSecret 无效，请到微信公众平台核对（或重置）后重新填写',
@@ -19,5 +21,21 @@ export default {
     apiUnauthorised: '公众号没有此接口的权限（如未认证，或未开通客服消息）',
     refused: '客户已拒收公众号的消息',
     apiBanned: '此接口已被微信封禁',
+    tokenInvalid: '接口调用凭证（access_token）无效或已过期；系统已自动刷新并重试一次仍未成功，请稍后再试，持续出现时请检查 AppID（CorpID）和密钥',
+    invalidCorpId: '企业 ID（CorpID）无效，请到企业微信管理后台“我的企业 → 企业信息”中核对',
+    invalidCorpSecret: '应用 Secret 无效，请到企业微信管理后台核对（或重新获取）自建应用的 Secret 后重新填写',
+    ipNotTrusted: '本服务器的出口 IP 不在企业的可信 IP 中，请在企业微信管理后台为该自建应用配置“企业可信 IP”（经出站代理访问时，添加代理的公网 IP）',
+    openKfidMissing: '客服账号（open_kfid）不存在，请核对接入设置中的客服账号 ID',
+    sessionEnded: '客户的微信客服会话已结束，客户再次发来消息后才能回复',
+    sessionNotSendable: '当前会话状态不允许通过接口发送消息（会话已由企业微信中的接待人员接待，或已结束）',
+  },
+  failTypes: {
+    accountDeleted: '客服账号已被删除',
+    appClosed: '应用已关闭',
+    windowClosed: '客户超过 48 小时未发消息，回复窗口已关闭，客户再次发来消息后才能回复',
+    sessionEnded: '会话已结束',
+    replyQuota: '已达回复上限：客户每发来一条消息，最多可回复 5 条',
+    cannotReceive: '客户未完成验证或无法接收消息',
+    refused: '客户已拒收消息',
   },
 }

@@ -1,11 +1,18 @@
 /**
- * The WeChat tab of an inbox: its connection (AppID, AppSecret, API base, proxy, new callback
- * secrets; `PUT /inboxes/{id}/wechat`, saved on its own) and its instant answers (the follow
- * greeting and menu-click answers, `settings.wechat` of `PUT /inboxes/{id}`, saved with the
- * other tabs). The checks mirror the server's: `Config::validate` of `src/channels/wechat/mod.rs`
- * and `WechatSettings::validate` of `src/engine/settings.rs`.
+ * The WeChat tab of an inbox (Official Account, Mini Program or WeCom 微信客服): its connection
+ * (AppID or CorpID, secret, 微信客服 account, API base, proxy, new callback secrets;
+ * `PUT /inboxes/{id}/wechat`, saved on its own) and its instant answers (the greeting and
+ * menu-click answers, `settings.wechat` of `PUT /inboxes/{id}`, saved with the other tabs). The
+ * checks mirror the server's: `Config::validate` of `src/channels/wechat/mod.rs` and
+ * `WechatSettings::validate` of `src/engine/settings.rs`.
  */
-import type { UpdateWechatRequest, WechatConnection, WechatSettings, WechatTestResult } from '../../api/settings2-types'
+import {
+  isWecomChannel,
+  type UpdateWechatRequest,
+  type WechatConnection,
+  type WechatSettings,
+  type WechatTestResult,
+} from '../../api/settings2-types'
 import { wechatCodeKey } from '../../channels/wechat'
 import { charCount } from './routing-form'
 
@@ -95,14 +102,19 @@ export function validateWechatAnswers(form: WechatAnswersForm): WechatProblem[] 
 
 // --- connection --------------------------------------------------------------------------------
 
-/** AppID: letters, digits, `_` and `-`, at most 64 (server). */
+/** AppID (or CorpID): letters, digits, `_` and `-`, at most 64 (server). */
 export const MAX_APP_ID_LENGTH = 64
 export const MAX_APP_SECRET_LENGTH = 128
+/** 微信客服 account id (`wk…`): letters, digits, `_` and `-`, at most 64 (server). */
+export const MAX_OPEN_KFID_LENGTH = 64
 
 export interface WechatConnectionForm {
+  /** AppID, or the CorpID for 微信客服. */
   appId: string
   /** Empty: keep the stored one. */
   appSecret: string
+  /** 微信客服 only (kept as saved, empty, for the others). */
+  openKfid: string
   apiBase: string
   proxy: string
   newToken: boolean
@@ -110,7 +122,16 @@ export interface WechatConnectionForm {
 }
 
 export function connectionToForm(view: WechatConnection): WechatConnectionForm {
-  return { appId: view.app_id, appSecret: '', apiBase: view.api_base, proxy: view.proxy, newToken: false, newAesKey: false }
+  return {
+    appId: view.app_id,
+    appSecret: '',
+    // An older server without the field: nothing saved.
+    openKfid: typeof view.open_kfid === 'string' ? view.open_kfid : '',
+    apiBase: view.api_base,
+    proxy: view.proxy,
+    newToken: false,
+    newAesKey: false,
+  }
 }
 
 /** The `PUT /inboxes/{id}/wechat` body; the AppSecret only when one was typed. */
@@ -119,6 +140,7 @@ export function formToConnectionRequest(form: WechatConnectionForm): UpdateWecha
   return {
     app_id: form.appId.trim(),
     ...(secret === '' ? {} : { app_secret: secret }),
+    open_kfid: form.openKfid.trim(),
     api_base: form.apiBase.trim(),
     proxy: form.proxy.trim(),
     new_token: form.newToken,
@@ -131,10 +153,17 @@ export function connectionChanged(view: WechatConnection, form: WechatConnection
   return JSON.stringify(formToConnectionRequest(form)) !== JSON.stringify(formToConnectionRequest(connectionToForm(view)))
 }
 
-export const CONNECTION_FIELDS = ['app_id', 'app_secret', 'token', 'encoding_aes_key', 'api_base', 'proxy'] as const
+export const CONNECTION_FIELDS = ['app_id', 'app_secret', 'open_kfid', 'token', 'encoding_aes_key', 'api_base', 'proxy'] as const
 export type ConnectionField = (typeof CONNECTION_FIELDS)[number]
 
-export type ConnectionProblemCode = 'app_id_required' | 'app_id_invalid' | 'secret_too_long' | 'url_invalid' | 'proxy_invalid'
+export type ConnectionProblemCode =
+  | 'app_id_required'
+  | 'app_id_invalid'
+  | 'secret_too_long'
+  | 'open_kfid_required'
+  | 'open_kfid_invalid'
+  | 'url_invalid'
+  | 'proxy_invalid'
 
 export interface ConnectionProblem {
   field: ConnectionField
@@ -153,15 +182,27 @@ export function isHttpUrl(value: string, plain: boolean): boolean {
   return ok && (!plain || (u.search === '' && !value.includes('?') && u.username === '' && u.password === ''))
 }
 
-export function validateConnection(form: WechatConnectionForm): ConnectionProblem[] {
+/** Letters, digits, `_` and `-` only, at most `max` (AppID, CorpID, open_kfid). */
+function isPlainId(value: string, max: number): boolean {
+  return value.length <= max && /^[A-Za-z0-9_-]+$/.test(value)
+}
+
+/**
+ * Every problem of the connection form of an inbox of `channel`. The 微信客服 account is
+ * required for `wecom_kf` only, as on the server (which ignores it elsewhere).
+ */
+export function validateConnection(form: WechatConnectionForm, channel: string): ConnectionProblem[] {
   const problems: ConnectionProblem[] = []
   const appId = form.appId.trim()
   if (appId === '') problems.push({ field: 'app_id', code: 'app_id_required' })
-  else if (appId.length > MAX_APP_ID_LENGTH || !/^[A-Za-z0-9_-]+$/.test(appId)) {
-    problems.push({ field: 'app_id', code: 'app_id_invalid' })
-  }
+  else if (!isPlainId(appId, MAX_APP_ID_LENGTH)) problems.push({ field: 'app_id', code: 'app_id_invalid' })
   if (utf8.encode(form.appSecret.trim()).length > MAX_APP_SECRET_LENGTH) {
     problems.push({ field: 'app_secret', code: 'secret_too_long' })
+  }
+  if (isWecomChannel(channel)) {
+    const kfid = form.openKfid.trim()
+    if (kfid === '') problems.push({ field: 'open_kfid', code: 'open_kfid_required' })
+    else if (!isPlainId(kfid, MAX_OPEN_KFID_LENGTH)) problems.push({ field: 'open_kfid', code: 'open_kfid_invalid' })
   }
   const base = form.apiBase.trim()
   if (base !== '' && !isHttpUrl(base, true)) problems.push({ field: 'api_base', code: 'url_invalid' })
@@ -190,17 +231,59 @@ export function callbackUrl(origin: string, path: string): string {
 }
 
 /**
- * What a connection test found: it worked, WeChat refused with a code this client explains (the
- * key of its explanation), or a reason to show as written (another code, or no answer at all).
+ * What a connection test found: it worked, WeChat (WeCom) refused with a code this client
+ * explains (the key of its explanation), or a reason to show as written (another code, or no
+ * answer at all).
  */
 export type TestOutcome =
   | { kind: 'ok' }
   | { kind: 'known'; code: number; key: string }
   | { kind: 'raw'; code: number | null; reason: string }
 
-export function testOutcome(result: WechatTestResult): TestOutcome {
+/** `channel`: the inbox's; a 微信客服 inbox reads 40001 and 40013 as its CorpID and secret. */
+export function testOutcome(result: WechatTestResult, channel: string): TestOutcome {
   if (result.ok) return { kind: 'ok' }
-  const key = wechatCodeKey(result.code)
+  const key = wechatCodeKey(result.code, isWecomChannel(channel))
   if (key !== null && result.code !== null) return { kind: 'known', code: result.code, key }
   return { kind: 'raw', code: result.code, reason: result.reason ?? '' }
+}
+
+// --- texts by channel ----------------------------------------------------------------------------
+
+/**
+ * Texts of the WeChat tab that a WeCom 微信客服 inbox words differently (CorpID and app secret
+ * instead of AppID and AppSecret, the WeCom admin console, the greeting on entering the chat).
+ * Each exists under `settings2.wechat` and `settings2.wecom`, in both languages (tested).
+ */
+export const CHANNEL_TEXTS = [
+  'connectionLead',
+  'callbackHint',
+  'modeHint',
+  'appId',
+  'appIdPlaceholder',
+  'appSecret',
+  'appSecretPlaceholder',
+  'appSecretHint',
+  'apiBasePlaceholder',
+  'apiBaseHint',
+  'proxyHint',
+  'regenerateWarning',
+  'regenerated',
+  'testHint',
+  'testNeedsCredentials',
+  'testOk',
+  'testFailedCode',
+  'answersLead',
+  'greeting',
+  'greetingPlaceholder',
+  'greetingHint',
+  'errors.appIdRequired',
+  'errors.appIdInvalid',
+  'errors.secretTooLong',
+] as const
+export type ChannelText = (typeof CHANNEL_TEXTS)[number]
+
+/** The message key of a text of the WeChat tab, as the inbox's channel words it. */
+export function channelText(channel: string, name: ChannelText): string {
+  return `settings2.${isWecomChannel(channel) ? 'wecom' : 'wechat'}.${name}`
 }
