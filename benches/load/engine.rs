@@ -498,3 +498,83 @@ pub async fn open_visitor_poll(
     stream.write_all(req.as_bytes()).await.unwrap();
     stream
 }
+
+/// The WeChat scenario's account: a `wechat_mp` inbox (in a team without agents) whose callback
+/// token and key the load generator uses to sign and encrypt pushes like WeChat.
+pub struct SeededWechat {
+    /// One account per team (each customer always writes to the same one).
+    pub inboxes: Vec<i64>,
+    pub token: String,
+    pub aes_key: String,
+    pub app_id: String,
+}
+
+pub fn seed_wechat(dir: &Path) -> SeededWechat {
+    let (store, _) = crate::load_support::open_store(dir, 512);
+    let now = store.now_ms();
+    let (token, aes_key, app_id) = (
+        "benchtoken2026".to_string(),
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG".to_string(),
+        "wxbench000000001".to_string(),
+    );
+    let creds = serde_json::json!({
+        "app_id": app_id, "app_secret": "unused", "token": token, "encoding_aes_key": aes_key,
+    })
+    .to_string();
+    let inboxes = store
+        .write_blocking(move |c, ring| {
+            let mut ids = Vec::new();
+            for t in 0..8 {
+                let team = identity::create_team(c, &format!("bench wechat {t}"), now)?;
+                let name = format!("bench 服务号 {t}");
+                let inbox = identity::create_inbox(c, &name, "wechat_mp", Some(team), now)?;
+                atrium::store::inboxes::set_credentials(c, ring, inbox, &creds)?;
+                let settings = r#"{"sla":{"first_response_secs":0,"next_response_secs":0}}"#;
+                atrium::store::inboxes::update(c, inbox, &name, Some(team), settings, false, now)?;
+                ids.push(inbox);
+            }
+            Ok(ids)
+        })
+        .unwrap();
+    store.close();
+    SeededWechat {
+        inboxes,
+        token,
+        aes_key,
+        app_id,
+    }
+}
+
+/// `n` encrypted safe-mode pushes (each a customer's text with its own MsgId; 2,000
+/// customers over the accounts), signed like WeChat: ready-made requests for the callback of
+/// each customer's account (or for `path` when given).
+pub fn wechat_pushes(s: &SeededWechat, path: Option<&str>, n: usize) -> Vec<Vec<u8>> {
+    use atrium::channels::wechat::crypto::{MsgCrypt, signature};
+    let crypt = MsgCrypt::new(&s.token, &s.aes_key, &s.app_id).unwrap();
+    let ts = (atrium::clock::Clock::now_ms(&atrium::clock::SystemClock) / 1000).to_string();
+    (0..n)
+        .map(|i| {
+            let customer = (i * 7919) % 2000;
+            let path = path.map_or_else(
+                || format!("/hooks/wechat/{}", s.inboxes[customer % s.inboxes.len()]),
+                str::to_string,
+            );
+            let xml = format!(
+                "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[oBench{customer}]]></FromUserName><CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{BODY}]]></Content><MsgId>{}</MsgId></xml>",
+                7_000_000_000_000_000_000u64 + i as u64
+            );
+            let enc = crypt.encrypt(&xml);
+            let nonce = format!("{}", 100_000 + i);
+            let sig = signature(&[&s.token, &ts, &nonce]);
+            let msig = crypt.msg_signature(&ts, &nonce, &enc);
+            let body = format!(
+                "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[{enc}]]></Encrypt></xml>"
+            );
+            format!(
+                "POST {path}?signature={sig}&timestamp={ts}&nonce={nonce}&openid=oBench{customer}&encrypt_type=aes&msg_signature={msig} HTTP/1.1\r\nHost: bench\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
+        })
+        .collect()
+}

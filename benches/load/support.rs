@@ -294,6 +294,13 @@ pub fn minimal_server() -> SocketAddr {
             actix_web::HttpServer::new(|| {
                 actix_web::App::new()
                     .route("/", actix_web::web::get().to(|| async { "ok" }))
+                    // A push body read and answered "success", as a WeChat callback is.
+                    .route(
+                        "/xml",
+                        actix_web::web::post().to(|b: actix_web::web::Bytes| async move {
+                            if b.is_empty() { "empty" } else { "success" }
+                        }),
+                    )
                     // The same JSON body an inbound message carries, parsed and answered 201.
                     .route(
                         "/json",
