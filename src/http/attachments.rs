@@ -218,7 +218,17 @@ pub(crate) async fn store_upload(
         return Err(too_large(max));
     }
     let (name, bytes) = read_file_part(req, payload, max, limit).await?;
+    store_bytes(state, name, bytes, owner).await
+}
 
+/// Check (type sniffed from the bytes, size), encrypt and store a file that arrived whole.
+pub(crate) async fn store_bytes(
+    state: &AppState,
+    name: String,
+    bytes: Vec<u8>,
+    owner: Owner,
+) -> Result<UploadedAttachment, ApiError> {
+    let max = state.config.attachments.max_bytes;
     // Sniffing, hashing, encrypting and writing a file of many MiB: off the async runtime.
     let id = state.store.next_id();
     let data_dir = state.config.data_dir.clone();

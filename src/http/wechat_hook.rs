@@ -235,7 +235,19 @@ pub async fn receive(
     let decoded = push::decode(&fields, &raw).map_err(|e| bad(&e))?;
     let passive = match decoded {
         Push::Message(m) => {
-            message(&state, inbox, m).await?;
+            let msg_id = m.msg_id.clone();
+            let stored = state
+                .store
+                .read(move |c, _| crate::store::messages::find_external(c, inbox, &msg_id))
+                .await?;
+            // A retry of a push already stored: acknowledged again, nothing fetched or stored.
+            if stored.is_none() {
+                let file = match &m.media_id {
+                    Some(id) => media(&state, inbox, &m, id).await,
+                    None => None,
+                };
+                message(&state, inbox, m, file, &raw).await?;
+            }
             None
         }
         Push::Event(e) => event(&state, inbox, &e).await?,
@@ -276,8 +288,96 @@ fn openid_claim(openid: &str) -> IdentityClaim {
     }
 }
 
+/// Longest the hook waits for WeChat's media server before storing the message without its
+/// file (WeChat gives the whole push 5 seconds).
+const MEDIA_WAIT: std::time::Duration = std::time::Duration::from_millis(2500);
+
+/// Fetch a message's image, voice or video from WeChat (`media/get`; WeChat keeps it 3 days)
+/// and store it encrypted as an upload of the inbox, for the message to carry. A retried push
+/// (already stored) fetches nothing; a failure is logged and the message is stored without it.
+async fn media(state: &AppState, inbox: i64, m: &push::Message, media_id: &str) -> Option<i64> {
+    let creds = state
+        .store
+        .read(move |c, ring| inboxes::get(c, ring, inbox))
+        .await
+        .ok()??
+        .credentials;
+    let cfg = Config::parse(&creds);
+    if cfg.app_secret.is_empty() {
+        return None;
+    }
+    let ctx = wechat::client::Ctx {
+        http: state.channels.http(),
+        policy: state.channels.policy(),
+        inbox,
+        cfg: &cfg,
+        now: state.clock.now_ms(),
+        wecom: false,
+    };
+    let cap = usize::try_from(state.config.attachments.max_bytes).unwrap_or(usize::MAX);
+    let fetched = tokio::time::timeout(
+        MEDIA_WAIT,
+        state.channels.wechat.api.get_media(ctx, media_id, cap),
+    )
+    .await;
+    let (bytes, name) = match fetched {
+        Ok(Ok(f)) => f,
+        Ok(Err(e)) => {
+            tracing::warn!(inbox, error = %e.reason(), "wechat media not fetched");
+            return None;
+        }
+        Err(_) => {
+            tracing::warn!(inbox, "wechat media not fetched in time");
+            return None;
+        }
+    };
+    let default = match m.kind {
+        MessageKind::Image => "image.jpg",
+        MessageKind::Audio => "voice.amr",
+        _ => "video.mp4",
+    };
+    let name = name
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| default.into());
+    let owner = super::attachments::Owner {
+        conversation: None,
+        inbox: Some(inbox),
+        uploader: None,
+    };
+    match super::attachments::store_bytes(state, name, bytes, owner).await {
+        Ok(u) => Some(u.id),
+        Err(e) => {
+            tracing::warn!(inbox, error = %e, "wechat media refused");
+            None
+        }
+    }
+}
+
 /// A customer's message: stored through the engine (a retry is a duplicate and stored once).
-async fn message(state: &AppState, inbox: i64, m: push::Message) -> Result<(), ApiError> {
+/// A picture, voice or video whose file could not be fetched is still stored: a picture with
+/// its WeChat URL as text, a voice with its recognised text, otherwise as unsupported with the
+/// raw push — never dropped.
+async fn message(
+    state: &AppState,
+    inbox: i64,
+    mut m: push::Message,
+    file: Option<i64>,
+    raw: &str,
+) -> Result<(), ApiError> {
+    let media_kind = matches!(
+        m.kind,
+        MessageKind::Image | MessageKind::Audio | MessageKind::Video
+    );
+    if media_kind && file.is_none() && m.body.trim().is_empty() {
+        let pic = push::picture_url(raw);
+        match pic {
+            Some(url) if m.kind == MessageKind::Image => m.body = url,
+            _ => {
+                m.content = Some(json!({"type": m.kind.as_str(), "raw": raw}));
+                m.kind = MessageKind::Unsupported;
+            }
+        }
+    }
     let content = m.content;
     // Only location, link and unsupported messages carry structured content in the store.
     let content = match m.kind {
@@ -293,7 +393,7 @@ async fn message(state: &AppState, inbox: i64, m: push::Message) -> Result<(), A
         body: m.body,
         content,
         context: MessageContext::default(),
-        attachments: Vec::new(),
+        attachments: file.into_iter().collect(),
     };
     state.engine.ingest(msg).await?;
     Ok(())

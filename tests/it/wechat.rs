@@ -586,6 +586,47 @@ fn modes_events_and_bad_pushes() {
         .unwrap();
     assert_eq!(m["content"]["type"], "hologram");
 
+    // A customer's picture is fetched from WeChat (media/get) and stored with the message.
+    wx.fake.fake.add_media(
+        "MEDIA_PNG_1",
+        crate::desk::tiny_png(),
+        "image/png",
+        "photo.png",
+    );
+    let img = format!(
+        "<xml><ToUserName><![CDATA[gh_fake00000001]]></ToUserName><FromUserName><![CDATA[oPhoto]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://mmbiz.qpic.cn/x]]></PicUrl><MediaId><![CDATA[MEDIA_PNG_1]]></MediaId><MsgId>777002</MsgId></xml>"
+    );
+    assert_eq!(
+        wx.push(json!({"openid": "oPhoto", "xml": img, "repeat": 2}))["body"],
+        "success"
+    );
+    let photo = eventually(Duration::from_secs(10), "the picture stored", || {
+        let list = wx.agent.get("/api/v1/conversations?view=mine");
+        let items = list["items"].as_array().or(list.as_array())?.clone();
+        items.iter().find_map(|c| {
+            wx.messages(c["id"].as_i64()?)
+                .into_iter()
+                .find(|m| m["kind"] == "image")
+        })
+    });
+    let atts = photo["attachments"].as_array().unwrap();
+    assert_eq!(atts.len(), 1, "{photo}");
+    assert_eq!(atts[0]["content_type"], "image/png");
+    // WeChat no longer has the file: the message is kept, with WeChat's picture address.
+    let gone = format!(
+        "<xml><ToUserName><![CDATA[gh_fake00000001]]></ToUserName><FromUserName><![CDATA[oPhoto]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://mmbiz.qpic.cn/gone]]></PicUrl><MediaId><![CDATA[EXPIRED]]></MediaId><MsgId>777003</MsgId></xml>"
+    );
+    assert_eq!(
+        wx.push(json!({"openid": "oPhoto", "xml": gone}))["body"],
+        "success"
+    );
+    let conv = photo["conversation_id"].as_i64().unwrap();
+    let kept = wx
+        .messages(conv)
+        .into_iter()
+        .find(|m| m["body"] == "http://mmbiz.qpic.cn/gone");
+    assert!(kept.is_some_and(|m| m["kind"] == "image"));
+
     // Bad input: wrong signature, stale timestamp, XXE, a huge body, an unknown inbox.
     let http = Client::new();
     let post = |q: &str, body: String| {

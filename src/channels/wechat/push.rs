@@ -210,6 +210,14 @@ fn unsupported(kind: &str, raw: &str) -> Decoded {
     )
 }
 
+/// The `PicUrl` of a picture push, when it is an http(s) address.
+pub fn picture_url(raw: &str) -> Option<String> {
+    let f = super::xml::parse(raw).ok()?;
+    let url = f.str("PicUrl").trim().to_string();
+    let l = url.to_ascii_lowercase();
+    (l.starts_with("http://") || l.starts_with("https://")).then_some(url)
+}
+
 /// The parameters a mini program's contact button passes as `session-from`, in the layout
 /// Chinese vendors document: `source|nickname|avatarUrl|{custom JSON}` (any part may be
 /// missing; a value that is not this layout is kept whole as the source).
