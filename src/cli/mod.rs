@@ -71,6 +71,35 @@ pub enum Command {
     /// Verify and export the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run a fake WeChat / WeCom server for demos and acceptance tests without a real account
+    /// (signs and encrypts pushes like WeChat, serves tokens, records sends; see
+    /// docs/wechat-guide.md). Point an inbox's API base URL at it.
+    FakeWechat(FakeWechatArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FakeWechatArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9100", value_name = "ADDR")]
+    pub listen: String,
+    /// The AppID (or CorpID) Atrium is configured with.
+    #[arg(long, default_value = "wxfake0000000001")]
+    pub app_id: String,
+    /// The AppSecret (or app Secret) Atrium is configured with.
+    #[arg(long, default_value = "fakesecret0123456789abcdef012345")]
+    pub app_secret: String,
+    /// The inbox's callback Token (shown on its WeChat tab).
+    #[arg(long)]
+    pub token: String,
+    /// The inbox's EncodingAESKey (shown on its WeChat tab).
+    #[arg(long)]
+    pub encoding_aes_key: String,
+    /// The inbox's full callback URL, e.g. http://127.0.0.1:8080/hooks/wechat/3.
+    #[arg(long)]
+    pub callback: Option<String>,
+    /// The 微信客服 account id (for a wecom_kf inbox).
+    #[arg(long, default_value = "wkfake0000000001")]
+    pub open_kfid: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,12 +183,57 @@ fn load_config(common: &Common, listen: Option<String>) -> Result<Config, ExitCo
     }
 }
 
+fn fake_wechat(a: &FakeWechatArgs) -> ExitCode {
+    use crate::channels::wechat::{crypto, fake};
+    if crypto::decode_key(&a.encoding_aes_key).is_err() {
+        eprintln!(
+            "error: --encoding-aes-key must be the 43 characters shown on the inbox's WeChat tab"
+        );
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let cfg = fake::FakeConfig {
+        app_id: a.app_id.clone(),
+        app_secret: a.app_secret.clone(),
+        token: a.token.clone(),
+        encoding_aes_key: a.encoding_aes_key.clone(),
+        callback_url: a.callback.clone(),
+        open_kfid: a.open_kfid.clone(),
+        ..fake::FakeConfig::default()
+    };
+    match fake::start(&a.listen, cfg) {
+        Ok(running) => {
+            let url = running.url();
+            println!("fake WeChat listening on {url}");
+            println!(
+                "  set the inbox's API base URL to {url}; AppID {}, AppSecret {}",
+                a.app_id, a.app_secret
+            );
+            println!(
+                "  a customer writes:  curl -X POST {url}/fake/push -H 'content-type: application/json' -d '{{\"openid\":\"o-demo\",\"text\":\"你好\"}}'"
+            );
+            println!(
+                "  微信客服:            curl -X POST {url}/fake/kf/say -H 'content-type: application/json' -d '{{\"external_userid\":\"wm-demo\",\"texts\":[\"你好\"]}}'"
+            );
+            println!("  what was sent:      curl {url}/fake/sends   (and {url}/fake/kf)");
+            running.wait();
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", a.listen);
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let listen = match &cli.command {
         Command::Serve { listen } => listen.clone(),
         _ => None,
     };
+    if let Command::FakeWechat(a) = &cli.command {
+        return fake_wechat(a);
+    }
     if let Command::CheckConfig = cli.command {
         return match load_config(&cli.common, None) {
             Ok(c) => {
@@ -196,7 +270,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Backup { out } => backup(&config, &out),
         Command::Restore { from } => restore(&config, &from),
         Command::Keys(KeysCommand::Init { owner }) => keys_init(&config, owner.as_deref()),
-        Command::CheckConfig => Ok(()),
+        // Both answered before the configuration is loaded.
+        Command::CheckConfig | Command::FakeWechat(_) => Ok(()),
     };
     finish(result.map(|()| ExitCode::SUCCESS))
 }

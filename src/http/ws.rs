@@ -411,5 +411,19 @@ impl Conn {
         self.engine
             .visitors
             .set_agent_typing(conv.contact_id.0, until);
+        // A WeChat customer sees "对方正在输入" too.
+        if typing
+            && let Some(inbox) = conv.inbox_id
+            && let Ok(info) = self.engine.inbox(inbox).await
+        {
+            crate::channels::wechat::relay_typing(
+                &self.state.channels,
+                &self.state.store,
+                &info,
+                conv.contact_id,
+                id,
+                self.engine.now(),
+            );
+        }
     }
 }

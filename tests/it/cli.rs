@@ -20,6 +20,7 @@ fn every_command_has_help() {
         vec!["restore", "--help"],
         vec!["keys", "--help"],
         vec!["keys", "init", "--help"],
+        vec!["fake-wechat", "--help"],
     ] {
         let (code, out, _) = run(dir.path(), &args);
         assert_eq!(code, 0, "{args:?}");
@@ -269,4 +270,16 @@ fn keys_init_creates_once_and_never_for_an_existing_database() {
     assert_eq!(code, 1);
     assert!(err.contains("is missing"), "{err}");
     assert!(!key.exists());
+}
+
+#[test]
+fn fake_wechat_refuses_a_key_that_is_not_an_encoding_aes_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(
+        dir.path(),
+        &["fake-wechat", "--token", "t0ken", "--encoding-aes-key", "short"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--encoding-aes-key"), "{err}");
+    no_panic(&err);
 }

@@ -413,6 +413,17 @@ fn an_encrypted_push_reaches_the_agent_and_the_reply_reaches_wechat() {
     );
     assert_eq!(incoming[0]["body"], "你好，我想查询一下挂号记录");
 
+    // The agent types: the customer's WeChat shows it (once per 15 seconds).
+    for _ in 0..3 {
+        sock.send(json!({"type": "typing", "conversation_id": conv, "typing": true}));
+    }
+    let t = eventually(Duration::from_secs(10), "typing relayed", || {
+        wx.fake.fake.typing_calls().first().cloned()
+    });
+    assert_eq!(t, json!({"touser": openid, "command": "Typing"}));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(wx.fake.fake.typing_calls().len(), 1);
+
     // The agent answers; the fake receives a correct customer-service message.
     let sent = wx.agent.reply(conv, "您好，请提供就诊卡号");
     delivery_becomes(

@@ -205,6 +205,27 @@ pub struct State {
     pub receivers: Receivers,
     pub failures: Failures,
     pub kf: kf::Kf,
+    /// Conversations whose "typing" WeChat shows until then (it lasts 15 s and cannot be
+    /// sent again meanwhile).
+    typing_until: std::sync::Mutex<HashMap<i64, i64>>,
+}
+
+/// How long WeChat shows "typing" after one call.
+const TYPING_MS: i64 = 15_000;
+
+impl State {
+    /// Whether a "typing" call for `conversation` is due now (and note that it is sent).
+    pub fn typing_due(&self, conversation: i64, now: i64) -> bool {
+        let Ok(mut m) = self.typing_until.lock() else {
+            return false;
+        };
+        m.retain(|_, until| *until > now);
+        if m.contains_key(&conversation) {
+            return false;
+        }
+        m.insert(conversation, now + TYPING_MS);
+        true
+    }
 }
 
 /// The customer-service message body for an outgoing message.
@@ -300,6 +321,54 @@ pub async fn send(
         .await
         .map(|_| ())
         .map_err(client::CallError::into_send_error)
+}
+
+/// Relay an agent's typing to the customer's WeChat (Official Account and Mini Program;
+/// once per 15 seconds per conversation, only while typing). Best effort, in the background.
+pub fn relay_typing(
+    channels: &std::sync::Arc<super::Channels>,
+    store: &std::sync::Arc<crate::store::Store>,
+    inbox: &InboxInfo,
+    contact: crate::domain::ContactId,
+    conversation: i64,
+    now: i64,
+) {
+    if !is_wechat(&inbox.channel) || !channels.wechat.typing_due(conversation, now) {
+        return;
+    }
+    let (channels, store, inbox) = (channels.clone(), store.clone(), inbox.clone());
+    tokio::spawn(async move {
+        let iid = inbox.id;
+        let found = store
+            .read(move |c, ring| {
+                let creds = crate::store::inboxes::get(c, ring, iid)?.map(|i| i.credentials);
+                let openid = crate::store::identities::list(c, ring, contact)?
+                    .into_iter()
+                    .find(|i| i.kind == IdentityKind::OpenId && i.inbox_id == Some(iid))
+                    .map(|i| i.value);
+                Ok(creds.zip(openid))
+            })
+            .await;
+        let Ok(Some((creds, openid))) = found else {
+            return;
+        };
+        let cfg = Config::parse(&creds);
+        if cfg.app_secret.is_empty() {
+            return;
+        }
+        let ctx = client::Ctx {
+            http: channels.http(),
+            policy: channels.policy(),
+            inbox: iid,
+            cfg: &cfg,
+            now,
+            wecom: false,
+        };
+        if let Err(e) = typing(&channels.wechat.api, ctx, &inbox.channel, &openid, true).await {
+            // 45080 (no message within 30 s) and 45081 (already shown) are normal.
+            tracing::debug!(inbox = iid, error = %e.reason(), "wechat typing not shown");
+        }
+    });
 }
 
 /// Tell WeChat the agent is typing (or stopped). Best effort: WeChat allows it only within 30
