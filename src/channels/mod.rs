@@ -29,6 +29,9 @@ pub struct Outbound {
     pub recipient: Vec<Identity>,
     /// When the customer last wrote in this conversation (channels with a reply window).
     pub last_inbound_at: Option<i64>,
+    /// The attachments' bytes, in the order of `attachments`, for channels that upload files
+    /// themselves (WeChat); empty for the others.
+    pub files: Vec<Vec<u8>>,
 }
 
 impl Outbound {

@@ -156,6 +156,7 @@ async fn deliver(
     let inbox = engine.inbox(row.inbox_id).await?;
     let (mid, cid, iid) = (row.message_id, row.conversation_id, row.inbox_id);
     let windowed = crate::channels::wechat::is_tencent(&inbox.channel);
+    let data_dir = engine.store.data_dir().to_path_buf();
     let loaded = engine
         .store
         .read(move |c, ring| {
@@ -182,10 +183,18 @@ async fn deliver(
             } else {
                 None
             };
-            Ok(Some((m, conv, recipient, atts, creds, last_in)))
+            // WeChat uploads the files itself: read them (decrypted) for it.
+            let files = if windowed {
+                atts.iter()
+                    .map(|(_, a)| crate::store::attachments::read_file(&data_dir, ring, a.id))
+                    .collect::<store::Result<Vec<_>>>()?
+            } else {
+                Vec::new()
+            };
+            Ok(Some((m, conv, recipient, atts, creds, last_in, files)))
         })
         .await?;
-    let Some((message, conv, recipient, atts, creds, last_inbound_at)) = loaded else {
+    let Some((message, conv, recipient, atts, creds, last_inbound_at, files)) = loaded else {
         return Ok(());
     };
     let out = Outbound {
@@ -195,6 +204,7 @@ async fn deliver(
         attachments: atts.into_iter().map(|(_, a)| a).collect(),
         recipient,
         last_inbound_at,
+        files,
     };
     let started = engine.now();
     let result = if out.message.recalled {

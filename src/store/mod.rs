@@ -260,6 +260,11 @@ impl Store {
         &self.writer
     }
 
+    /// The data directory (the database's folder; attachments live under it).
+    pub fn data_dir(&self) -> &Path {
+        self.db_path.parent().unwrap_or(Path::new("."))
+    }
+
     pub fn db_path(&self) -> &Path {
         &self.db_path
     }

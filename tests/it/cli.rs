@@ -277,7 +277,13 @@ fn fake_wechat_refuses_a_key_that_is_not_an_encoding_aes_key() {
     let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = run(
         dir.path(),
-        &["fake-wechat", "--token", "t0ken", "--encoding-aes-key", "short"],
+        &[
+            "fake-wechat",
+            "--token",
+            "t0ken",
+            "--encoding-aes-key",
+            "short",
+        ],
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--encoding-aes-key"), "{err}");

@@ -461,6 +461,60 @@ fn an_encrypted_push_reaches_the_agent_and_the_reply_reaches_wechat() {
     let sends = wx.fake.fake.sends();
     assert_eq!(sends.len(), 2);
     assert_eq!(sends[1]["text"]["content"], "卡号收到，正在查询");
+
+    // A picture with a caption: uploaded with media/upload, sent as an image, then the text.
+    let upload = |name: &str, bytes: Vec<u8>| {
+        let form = reqwest::blocking::multipart::Form::new().part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+        let (s, f) = wx
+            .agent
+            .upload(&format!("/api/v1/attachments?conversation_id={conv}"), form);
+        assert_eq!(s, StatusCode::CREATED, "{f}");
+        f["id"].clone()
+    };
+    let png = upload("挂号单.png", crate::desk::tiny_png());
+    let sent = wx.agent.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(json!({"body": "这是您的挂号单", "attachment_ids": [png]})),
+    );
+    delivery_becomes(
+        &wx.agent,
+        conv,
+        &sent["id"],
+        "sent",
+        Duration::from_secs(15),
+    );
+    let sends = wx.fake.fake.sends();
+    assert_eq!(sends.len(), 4, "{sends:?}");
+    assert_eq!(sends[2]["msgtype"], "image");
+    let media = sends[2]["image"]["media_id"].as_str().unwrap();
+    assert!(media.starts_with("MEDIA_UP_"), "uploaded first: {media}");
+    assert_eq!(sends[3]["text"]["content"], "这是您的挂号单");
+    // A PDF cannot go through WeChat: refused with the reason, nothing sent.
+    let pdf = upload("报告.pdf", b"%PDF-1.7\n1 0 obj\n".to_vec());
+    let sent = wx.agent.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(json!({"body": "报告", "attachment_ids": [pdf]})),
+    );
+    let m = delivery_becomes(
+        &wx.agent,
+        conv,
+        &sent["id"],
+        "failed",
+        Duration::from_secs(15),
+    );
+    assert!(
+        m["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("only pictures"),
+        "{m}"
+    );
+    assert_eq!(wx.fake.fake.sends().len(), 4);
     drop(wx.admin);
 }
 

@@ -346,6 +346,72 @@ impl Api {
             .map_err(|_| CallError::Transport("WeChat API answer is not JSON".into()))
     }
 
+    /// Upload a temporary media file (`media/upload?type=image`; WeChat keeps it 3 days) and
+    /// return its `media_id`. A token refusal refreshes once and retries once.
+    pub async fn upload(
+        &self,
+        ctx: Ctx<'_>,
+        kind: &str,
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<String, CallError> {
+        let mut token = self.token(ctx, None).await?;
+        let mut refreshed = false;
+        loop {
+            let mut url = url::Url::parse(&format!("{}/cgi-bin/media/upload", ctx.base()))
+                .map_err(|_| CallError::Refused("the API base URL is not valid".into()))?;
+            url.query_pairs_mut()
+                .append_pair("access_token", token.as_str())
+                .append_pair("type", kind);
+            if ctx.cfg.proxy.as_deref().is_none_or(|p| p.trim().is_empty()) {
+                ctx.policy
+                    .check_url(url.as_str())
+                    .await
+                    .map_err(|r| CallError::Refused(format!("WeChat API address refused: {r}")))?;
+            }
+            let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+                .file_name(name.to_string())
+                .mime_str(content_type)
+                .map_err(|_| CallError::Refused("the file's type is not valid".into()))?;
+            let form = reqwest::multipart::Form::new().part("media", part);
+            let resp = self
+                .client(ctx.http, ctx.cfg)?
+                .post(url)
+                .multipart(form)
+                .send()
+                .await
+                .map_err(|_| CallError::Transport("WeChat media upload failed".into()))?;
+            if !resp.status().is_success() {
+                return Err(CallError::Transport(format!(
+                    "WeChat media upload answered HTTP {}",
+                    resp.status().as_u16()
+                )));
+            }
+            let v: Value = serde_json::from_slice(&read_capped(resp, 1 << 16).await?)
+                .map_err(|_| CallError::Transport("WeChat API answer is not JSON".into()))?;
+            let code = v.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+            if code == 0 {
+                return v
+                    .get("media_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| CallError::Transport("WeChat gave no media_id".into()));
+            }
+            if TOKEN_CODES.contains(&code) && !refreshed {
+                refreshed = true;
+                token = self.token(ctx, Some(token.as_str())).await?;
+                continue;
+            }
+            let message = v
+                .get("errmsg")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            return Err(CallError::Wx(WxError { code, message }));
+        }
+    }
+
     /// GET a media file (`media/get`): its bytes and content type, or WeChat's JSON error.
     pub async fn get_media(
         &self,

@@ -297,6 +297,11 @@ async fn custom_send(
     }
     let now = fake.now();
     let mut st = fake.st();
+    if let Some(id) = body.pointer("/image/media_id").and_then(Value::as_str)
+        && !st.media.contains_key(id)
+    {
+        return HttpResponse::Ok().json(err(40007, "invalid media_id"));
+    }
     if let Some((code, msg)) = st.fail_next.pop_front() {
         return HttpResponse::Ok().json(err(code, &msg));
     }
@@ -334,6 +339,58 @@ async fn typing(
     }
     fake.st().typing.push(body.into_inner());
     HttpResponse::Ok().json(err(0, "ok"))
+}
+
+async fn media_upload(
+    fake: web::Data<Arc<Fake>>,
+    req: HttpRequest,
+    q: web::Query<HashMap<String, String>>,
+    mut parts: actix_multipart::Multipart,
+) -> HttpResponse {
+    use futures_util::StreamExt as _;
+    if let Some(e) = fake.check_token(&req) {
+        return HttpResponse::Ok().json(e);
+    }
+    let kind = q.get("type").cloned().unwrap_or_default();
+    if !matches!(
+        kind.as_str(),
+        "image" | "voice" | "video" | "thumb" | "file"
+    ) {
+        return HttpResponse::Ok().json(err(40004, "invalid media type"));
+    }
+    let mut file = None;
+    while let Some(Ok(mut part)) = parts.next().await {
+        if part.name() != Some("media") {
+            continue;
+        }
+        let name = part
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .unwrap_or("media")
+            .to_string();
+        let ct = part.content_type().map_or_else(
+            || "application/octet-stream".to_string(),
+            ToString::to_string,
+        );
+        match part.bytes(10 << 20).await {
+            Ok(Ok(b)) => file = Some((name, ct, b.to_vec())),
+            _ => return HttpResponse::Ok().json(err(40009, "invalid image size")),
+        }
+    }
+    let Some((name, ct, bytes)) = file else {
+        return HttpResponse::Ok().json(err(41005, "media data missing"));
+    };
+    if kind == "image" && !ct.starts_with("image/") {
+        return HttpResponse::Ok().json(err(40004, "invalid media type"));
+    }
+    let now = fake.now();
+    let id = {
+        let mut st = fake.st();
+        st.msg_seq += 1;
+        format!("MEDIA_UP_{}", st.msg_seq)
+    };
+    fake.add_media(&id, bytes, &ct, &name);
+    HttpResponse::Ok().json(json!({"type": kind, "media_id": id, "created_at": now / 1000}))
 }
 
 async fn media_get(
@@ -479,13 +536,19 @@ async fn kf_send(
         return HttpResponse::Ok().json(err(40003, "invalid touser or msgid"));
     }
     let t = body.get("msgtype").and_then(Value::as_str).unwrap_or("");
-    if t != "text"
-        || body
+    let ok = match t {
+        "text" => body
             .pointer("/text/content")
             .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-    {
-        return HttpResponse::Ok().json(err(40008, "invalid message type"));
+            .is_some_and(|c| !c.is_empty()),
+        "image" => body
+            .pointer("/image/media_id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| fake.st().media.contains_key(id)),
+        _ => false,
+    };
+    if !ok {
+        return HttpResponse::Ok().json(err(40008, "invalid message type or media_id"));
     }
     let now = fake.now();
     let fail = {
@@ -970,6 +1033,7 @@ pub fn routes(fake: Arc<Fake>) -> impl FnOnce(&mut web::ServiceConfig) {
                 web::post().to(typing),
             )
             .route("/cgi-bin/media/get", web::get().to(media_get))
+            .route("/cgi-bin/media/upload", web::post().to(media_upload))
             .route("/fake/push", web::post().to(ctl_push))
             .route("/fake/sends", web::get().to(ctl_sends))
             .route("/fake/fail-next", web::post().to(ctl_fail))

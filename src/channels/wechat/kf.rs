@@ -404,20 +404,6 @@ pub async fn send(
     {
         return Err(SendError::Permanent(fail_reason(4)));
     }
-    let mut body = super::custom_message(&inbox.channel, &user, msg)?;
-    if body.get("msgtype").and_then(Value::as_str) != Some("text") {
-        return Err(SendError::Permanent(format!(
-            "wecom: a {} message cannot be sent through 微信客服 in this version",
-            msg.message.kind
-        )));
-    }
-    if let Some(o) = body.as_object_mut() {
-        o.insert("open_kfid".into(), json!(cfg.open_kfid));
-        o.insert(
-            "msgid".into(),
-            json!(format!("atrium-out-{}", msg.outbox_id)),
-        );
-    }
     let ctx = Ctx {
         http: channels_http,
         policy,
@@ -426,8 +412,38 @@ pub async fn send(
         now,
         wecom: true,
     };
-    api.call(ctx, "/cgi-bin/kf/send_msg", &body)
-        .await
-        .map(|_| ())
-        .map_err(client::CallError::into_send_error)
+    let mut parts: Vec<Value> = super::upload_images(api, ctx, msg)
+        .await?
+        .into_iter()
+        .map(|id| json!({"touser": user, "msgtype": "image", "image": {"media_id": id}}))
+        .collect();
+    if !msg.message.body.trim().is_empty() || msg.attachments.is_empty() {
+        let text = super::custom_message(&inbox.channel, &user, msg)?;
+        if text.get("msgtype").and_then(Value::as_str) != Some("text") {
+            return Err(SendError::Permanent(format!(
+                "wecom: a {} message cannot be sent through 微信客服 in this version",
+                msg.message.kind
+            )));
+        }
+        parts.push(text);
+    }
+    let kfid = cfg.open_kfid.clone();
+    super::send_parts(parts, |i, mut body| {
+        // The outbox row is the msgid (one per part): a retried part cannot be sent twice.
+        let msgid = if i == 0 {
+            format!("atrium-out-{}", msg.outbox_id)
+        } else {
+            format!("atrium-out-{}-{i}", msg.outbox_id)
+        };
+        if let Some(o) = body.as_object_mut() {
+            o.insert("open_kfid".into(), json!(kfid));
+            o.insert("msgid".into(), json!(msgid));
+        }
+        async move {
+            api.call(ctx, "/cgi-bin/kf/send_msg", &body)
+                .await
+                .map(|_| ())
+        }
+    })
+    .await
 }

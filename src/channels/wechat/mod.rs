@@ -231,11 +231,6 @@ impl State {
 /// The customer-service message body for an outgoing message.
 pub fn custom_message(channel: &str, openid: &str, msg: &Outbound) -> Result<Value, SendError> {
     let m = &msg.message;
-    if !msg.attachments.is_empty() {
-        return Err(SendError::Permanent(
-            "wechat: sending files through WeChat is not available in this version".into(),
-        ));
-    }
     let body = match m.kind {
         MessageKind::Text => {
             json!({"touser": openid, "msgtype": "text", "text": {"content": m.body}})
@@ -268,6 +263,79 @@ pub fn custom_message(channel: &str, openid: &str, msg: &Outbound) -> Result<Val
         }
     };
     Ok(body)
+}
+
+/// Largest picture WeChat takes (`media/upload`, type image).
+const MAX_IMAGE: usize = 10 << 20;
+
+/// Check that every file of a reply is a picture WeChat can send (JPEG, PNG, GIF within
+/// 10 MB), before anything is sent.
+fn check_images(msg: &Outbound) -> Result<(), SendError> {
+    if msg.files.len() != msg.attachments.len() {
+        return Err(SendError::Retryable(
+            "wechat: the reply's files could not be read".into(),
+        ));
+    }
+    for (a, bytes) in msg.attachments.iter().zip(&msg.files) {
+        if !matches!(
+            a.content_type.as_str(),
+            "image/jpeg" | "image/png" | "image/gif"
+        ) {
+            return Err(SendError::Permanent(format!(
+                "wechat: only pictures (JPEG, PNG, GIF) can be sent through WeChat; {} is {}",
+                a.name, a.content_type
+            )));
+        }
+        if bytes.len() > MAX_IMAGE {
+            return Err(SendError::Permanent(format!(
+                "wechat: {} is larger than WeChat's 10 MB for pictures",
+                a.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Upload a reply's pictures; their media ids in order.
+pub(crate) async fn upload_images(
+    api: &client::Api,
+    ctx: client::Ctx<'_>,
+    msg: &Outbound,
+) -> Result<Vec<String>, SendError> {
+    check_images(msg)?;
+    let mut ids = Vec::new();
+    for (a, bytes) in msg.attachments.iter().zip(&msg.files) {
+        let id = api
+            .upload(ctx, "image", &a.name, &a.content_type, bytes)
+            .await
+            .map_err(client::CallError::into_send_error)?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Send the parts of one reply (pictures, then the text) in order. A failure before the first
+/// part keeps its class (a retry is safe); a failure after some parts reached the customer is
+/// final, saying how many did — a retry would send those again.
+pub(crate) async fn send_parts<F, Fut>(parts: Vec<Value>, mut send: F) -> Result<(), SendError>
+where
+    F: FnMut(usize, Value) -> Fut,
+    Fut: std::future::Future<Output = Result<(), client::CallError>>,
+{
+    let n = parts.len();
+    for (i, p) in parts.into_iter().enumerate() {
+        if let Err(e) = send(i, p).await {
+            return Err(if i == 0 {
+                e.into_send_error()
+            } else {
+                SendError::Permanent(format!(
+                    "{} (the first {i} of {n} parts reached the customer)",
+                    e.reason()
+                ))
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Send one reply through the customer-service message API.
@@ -308,7 +376,6 @@ pub async fn send(
             .reason(),
         ));
     }
-    let body = custom_message(&inbox.channel, &openid, msg)?;
     let ctx = client::Ctx {
         http,
         policy,
@@ -317,10 +384,20 @@ pub async fn send(
         now,
         wecom: false,
     };
-    api.call(ctx, "/cgi-bin/message/custom/send", &body)
-        .await
-        .map(|_| ())
-        .map_err(client::CallError::into_send_error)
+    let mut parts: Vec<Value> = upload_images(api, ctx, msg)
+        .await?
+        .into_iter()
+        .map(|id| json!({"touser": openid, "msgtype": "image", "image": {"media_id": id}}))
+        .collect();
+    if !msg.message.body.trim().is_empty() || msg.attachments.is_empty() {
+        parts.push(custom_message(&inbox.channel, &openid, msg)?);
+    }
+    send_parts(parts, |_, body| async move {
+        api.call(ctx, "/cgi-bin/message/custom/send", &body)
+            .await
+            .map(|_| ())
+    })
+    .await
 }
 
 /// Relay an agent's typing to the customer's WeChat (Official Account and Mini Program;
