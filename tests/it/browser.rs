@@ -490,3 +490,69 @@ fn a_visitor_chats_through_the_widget_on_another_site_and_rates_in_chromium() {
         ],
     );
 }
+
+/// Issue 6 in Chromium: an administrator connects an Official Account inbox on its 微信 tab
+/// (the connection test names WeChat's code for a wrong secret, then succeeds against the fake
+/// WeChat server); a customer's encrypted push reaches the agent, whose answer reaches the fake
+/// as a customer-service message. Screenshots in `target/browser/wechat-*.png`.
+#[test]
+fn an_administrator_connects_an_official_account_and_an_agent_answers_in_chromium() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if !browser_or_skip(root) {
+        return;
+    }
+    let _one_at_a_time = serial();
+    let app = crate::support::TestApp::new();
+    crate::identity::no_required_totp(&app);
+    let t = crate::desk::team(&app, "门诊");
+    crate::desk::agent(&app, "wx.agent", &[t], 5);
+    crate::identity::seed_user(&app, "sys.admin", crate::desk::PW, &["sysadmin"], &[], &[]);
+    let admin = crate::desk::Desk::login(&app.base, "sys.admin");
+    let inbox = admin.ok(
+        "POST",
+        "/api/v1/inboxes",
+        Some(serde_json::json!({"name": "医院服务号", "channel": "wechat_mp", "team_id": t})),
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let w = admin.get(&format!("/api/v1/inboxes/{inbox}/wechat"));
+    let dir = app.stop();
+    let s = Server::spawn_on(
+        dir.path(),
+        &dir.path().join("data"),
+        &[crate::support::ALLOW_LOOPBACK],
+    );
+    let cfg = atrium::channels::wechat::fake::FakeConfig {
+        token: w["token"].as_str().unwrap().into(),
+        encoding_aes_key: w["encoding_aes_key"].as_str().unwrap().into(),
+        callback_url: Some(format!("http://{}/hooks/wechat/{inbox}", s.addr)),
+        ..Default::default()
+    };
+    let fake = atrium::channels::wechat::fake::start("127.0.0.1:0", cfg.clone()).unwrap();
+    let passed = run_node(
+        root,
+        "tests/browser/wechat.test.mjs",
+        &[
+            ("ATRIUM_URL", format!("http://{}", s.addr)),
+            ("ATRIUM_ADMIN", "sys.admin".into()),
+            ("ATRIUM_AGENT", "wx.agent".into()),
+            ("ATRIUM_PASSWORD", crate::desk::PW.into()),
+            ("ATRIUM_INBOX", inbox.to_string()),
+            ("ATRIUM_TOKEN", cfg.token.clone()),
+            ("ATRIUM_FAKE", fake.url()),
+            ("ATRIUM_APP_ID", cfg.app_id.clone()),
+            ("ATRIUM_APP_SECRET", cfg.app_secret.clone()),
+        ],
+        &s,
+    );
+    assert!(passed >= 1, "the WeChat browser test did not run");
+    assert_eq!(fake.fake.sends().len(), 1);
+    assert_screenshots(
+        root,
+        &[
+            "wechat-settings-test-failed-zh.png",
+            "wechat-settings-connected-zh.png",
+            "wechat-workspace-reply-zh.png",
+        ],
+    );
+}
