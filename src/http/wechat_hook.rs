@@ -449,6 +449,47 @@ async fn event(state: &AppState, inbox: i64, e: &push::Event) -> Result<Option<S
         }
         _ => None,
     };
+    // A customer opening a mini program's chat gets the greeting as a customer message (WeChat
+    // allows two within a minute of entering); in the background, best effort.
+    let greeting = info.settings.wechat.subscribe_greeting.clone();
+    if e.event == "user_enter_tempsession" && !greeting.is_empty() {
+        let (channels, store, openid) = (
+            state.channels.clone(),
+            state.store.clone(),
+            e.openid.clone(),
+        );
+        let now = state.clock.now_ms();
+        tokio::spawn(async move {
+            let creds = store
+                .read(move |c, ring| inboxes::get(c, ring, inbox))
+                .await
+                .ok()
+                .flatten()
+                .map(|i| i.credentials)
+                .unwrap_or_default();
+            let cfg = Config::parse(&creds);
+            if cfg.app_secret.is_empty() {
+                return;
+            }
+            let ctx = wechat::client::Ctx {
+                http: channels.http(),
+                policy: channels.policy(),
+                inbox,
+                cfg: &cfg,
+                now,
+                wecom: false,
+            };
+            let body = json!({"touser": openid, "msgtype": "text", "text": {"content": greeting}});
+            if let Err(e) = channels
+                .wechat
+                .api
+                .call(ctx, "/cgi-bin/message/custom/send", &body)
+                .await
+            {
+                tracing::info!(inbox, error = %e.reason(), "mini program greeting not sent");
+            }
+        });
+    }
     if !attrs.is_empty() {
         let profile = if e.event == "user_enter_tempsession" {
             let sf = push::session_from(e.fields.str("SessionFrom"));

@@ -277,6 +277,10 @@ struct Wx {
 
 impl Wx {
     fn new(clock: Option<std::sync::Arc<atrium::clock::FakeClock>>) -> Wx {
+        Wx::with("wechat_mp", clock)
+    }
+
+    fn with(channel: &str, clock: Option<std::sync::Arc<atrium::clock::FakeClock>>) -> Wx {
         let app = TestApp::with_env(&[], clock);
         no_required_totp(&app);
         let t = team(&app, "Hospital");
@@ -286,7 +290,7 @@ impl Wx {
         let created = admin.ok(
             "POST",
             "/api/v1/inboxes",
-            Some(json!({"name": "服务号", "channel": "wechat_mp", "team_id": t})),
+            Some(json!({"name": "服务号", "channel": channel, "team_id": t})),
         );
         let inbox = created["id"].as_i64().unwrap();
         let w = admin.get(&format!("/api/v1/inboxes/{inbox}/wechat"));
@@ -970,4 +974,47 @@ fn wecom_kf_pull_survives_a_crash_between_batches() {
         "five replies per customer message"
     );
     server.kill9();
+}
+
+/// A mini program pushes JSON: entering the chat records the contact button's `session-from`
+/// and gets the greeting; the customer's text reaches the agent.
+#[test]
+fn a_mini_program_json_push_records_session_from_and_greets() {
+    let wx = Wx::with("miniprogram", None);
+    let mut settings = wx.admin.get(&format!("/api/v1/inboxes/{}", wx.inbox));
+    settings["settings"]["wechat"]["subscribe_greeting"] = json!("您好，这里是商城客服");
+    wx.admin.ok(
+        "PUT",
+        &format!("/api/v1/inboxes/{}", wx.inbox),
+        Some(json!({"name": settings["name"], "team_id": settings["team_id"], "settings": settings["settings"]})),
+    );
+    let now = chrono_now();
+    let enter = json!({"ToUserName": "gh_fake00000001", "FromUserName": "oMini01", "CreateTime": now,
+        "MsgType": "event", "Event": "user_enter_tempsession",
+        "SessionFrom": "mall|小明|https://img.example/a.png|{\"order\":\"A1009\"}"});
+    let r = wx.push(json!({"openid": "oMini01", "json": enter}));
+    assert_eq!(r["body"], "success", "{r}");
+    let greeting = eventually(Duration::from_secs(10), "the greeting", || {
+        wx.fake.fake.sends().first().cloned()
+    });
+    assert_eq!(
+        greeting,
+        json!({"touser": "oMini01", "msgtype": "text", "text": {"content": "您好，这里是商城客服"}})
+    );
+    let text = json!({"ToUserName": "gh_fake00000001", "FromUserName": "oMini01", "CreateTime": now,
+        "MsgType": "text", "Content": "订单 A1009 什么时候发货？", "MsgId": 6_054_768_590_064_713_999_u64});
+    assert_eq!(
+        wx.push(json!({"openid": "oMini01", "json": text}))["body"],
+        "success"
+    );
+    let conv = wx.conversation_of("A1009");
+    let c = wx.agent.get(&format!("/api/v1/conversations/{conv}"));
+    let contact = wx
+        .agent
+        .get(&format!("/api/v1/contacts/{}", c["contact"]["id"]));
+    assert_eq!(
+        contact["attributes"]["miniprogram_source"], "mall",
+        "{contact}"
+    );
+    assert_eq!(contact["attributes"]["mp_order"], "A1009", "{contact}");
 }

@@ -782,6 +782,10 @@ pub struct PushReq {
     /// Override the callback URL.
     #[serde(default)]
     pub url: Option<String>,
+    /// A mini program's JSON push instead (encrypted into `{"ToUserName","Encrypt"}` in safe
+    /// mode).
+    #[serde(default)]
+    pub json: Option<Value>,
 }
 
 /// What happened to a push.
@@ -806,9 +810,10 @@ impl Fake {
             .ok_or("no callback URL configured")?;
         let now = self.now();
         let created = now / 1000;
-        let (xml, msg_id) = match &r.xml {
-            Some(x) => (x.clone(), String::new()),
-            None => {
+        let (xml, msg_id) = match (&r.json, &r.xml) {
+            (Some(j), _) => (j.to_string(), String::new()),
+            (None, Some(x)) => (x.clone(), String::new()),
+            (None, None) => {
                 let id = {
                     let mut st = self.st();
                     st.msg_seq += 1;
@@ -826,12 +831,18 @@ impl Fake {
                 )
             }
         };
-        // A customer's message opens (or renews) the reply window.
-        if !xml.contains("[CDATA[event]]") {
+        // A customer's message opens (or renews) the reply window; entering a mini program's
+        // chat allows two messages.
+        if !xml.contains("[CDATA[event]]") && !xml.contains("\"event\"") {
             let mut st = self.st();
             let w = st.windows.entry(r.openid.clone()).or_default();
             w.last_ms = now;
             w.replies = 0;
+        } else if xml.contains("user_enter_tempsession") {
+            let mut st = self.st();
+            let w = st.windows.entry(r.openid.clone()).or_default();
+            w.last_ms = now;
+            w.replies = MAX_REPLIES - 2;
         }
         let ts = created.to_string();
         let nonce = format!("{}", rand::random::<u32>());
@@ -849,7 +860,12 @@ impl Fake {
             let crypt = MsgCrypt::new(&cfg.token, &cfg.encoding_aes_key, &cfg.app_id)
                 .map_err(|e| e.to_string())?;
             let enc = crypt.encrypt(&xml);
-            if mode == "aes" {
+            if mode == "aes" && r.json.is_some() {
+                q.query_pairs_mut()
+                    .append_pair("encrypt_type", "aes")
+                    .append_pair("msg_signature", &crypt.msg_signature(&ts, &nonce, &enc));
+                json!({"ToUserName": cfg.account, "Encrypt": enc}).to_string()
+            } else if mode == "aes" {
                 q.query_pairs_mut()
                     .append_pair("encrypt_type", "aes")
                     .append_pair("msg_signature", &crypt.msg_signature(&ts, &nonce, &enc));
