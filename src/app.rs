@@ -277,6 +277,15 @@ async fn prune_delivered_events(state: Arc<AppState>) {
     loop {
         every.tick().await;
         let before = state.clock.now_ms().saturating_sub(keep);
+        // Channel events are kept a week for de-duplication (retries come within minutes).
+        let week = state.clock.now_ms().saturating_sub(7 * 86_400_000);
+        if let Err(e) = state
+            .store
+            .write(move |c, _| crate::store::inboxes::prune_events(c, week))
+            .await
+        {
+            tracing::warn!(error = %e, "could not prune channel events");
+        }
         const BATCH: u32 = 2000;
         loop {
             match state

@@ -60,6 +60,8 @@ pub struct WechatView {
     pub callback_path: String,
     /// 微信客服 inboxes: the customer-service account (`wk…`).
     pub open_kfid: String,
+    /// Plaintext-mode pushes (明文模式, body unsigned) are accepted.
+    pub accept_plaintext: bool,
 }
 
 async fn load(state: &AppState, c: &Caller, id: i64) -> Result<(Config, bool), ApiError> {
@@ -91,6 +93,7 @@ fn view(id: i64, cfg: &Config, wecom: bool) -> WechatView {
             format!("/hooks/wechat/{id}")
         },
         open_kfid: cfg.open_kfid.clone(),
+        accept_plaintext: cfg.accept_plaintext,
     }
 }
 
@@ -131,6 +134,10 @@ pub struct UpdateWechat {
     /// 微信客服 only: the customer-service account (`wk…`) this inbox answers for.
     #[serde(default)]
     pub open_kfid: String,
+    /// Accept pushes in WeChat's plaintext mode (明文模式), whose body no signature covers;
+    /// omit to keep the stored choice (off unless turned on).
+    #[serde(default)]
+    pub accept_plaintext: Option<bool>,
     /// Generate a new callback token (the console must then be updated).
     #[serde(default)]
     pub new_token: bool,
@@ -151,13 +158,33 @@ pub async fn update(
     let id = path.into_inner();
     let (mut cfg, wecom) = load(&state, &c, id).await?;
     let b = body.into_inner();
+    let new_secret = b.app_secret.filter(|s| !s.trim().is_empty());
+    let (base, proxy) = (
+        b.api_base.trim().to_string(),
+        Some(b.proxy.trim().to_string()).filter(|p| !p.is_empty()),
+    );
+    // The stored secret goes only where it went before: a new address needs it typed again.
+    if (base != cfg.api_base || proxy != cfg.proxy)
+        && !cfg.app_secret.is_empty()
+        && new_secret.is_none()
+    {
+        return Err(ApiError::validation(
+            "app_secret: enter the secret again when changing the API base URL or the proxy",
+        )
+        .with_details(vec![
+            "app_secret: enter the secret again when changing the API base URL or the proxy".into(),
+        ]));
+    }
     cfg.open_kfid = b.open_kfid.trim().to_string();
     cfg.app_id = b.app_id.trim().to_string();
-    if let Some(s) = b.app_secret.filter(|s| !s.trim().is_empty()) {
+    if let Some(s) = new_secret {
         cfg.app_secret = Zeroizing::new(s.trim().to_string());
     }
-    cfg.api_base = b.api_base.trim().to_string();
-    cfg.proxy = Some(b.proxy.trim().to_string()).filter(|p| !p.is_empty());
+    cfg.api_base = base;
+    cfg.proxy = proxy;
+    if let Some(p) = b.accept_plaintext {
+        cfg.accept_plaintext = p;
+    }
     if b.new_token {
         cfg.token = Zeroizing::new(new_callback_token());
     }
@@ -168,10 +195,18 @@ pub async fn update(
     if !problems.is_empty() {
         return Err(ApiError::validation(problems.join("; ")).with_details(problems));
     }
+    // The proxy is dialled, so it must be an address the sysadmin allows.
+    if let Some(p) = &cfg.proxy
+        && let Err(r) = state.channels.policy().check_url(p).await
+    {
+        let m = format!("proxy: this address is not allowed for outbound connections ({r})");
+        return Err(ApiError::validation(m.clone()).with_details(vec![m]));
+    }
     let json = Zeroizing::new(serde_json::to_string(&cfg).map_err(ApiError::internal)?);
     let (now, actor) = (state.clock.now_ms(), c.actor.clone());
     let details = serde_json::json!({
         "app_id": cfg.app_id, "open_kfid": cfg.open_kfid, "api_base": cfg.api_base, "proxy": cfg.proxy,
+        "accept_plaintext": cfg.accept_plaintext,
         "new_token": b.new_token, "new_aes_key": b.new_aes_key,
     });
     state

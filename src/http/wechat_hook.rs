@@ -97,6 +97,7 @@ async fn receiver(
         Receiver {
             crypt,
             has_key: !cfg.encoding_aes_key.is_empty(),
+            accept_plaintext: cfg.accept_plaintext,
             app_id: cfg.app_id.clone(),
         },
     ))
@@ -140,7 +141,7 @@ fn fresh(state: &AppState, ts: &str) -> Result<(), ApiError> {
         .trim()
         .parse()
         .map_err(|_| ApiError::new(ErrorCode::TimestampStale))?;
-    if (state.clock.now_ms() / 1000 - t).abs() > FRESH_S {
+    if (state.clock.now_ms() / 1000).abs_diff(t) > FRESH_S.unsigned_abs() {
         return Err(ApiError::new(ErrorCode::TimestampStale));
     }
     Ok(())
@@ -205,6 +206,12 @@ pub async fn receive(
         xml::parse(text).map_err(|e| bad(&e))?
     };
     let safe = q.encrypt_type.as_deref() == Some("aes");
+    // The plain `signature` does not cover the body: an inbox that has a key takes only pushes
+    // whose body is signed (`msg_signature` over the ciphertext, safe and compatible modes),
+    // unless an administrator chose plaintext mode for it.
+    if !safe && r.has_key && !r.accept_plaintext {
+        return Err(signature_failed(&state, &req, inbox).await);
+    }
     // Safe mode: the message is only inside `Encrypt`, signed by `msg_signature`.
     let (fields, raw) = if safe {
         if !r.has_key {
@@ -403,6 +410,13 @@ async fn message(
 async fn event(state: &AppState, inbox: i64, e: &push::Event) -> Result<Option<String>, ApiError> {
     let mut attrs = Map::new();
     let now = state.clock.now_ms();
+    // WeChat retries an event it got no answer for: the retry has no second effect (the
+    // passive reply is answered again — WeChat shows the customer one).
+    let key = e.dedupe_key();
+    let first = state
+        .store
+        .write(move |c, _| inboxes::first_event(c, inbox, &key, now))
+        .await?;
     match e.event.as_str() {
         "subscribe" => {
             attrs.insert("wechat_subscribed".into(), Value::Bool(true));
@@ -452,7 +466,7 @@ async fn event(state: &AppState, inbox: i64, e: &push::Event) -> Result<Option<S
     // A customer opening a mini program's chat gets the greeting as a customer message (WeChat
     // allows two within a minute of entering); in the background, best effort.
     let greeting = info.settings.wechat.subscribe_greeting.clone();
-    if e.event == "user_enter_tempsession" && !greeting.is_empty() {
+    if first && e.event == "user_enter_tempsession" && !greeting.is_empty() {
         let (channels, store, openid) = (
             state.channels.clone(),
             state.store.clone(),
@@ -490,7 +504,7 @@ async fn event(state: &AppState, inbox: i64, e: &push::Event) -> Result<Option<S
             }
         });
     }
-    if !attrs.is_empty() {
+    if first && !attrs.is_empty() {
         let profile = if e.event == "user_enter_tempsession" {
             let sf = push::session_from(e.fields.str("SessionFrom"));
             ContactDraft {
@@ -588,6 +602,7 @@ pub async fn receive_wecom(
         }
         Err(e) => return Err(bad(&e)),
     };
+    fresh(&state, &q.timestamp)?;
     let f = xml::parse(&plain).map_err(|e| bad(&e))?;
     if f.str("Event") == "kf_msg_or_event" {
         let token = f.get("Token").map(str::to_string);

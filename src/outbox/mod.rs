@@ -281,13 +281,19 @@ async fn deliver(
 
 /// A channel reported later that a reply it accepted was not delivered (WeCom's
 /// `msg_send_fail`): the message is marked failed with `reason`, visible with its resend
-/// action. Unknown or already-failed rows change nothing.
-pub async fn report_failed(engine: &Engine, outbox_id: i64, reason: String) -> engine::Result<()> {
+/// action. Unknown rows, other inboxes' rows and already-failed rows change nothing.
+pub async fn report_failed(
+    engine: &Engine,
+    inbox: i64,
+    outbox_id: i64,
+    reason: String,
+) -> engine::Result<()> {
     let now = engine.now();
     let changed = engine
         .store
         .write(move |c, ring| {
-            let Some((mid, _)) = outbox::target(c, outbox_id)? else {
+            // Only this inbox's rows: a report about another inbox's id changes nothing.
+            let Some(mid) = outbox::message_in(c, outbox_id, inbox)? else {
                 return Ok(None);
             };
             outbox::mark_attempt_failed(c, outbox_id, &reason, None, now)?;

@@ -161,3 +161,20 @@ pub fn ids_of_channel(conn: &Connection, channel: &str) -> Result<Vec<i64>> {
         .collect::<rusqlite::Result<Vec<i64>>>()?;
     Ok(v)
 }
+
+/// Record a channel event by its de-duplication key; false when it was seen before.
+pub fn first_event(conn: &Connection, inbox: i64, key: &str, now: i64) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO channel_events (inbox_id, key, created_at) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![inbox, key, now])?;
+    Ok(n == 1)
+}
+
+/// Forget channel events recorded before `before` (retries come within minutes).
+pub fn prune_events(conn: &Connection, before: i64) -> Result<usize> {
+    Ok(conn
+        .prepare_cached("DELETE FROM channel_events WHERE created_at < ?1")?
+        .execute([before])?)
+}

@@ -423,6 +423,17 @@ CREATE TABLE channel_cursors (
     PRIMARY KEY (inbox_id, name)
 ) STRICT, WITHOUT ROWID;
 
+-- Events a channel delivered (WeChat's subscribe, clicks…; they carry no message id), by
+-- the channel's de-duplication key, so a retried delivery has no second effect. Pruned after
+-- a week.
+CREATE TABLE channel_events (
+    inbox_id   INTEGER NOT NULL REFERENCES inboxes (id),
+    key        TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (inbox_id, key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX channel_events_at ON channel_events (created_at);
+
 CREATE TABLE conversation_marks (
     user_id         INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     conversation_id INTEGER NOT NULL REFERENCES conversations (id),

@@ -179,6 +179,14 @@ pub fn failed(
 }
 
 /// The message and conversation of an outbox row.
+/// The message of outbox row `id` if the row belongs to inbox `inbox`.
+pub fn message_in(conn: &Connection, id: i64, inbox: i64) -> Result<Option<MessageId>> {
+    Ok(conn
+        .prepare_cached("SELECT message_id FROM outbox WHERE id = ?1 AND inbox_id = ?2")?
+        .query_row(params![id, inbox], |r| Ok(MessageId(r.get(0)?)))
+        .optional()?)
+}
+
 pub fn target(conn: &Connection, id: i64) -> Result<Option<(MessageId, ConversationId)>> {
     Ok(conn
         .prepare_cached("SELECT message_id, conversation_id FROM outbox WHERE id = ?1")?

@@ -572,12 +572,31 @@ fn a_reply_after_the_48_hour_window_fails_with_the_reason() {
 fn modes_events_and_bad_pushes() {
     let wx = Wx::new(None);
     let url = wx.app.url(&format!("/hooks/wechat/{}", wx.inbox));
-    // Plaintext and compatible modes work too (the mode is chosen per request).
-    for (mode, text) in [("plain", "明文模式"), ("compat", "兼容模式")] {
-        let r = wx.push(json!({"openid": "oModes", "text": text, "mode": mode}));
-        assert_eq!(r["body"], "success", "{mode}: {r}");
-    }
-    let conv = wx.conversation_of("兼容模式");
+    // Compatible mode works too (the mode is chosen per request). Plaintext mode, whose body
+    // no signature covers, is refused until an administrator turns it on for the inbox.
+    let r = wx.push(json!({"openid": "oModes", "text": "兼容模式", "mode": "compat"}));
+    assert_eq!(r["body"], "success", "{r}");
+    let r = wx.push(json!({"openid": "oModes", "text": "明文模式", "mode": "plain"}));
+    assert_eq!(r["status"], 401, "{r}");
+    let fake_cfg = FakeConfig::default();
+    let saved = wx.admin.ok(
+        "PUT",
+        &format!("/api/v1/inboxes/{}/wechat", wx.inbox),
+        Some(
+            json!({"app_id": fake_cfg.app_id, "api_base": wx.fake.url(), "accept_plaintext": true}),
+        ),
+    );
+    assert_eq!(saved["accept_plaintext"], true);
+    // Changing where the secret goes needs the secret typed again.
+    let (s, v) = wx.admin.call(
+        "PUT",
+        &format!("/api/v1/inboxes/{}/wechat", wx.inbox),
+        Some(json!({"app_id": fake_cfg.app_id, "api_base": "https://evil.example"})),
+    );
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let r = wx.push(json!({"openid": "oModes", "text": "明文模式", "mode": "plain"}));
+    assert_eq!(r["body"], "success", "{r}");
+    let conv = wx.conversation_of("明文模式");
     let bodies: Vec<_> = wx
         .messages(conv)
         .iter()
@@ -627,8 +646,29 @@ fn modes_events_and_bad_pushes() {
     let sub = format!(
         "<xml><ToUserName><![CDATA[gh_fake00000001]]></ToUserName><FromUserName><![CDATA[oFollower]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event><EventKey><![CDATA[qrscene_clinic7]]></EventKey></xml>"
     );
-    let r = wx.push(json!({"openid": "oFollower", "xml": sub, "mode": "plain"}));
+    let identifies = || {
+        wx.app
+            .state
+            .store
+            .read_blocking(|c, _| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM audit_log WHERE event = 'contact.identify'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .unwrap()
+    };
+    let before = identifies();
+    // WeChat delivers the follow twice: the contact is updated once; both answers greet.
+    let r = wx.push(json!({"openid": "oFollower", "xml": sub, "mode": "plain", "repeat": 2}));
     assert!(r["body"].as_str().unwrap().contains("欢迎关注"), "{r}");
+    assert_eq!(r["attempts"], 2);
+    assert_eq!(
+        identifies(),
+        before + 1,
+        "a retried event has no second effect"
+    );
     // A message type nobody knows is stored as unsupported with its raw payload.
     let odd = format!(
         "<xml><ToUserName><![CDATA[gh_fake00000001]]></ToUserName><FromUserName><![CDATA[oOdd]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[hologram]]></MsgType><MsgId>777001</MsgId></xml>"
@@ -927,6 +967,18 @@ fn wecom_kf_pull_survives_a_crash_between_batches() {
         .map(|m| m["body"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(bodies, texts, "every message once, in order");
+
+    // A picture (not fetched from WeCom yet) is kept, and the pull goes on past it.
+    kf_post(
+        &fake,
+        "/fake/kf/say",
+        json!({"external_userid": "wmPatient01", "texts": ["图片收到了吗"], "images": ["MEDIA_KF_1"]}),
+    );
+    eventually(
+        Duration::from_secs(20),
+        "the picture and the text after it",
+        || (incoming_bodies(&data, inbox) == 11).then_some(()),
+    );
 
     // A reply goes out with the outbox row as msgid.
     let sent = agent.reply(conv, "可以，请问改到哪天？");

@@ -27,13 +27,14 @@ struct Token {
     expires_at: i64,
 }
 
-/// One cache slot per (inbox, AppID): changing the credentials starts a new slot.
+/// One cache slot per (inbox, AppID, API base): changing either starts a new slot, so a token
+/// is never sent to another server than the one that issued it.
 type Slot = Arc<tokio::sync::Mutex<Option<Token>>>;
 
 /// Access tokens and per-proxy HTTP clients for every WeChat inbox.
 #[derive(Default)]
 pub struct Api {
-    tokens: Mutex<HashMap<(i64, String), Slot>>,
+    tokens: Mutex<HashMap<(i64, String, String), Slot>>,
     proxied: Mutex<HashMap<String, reqwest::Client>>,
 }
 
@@ -80,9 +81,14 @@ impl WxError {
         }
     }
 
-    /// Worth trying again later (busy, rate limits); anything else needs a person.
+    /// Worth trying again later: WeChat busy or rate-limited, or the account's configuration
+    /// (IP whitelist, secret, authorisation) — which an administrator fixes while the reply
+    /// waits, its reason visible; anything about this customer or message is final.
     pub fn retryable(&self) -> bool {
-        matches!(self.code, -1 | 45009 | 45011)
+        matches!(
+            self.code,
+            -1 | 45009 | 45011 | 40164 | 60020 | 40125 | 40013 | 40001 | 48001 | 48004
+        )
     }
 
     pub fn into_send_error(self) -> SendError {
@@ -186,13 +192,31 @@ impl Api {
         Ok(c)
     }
 
-    fn slot(&self, inbox: i64, app_id: &str) -> Slot {
+    fn slot(&self, inbox: i64, app_id: &str, base: &str) -> Slot {
         let mut map = self
             .tokens
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.retain(|(i, a), _| *i != inbox || a == app_id);
-        map.entry((inbox, app_id.to_string())).or_default().clone()
+        map.retain(|(i, a, b), _| *i != inbox || (a == app_id && b == base));
+        map.entry((inbox, app_id.to_string(), base.to_string()))
+            .or_default()
+            .clone()
+    }
+
+    /// The outbound policy judges the address dialled: the proxy's when one is set, else the
+    /// API's.
+    async fn guard(&self, ctx: Ctx<'_>, url: &str) -> Result<(), CallError> {
+        let target = ctx
+            .cfg
+            .proxy
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .unwrap_or(url);
+        ctx.policy
+            .check_url(target)
+            .await
+            .map_err(|r| CallError::Refused(format!("WeChat API address refused: {r}")))
     }
 
     /// A valid access token: the cached one, or a new one (one refresh at a time per app;
@@ -203,7 +227,7 @@ impl Api {
         stale: Option<&str>,
     ) -> Result<Arc<Zeroizing<String>>, CallError> {
         let (cfg, now) = (ctx.cfg, ctx.now);
-        let slot = self.slot(ctx.inbox, &cfg.app_id);
+        let slot = self.slot(ctx.inbox, &cfg.app_id, ctx.base());
         let mut guard = slot.lock().await;
         if let Some(t) = guard.as_ref()
             && t.expires_at > now
@@ -309,13 +333,7 @@ impl Api {
         body: Option<&Value>,
     ) -> Result<Value, CallError> {
         let http = self.client(ctx.http, ctx.cfg)?;
-        // Through a proxy, the proxy dials WeChat; without one, the address must be allowed.
-        if ctx.cfg.proxy.as_deref().is_none_or(|p| p.trim().is_empty()) {
-            ctx.policy
-                .check_url(url)
-                .await
-                .map_err(|r| CallError::Refused(format!("WeChat API address refused: {r}")))?;
-        }
+        self.guard(ctx, url).await?;
         let req = match body {
             Some(b) => http.post(url).json(b),
             None => http.get(url),
@@ -364,12 +382,7 @@ impl Api {
             url.query_pairs_mut()
                 .append_pair("access_token", token.as_str())
                 .append_pair("type", kind);
-            if ctx.cfg.proxy.as_deref().is_none_or(|p| p.trim().is_empty()) {
-                ctx.policy
-                    .check_url(url.as_str())
-                    .await
-                    .map_err(|r| CallError::Refused(format!("WeChat API address refused: {r}")))?;
-            }
+            self.guard(ctx, url.as_str()).await?;
             let part = reqwest::multipart::Part::bytes(bytes.to_vec())
                 .file_name(name.to_string())
                 .mime_str(content_type)
@@ -419,19 +432,14 @@ impl Api {
         media_id: &str,
         cap: usize,
     ) -> Result<(Vec<u8>, Option<String>), CallError> {
-        let (cfg, policy) = (ctx.cfg, ctx.policy);
+        let cfg = ctx.cfg;
         let token = self.token(ctx, None).await?;
         let mut url = url::Url::parse(&format!("{}/cgi-bin/media/get", ctx.base()))
             .map_err(|_| CallError::Refused("the API base URL is not valid".into()))?;
         url.query_pairs_mut()
             .append_pair("access_token", token.as_str())
             .append_pair("media_id", media_id);
-        if cfg.proxy.as_deref().is_none_or(|p| p.trim().is_empty()) {
-            policy
-                .check_url(url.as_str())
-                .await
-                .map_err(|r| CallError::Refused(format!("WeChat API address refused: {r}")))?;
-        }
+        self.guard(ctx, url.as_str()).await?;
         let client = self.client(ctx.http, cfg)?;
         let resp = client
             .get(url)

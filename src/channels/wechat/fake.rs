@@ -610,6 +610,9 @@ async fn kf_send_on_event(
 pub struct KfSay {
     pub external_userid: String,
     pub texts: Vec<String>,
+    /// Pictures sent before the texts (their media ids).
+    #[serde(default)]
+    pub images: Vec<String>,
 }
 
 /// `POST /fake/kf/hold`: `sync_msg` calls reading from `from` on wait (`null` releases).
@@ -628,6 +631,15 @@ impl Fake {
         let now = self.now();
         {
             let mut st = self.st();
+            for media in &r.images {
+                st.msg_seq += 1;
+                let id = format!("kfmsg{}", st.msg_seq);
+                st.kf
+                    .log
+                    .push(json!({"msgid": id, "open_kfid": cfg.open_kfid,
+                    "external_userid": r.external_userid, "send_time": now / 1000, "origin": 3,
+                    "msgtype": "image", "image": {"media_id": media}}));
+            }
             for t in &r.texts {
                 st.msg_seq += 1;
                 let id = format!("kfmsg{}", st.msg_seq);
@@ -875,7 +887,11 @@ impl Fake {
                     cdata(&enc)
                 )
             } else {
-                // Compatible mode: the plain fields and the ciphertext side by side.
+                // Compatible mode: the plain fields and the ciphertext side by side; the query
+                // signs the ciphertext as in safe mode.
+                q.query_pairs_mut()
+                    .append_pair("encrypt_type", "aes")
+                    .append_pair("msg_signature", &crypt.msg_signature(&ts, &nonce, &enc));
                 xml.replacen(
                     "</xml>",
                     &format!("<Encrypt>{}</Encrypt></xml>", cdata(&enc)),

@@ -190,8 +190,10 @@ pub async fn sync(engine: &Arc<Engine>, channels: &Channels, inbox: i64) -> Resu
                 .await
                 .map_err(|e| e.to_string())?;
         }
+        let progressed = next.is_some() && next != cursor;
         cursor = next.or(cursor);
-        if v.get("has_more").and_then(Value::as_i64) != Some(1) {
+        // Stop when WeCom says so, or when its cursor stands still (no endless loop).
+        if v.get("has_more").and_then(Value::as_i64) != Some(1) || !progressed {
             break;
         }
     }
@@ -226,10 +228,8 @@ async fn handle(
     }
     let (kind, body, content) = match msgtype {
         "text" => (MessageKind::Text, s(m, "/text/content").to_string(), None),
-        "image" => (MessageKind::Image, String::new(), None),
-        "voice" => (MessageKind::Audio, String::new(), None),
-        "video" => (MessageKind::Video, String::new(), None),
-        "file" => (MessageKind::File, String::new(), None),
+        // The file itself is not fetched from WeCom yet: kept with its raw record.
+        "image" | "voice" | "video" | "file" => unsupported(msgtype, m),
         "location" => {
             let lat = m.pointer("/location/latitude").and_then(Value::as_f64);
             let lng = m.pointer("/location/longitude").and_then(Value::as_f64);
@@ -264,7 +264,7 @@ async fn handle(
         ),
         other => unsupported(other, m),
     };
-    let msg = InboundMessage {
+    let mut msg = InboundMessage {
         inbox_id: info.id,
         external_id: Some(msgid.to_string()),
         identities: vec![IdentityClaim {
@@ -279,11 +279,21 @@ async fn handle(
         context: MessageContext::default(),
         attachments: Vec::new(),
     };
-    engine
-        .ingest(msg)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    match engine.ingest(msg.clone()).await {
+        Ok(_) => Ok(()),
+        // A message the engine refuses (empty, too long…) must not stop the pull for ever:
+        // it is kept as unsupported with its raw record, or skipped with a warning.
+        Err(crate::engine::Error::Invalid(why)) => {
+            tracing::warn!(inbox = info.id, msgid, %why, "wecom kf message kept as unsupported");
+            let (kind, body, content) = unsupported(msgtype, m);
+            (msg.kind, msg.body, msg.content) = (kind, body, content);
+            if let Err(e) = engine.ingest(msg).await {
+                tracing::warn!(inbox = info.id, msgid, error = %e, "wecom kf message skipped");
+            }
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn unsupported(kind: &str, m: &Value) -> (MessageKind, String, Option<Value>) {
@@ -354,11 +364,13 @@ async fn event(
                 .pointer("/event/fail_type")
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
+            // `atrium-out-{row}` or, for a later part of a reply, `atrium-out-{row}-{part}`.
             if let Some(id) = failed
                 .strip_prefix("atrium-out-")
+                .and_then(|i| i.split('-').next())
                 .and_then(|i| i.parse::<i64>().ok())
             {
-                crate::outbox::report_failed(engine, id, fail_reason(kind))
+                crate::outbox::report_failed(engine, info.id, id, fail_reason(kind))
                     .await
                     .map_err(|e| e.to_string())?;
             }

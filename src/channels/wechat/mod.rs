@@ -57,6 +57,9 @@ pub struct Config {
     pub proxy: Option<String>,
     /// WeCom 微信客服: the customer-service account (`wk…`) this inbox answers for.
     pub open_kfid: String,
+    /// Take pushes in WeChat's plaintext mode (明文模式), whose bodies no signature covers.
+    /// Off by default: safe and compatible modes sign the body.
+    pub accept_plaintext: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -91,6 +94,9 @@ impl Config {
         if wecom && (self.open_kfid.is_empty() || !kf_ok) {
             p.push("open_kfid: the customer-service account id (wk…) is required".into());
         }
+        if wecom && self.encoding_aes_key.is_empty() {
+            p.push("encoding_aes_key: WeCom callbacks are always encrypted; generate a key".into());
+        }
         let id_ok = self.app_id.len() <= 64
             && self
                 .app_id
@@ -124,10 +130,17 @@ impl Config {
             }
         }
         if let Some(proxy) = self.proxy.as_deref().filter(|s| !s.trim().is_empty()) {
-            let ok = url::Url::parse(proxy)
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            let ok = url::Url::parse(proxy).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && u.username().is_empty()
+                    && u.password().is_none()
+            });
             if !ok {
-                p.push("proxy: an http(s) proxy URL such as http://proxy.example:3128".into());
+                p.push(
+                    "proxy: an http(s) proxy URL such as http://proxy.example:3128 (without user or password)"
+                        .into(),
+                );
             }
         }
         p
@@ -149,6 +162,8 @@ pub struct Receiver {
     pub crypt: crypto::MsgCrypt,
     /// Whether an EncodingAESKey is configured (safe and compatible modes need it).
     pub has_key: bool,
+    /// Plaintext-mode pushes accepted (see [`Config::accept_plaintext`]).
+    pub accept_plaintext: bool,
     pub app_id: String,
 }
 

@@ -54,6 +54,8 @@ pub fn parse(doc: &str) -> Result<Fields, XmlError> {
     let mut path: Vec<String> = Vec::new();
     let mut out = BTreeMap::new();
     let mut text = String::new();
+    // Whether the element's text had a CDATA section (kept verbatim) beside plain text.
+    let mut cdata_seen = false;
     let mut elements = 0usize;
     let mut seen_root = false;
     let bad = |e: &dyn std::fmt::Display| XmlError::Malformed(e.to_string());
@@ -74,6 +76,7 @@ pub fn parse(doc: &str) -> Result<Fields, XmlError> {
                 }
                 path.push(name);
                 text.clear();
+                cdata_seen = false;
             }
             Event::Empty(e) => {
                 elements += 1;
@@ -86,10 +89,18 @@ pub fn parse(doc: &str) -> Result<Fields, XmlError> {
             }
             Event::Text(t) => {
                 let s = t.decode().map_err(|e| bad(&e))?;
-                text.push_str(s.trim());
+                // Layout whitespace around a CDATA section is not part of the value.
+                if !(s.trim().is_empty() && (cdata_seen || text.is_empty())) {
+                    text.push_str(&s);
+                }
             }
             Event::CData(t) => {
                 let s = t.decode().map_err(|e| bad(&e))?;
+                if !cdata_seen {
+                    // Whitespace before the first CDATA section is layout.
+                    text = text.trim_start().to_string();
+                }
+                cdata_seen = true;
                 text.push_str(&s);
             }
             Event::GeneralRef(g) => {
@@ -110,9 +121,16 @@ pub fn parse(doc: &str) -> Result<Fields, XmlError> {
                 if !path.is_empty() {
                     let key = key(path.get(1..).unwrap_or_default(), &name);
                     let value = std::mem::take(&mut text);
+                    // Plain text is trimmed as a whole; CDATA content is kept as it is.
+                    let value = if cdata_seen {
+                        value
+                    } else {
+                        value.trim().to_string()
+                    };
                     out.entry(key).or_insert(value);
                 }
                 text.clear();
+                cdata_seen = false;
             }
             Event::Eof => break,
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
@@ -153,7 +171,7 @@ mod tests {
         assert_eq!(f.str("MsgType"), "video");
         assert_eq!(f.str("CreateTime"), "123");
         assert_eq!(f.str("Content"), " a & b ");
-        assert_eq!(f.str("T"), "x&中");
+        assert_eq!(f.str("T"), "x & 中");
         assert_eq!(f.str("ScanCodeInfo.ScanType"), "qrcode");
         assert_eq!(f.get("E"), Some(""));
     }
