@@ -269,6 +269,8 @@ export interface WechatConnection {
   callback_path: string
   /** 微信客服: the customer-service account (`wk…`) the inbox answers for; empty for the others. */
   open_kfid: string
+  /** Pushes in WeChat's plaintext mode (body unsigned) are accepted; off unless turned on. */
+  accept_plaintext?: boolean
 }
 
 /**
@@ -287,6 +289,8 @@ export interface UpdateWechatRequest {
    * required there (422 `open_kfid: …` without it); empty for the others.
    */
   open_kfid: string
+  /** Accept plaintext-mode pushes (left out: the stored choice stays). */
+  accept_plaintext?: boolean
   /** Generate a new callback token (the WeChat console must then be updated). */
   new_token: boolean
   /** Generate a new EncodingAESKey (the WeChat console must then be updated). */

@@ -432,15 +432,33 @@ impl Api {
         media_id: &str,
         cap: usize,
     ) -> Result<(Vec<u8>, Option<String>), CallError> {
-        let cfg = ctx.cfg;
-        let token = self.token(ctx, None).await?;
+        let mut token = self.token(ctx, None).await?;
+        let mut refreshed = false;
+        loop {
+            match self.fetch_media(ctx, token.as_str(), media_id, cap).await {
+                Err(CallError::Wx(e)) if TOKEN_CODES.contains(&e.code) && !refreshed => {
+                    refreshed = true;
+                    token = self.token(ctx, Some(token.as_str())).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn fetch_media(
+        &self,
+        ctx: Ctx<'_>,
+        token: &str,
+        media_id: &str,
+        cap: usize,
+    ) -> Result<(Vec<u8>, Option<String>), CallError> {
         let mut url = url::Url::parse(&format!("{}/cgi-bin/media/get", ctx.base()))
             .map_err(|_| CallError::Refused("the API base URL is not valid".into()))?;
         url.query_pairs_mut()
-            .append_pair("access_token", token.as_str())
+            .append_pair("access_token", token)
             .append_pair("media_id", media_id);
         self.guard(ctx, url.as_str()).await?;
-        let client = self.client(ctx.http, cfg)?;
+        let client = self.client(ctx.http, ctx.cfg)?;
         let resp = client
             .get(url)
             .send()
@@ -470,11 +488,15 @@ impl Api {
         if json_like {
             let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             let code = v.get("errcode").and_then(Value::as_i64).unwrap_or(-2);
-            let message = v
-                .get("errmsg")
-                .and_then(Value::as_str)
-                .unwrap_or("not a media file")
-                .to_string();
+            // A video answers with its download address rather than the file.
+            let message = if v.get("video_url").is_some() {
+                "WeChat answered a video address; videos are not fetched in this version".into()
+            } else {
+                v.get("errmsg")
+                    .and_then(Value::as_str)
+                    .unwrap_or("not a media file")
+                    .to_string()
+            };
             return Err(CallError::Wx(WxError { code, message }));
         }
         Ok((bytes, name))

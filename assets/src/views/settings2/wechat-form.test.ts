@@ -107,6 +107,7 @@ describe('connection', () => {
       proxy: 'http://proxy.bank.local:3128',
       newToken: false,
       newAesKey: false,
+      acceptPlaintext: false,
     })
     expect(formToConnectionRequest(form)).toEqual({
       app_id: 'wx1234567890abcdef',
@@ -115,6 +116,7 @@ describe('connection', () => {
       proxy: 'http://proxy.bank.local:3128',
       new_token: false,
       new_aes_key: false,
+      accept_plaintext: false,
     })
     expect(connectionChanged(view, form)).toBe(false)
     const typed = { ...form, appId: ' wxnew ', appSecret: ' s3cret ', apiBase: ' http://fake:9000 ', newAesKey: true }
@@ -126,6 +128,7 @@ describe('connection', () => {
       proxy: 'http://proxy.bank.local:3128',
       new_token: false,
       new_aes_key: true,
+      accept_plaintext: false,
     })
     expect(connectionChanged(view, typed)).toBe(true)
     expect(connectionChanged(view, { ...form, newToken: true })).toBe(true)
@@ -192,6 +195,7 @@ describe('WeCom 微信客服 connection', () => {
       proxy: '',
       new_token: false,
       new_aes_key: false,
+      accept_plaintext: false,
     })
     expect(connectionChanged(kfView, form)).toBe(false)
     expect(connectionChanged(kfView, { ...form, openKfid: ' wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q ' })).toBe(false)

@@ -119,6 +119,8 @@ export interface WechatConnectionForm {
   proxy: string
   newToken: boolean
   newAesKey: boolean
+  /** Accept WeChat's plaintext mode (明文模式), whose bodies no signature covers. */
+  acceptPlaintext: boolean
 }
 
 export function connectionToForm(view: WechatConnection): WechatConnectionForm {
@@ -131,6 +133,7 @@ export function connectionToForm(view: WechatConnection): WechatConnectionForm {
     proxy: view.proxy,
     newToken: false,
     newAesKey: false,
+    acceptPlaintext: view.accept_plaintext === true,
   }
 }
 
@@ -145,6 +148,7 @@ export function formToConnectionRequest(form: WechatConnectionForm): UpdateWecha
     proxy: form.proxy.trim(),
     new_token: form.newToken,
     new_aes_key: form.newAesKey,
+    accept_plaintext: form.acceptPlaintext,
   }
 }
 
