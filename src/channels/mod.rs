@@ -129,30 +129,8 @@ impl Channels {
             "api" => api::send(&self.http, &self.policy, inbox, credentials, msg, now).await,
             // Stored for the visitor's widget to fetch: nothing to send.
             "web" => Ok(()),
-            wechat::kf::CHANNEL => {
-                wechat::kf::send(
-                    &self.http,
-                    &self.policy,
-                    &self.wechat.api,
-                    inbox,
-                    credentials,
-                    msg,
-                    now,
-                )
-                .await
-            }
-            c if wechat::is_wechat(c) => {
-                wechat::send(
-                    &self.http,
-                    &self.policy,
-                    &self.wechat.api,
-                    inbox,
-                    credentials,
-                    msg,
-                    now,
-                )
-                .await
-            }
+            wechat::kf::CHANNEL => wechat::kf::send(self, inbox, credentials, msg, now).await,
+            c if wechat::is_wechat(c) => wechat::send(self, inbox, credentials, msg, now).await,
             other => Err(SendError::Permanent(format!(
                 "sending through the {other} channel is not available in this version"
             ))),

@@ -103,6 +103,20 @@ async fn receiver(
     ))
 }
 
+/// The receiving side for a push of `len` bytes (refused when larger than [`MAX_PUSH`]).
+async fn push_receiver(
+    state: &AppState,
+    inbox: i64,
+    wecom: bool,
+    len: usize,
+) -> Result<std::sync::Arc<Receiver>, ApiError> {
+    let r = receiver(state, inbox, wecom).await?;
+    if len > MAX_PUSH {
+        return Err(ApiError::new(ErrorCode::PayloadTooLarge));
+    }
+    Ok(r)
+}
+
 fn peer(req: &HttpRequest) -> String {
     req.peer_addr()
         .map(|a| a.ip().to_string())
@@ -186,10 +200,7 @@ pub async fn receive(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let inbox = path.into_inner();
-    let r = receiver(&state, inbox, false).await?;
-    if body.len() > MAX_PUSH {
-        return Err(ApiError::new(ErrorCode::PayloadTooLarge));
-    }
+    let r = push_receiver(&state, inbox, false, body.len()).await?;
     if !r.crypt.verify_plain(&q.timestamp, &q.nonce, &q.signature) {
         return Err(signature_failed(&state, &req, inbox).await);
     }
@@ -303,13 +314,7 @@ const MEDIA_WAIT: std::time::Duration = std::time::Duration::from_millis(2500);
 /// and store it encrypted as an upload of the inbox, for the message to carry. A retried push
 /// (already stored) fetches nothing; a failure is logged and the message is stored without it.
 async fn media(state: &AppState, inbox: i64, m: &push::Message, media_id: &str) -> Option<i64> {
-    let creds = state
-        .store
-        .read(move |c, ring| inboxes::get(c, ring, inbox))
-        .await
-        .ok()??
-        .credentials;
-    let cfg = Config::parse(&creds);
+    let cfg = wechat::stored_config(&state.store, inbox).await.ok()?;
     if cfg.app_secret.is_empty() {
         return None;
     }
@@ -474,14 +479,9 @@ async fn event(state: &AppState, inbox: i64, e: &push::Event) -> Result<Option<S
         );
         let now = state.clock.now_ms();
         tokio::spawn(async move {
-            let creds = store
-                .read(move |c, ring| inboxes::get(c, ring, inbox))
-                .await
-                .ok()
-                .flatten()
-                .map(|i| i.credentials)
-                .unwrap_or_default();
-            let cfg = Config::parse(&creds);
+            let Ok(cfg) = wechat::stored_config(&store, inbox).await else {
+                return;
+            };
             if cfg.app_secret.is_empty() {
                 return;
             }
@@ -583,11 +583,13 @@ pub async fn receive_wecom(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let inbox = path.into_inner();
-    let r = receiver(&state, inbox, true).await?;
-    if body.len() > MAX_PUSH {
-        return Err(ApiError::new(ErrorCode::PayloadTooLarge));
+    let r = push_receiver(&state, inbox, true, body.len()).await?;
+    if !r.has_key {
+        return Err(ApiError::with_detail(
+            ErrorCode::NotReady,
+            "the inbox has no EncodingAESKey",
+        ));
     }
-    fresh(&state, &q.timestamp)?;
     let bad =
         |e: &dyn std::fmt::Display| ApiError::with_detail(ErrorCode::PushInvalid, e.to_string());
     let text = std::str::from_utf8(&body).map_err(|e| bad(&e))?;

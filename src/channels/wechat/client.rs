@@ -388,19 +388,8 @@ impl Api {
                 .mime_str(content_type)
                 .map_err(|_| CallError::Refused("the file's type is not valid".into()))?;
             let form = reqwest::multipart::Form::new().part("media", part);
-            let resp = self
-                .client(ctx.http, ctx.cfg)?
-                .post(url)
-                .multipart(form)
-                .send()
-                .await
-                .map_err(|_| CallError::Transport("WeChat media upload failed".into()))?;
-            if !resp.status().is_success() {
-                return Err(CallError::Transport(format!(
-                    "WeChat media upload answered HTTP {}",
-                    resp.status().as_u16()
-                )));
-            }
+            let req = self.client(ctx.http, ctx.cfg)?.post(url).multipart(form);
+            let resp = send_ok(req, "WeChat media upload").await?;
             let v: Value = serde_json::from_slice(&read_capped(resp, 1 << 16).await?)
                 .map_err(|_| CallError::Transport("WeChat API answer is not JSON".into()))?;
             let code = v.get("errcode").and_then(Value::as_i64).unwrap_or(0);
@@ -458,18 +447,7 @@ impl Api {
             .append_pair("access_token", token)
             .append_pair("media_id", media_id);
         self.guard(ctx, url.as_str()).await?;
-        let client = self.client(ctx.http, ctx.cfg)?;
-        let resp = client
-            .get(url)
-            .send()
-            .await
-            .map_err(|_| CallError::Transport("WeChat media unreachable".into()))?;
-        if !resp.status().is_success() {
-            return Err(CallError::Transport(format!(
-                "WeChat media answered HTTP {}",
-                resp.status().as_u16()
-            )));
-        }
+        let resp = send_ok(self.client(ctx.http, ctx.cfg)?.get(url), "WeChat media").await?;
         let ct = resp
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -501,6 +479,21 @@ impl Api {
         }
         Ok((bytes, name))
     }
+}
+
+/// Send a media request; an answer other than 2xx, or none, is a transport error naming `what`.
+async fn send_ok(req: reqwest::RequestBuilder, what: &str) -> Result<reqwest::Response, CallError> {
+    let resp = req
+        .send()
+        .await
+        .map_err(|_| CallError::Transport(format!("{what} unreachable")))?;
+    if !resp.status().is_success() {
+        return Err(CallError::Transport(format!(
+            "{what} answered HTTP {}",
+            resp.status().as_u16()
+        )));
+    }
+    Ok(resp)
 }
 
 /// Read a body up to `cap` bytes; larger answers are refused.

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::client::{self, Ctx};
+use super::client::Ctx;
 use super::{Config, Outbound, SendError};
 use crate::channels::Channels;
 use crate::domain::{
@@ -122,14 +122,9 @@ pub async fn sync(engine: &Arc<Engine>, channels: &Channels, inbox: i64) -> Resu
     if info.disabled || info.channel != CHANNEL {
         return Ok(0);
     }
-    let creds = engine
-        .store
-        .read(move |c, ring| inboxes::get(c, ring, inbox))
+    let cfg = super::stored_config(&engine.store, inbox)
         .await
-        .map_err(|e| e.to_string())?
-        .map(|i| i.credentials)
-        .unwrap_or_default();
-    let cfg = Config::parse(&creds);
+        .map_err(|e| e.to_string())?;
     if cfg.app_id.is_empty() || cfg.app_secret.is_empty() || cfg.open_kfid.is_empty() {
         return Ok(0);
     }
@@ -305,7 +300,7 @@ fn unsupported(kind: &str, m: &Value) -> (MessageKind, String, Option<Value>) {
 }
 
 /// Why WeCom did not deliver a reply (`msg_send_fail.fail_type`).
-fn fail_reason(t: i64) -> String {
+pub(crate) fn fail_reason(t: i64) -> String {
     let what = match t {
         1 => "the customer-service account was deleted",
         2 => "the app was closed",
@@ -386,39 +381,18 @@ async fn event(
 /// Send one reply with `send_msg` (the outbox row id is the `msgid`, so a retry of a reply
 /// WeCom already took cannot be sent twice).
 pub async fn send(
-    channels_http: &reqwest::Client,
-    policy: &crate::channels::net::OutboundPolicy,
-    api: &client::Api,
+    channels: &Channels,
     inbox: &InboxInfo,
     credentials: &str,
     msg: &Outbound,
     now: i64,
 ) -> Result<(), SendError> {
     let cfg = Config::parse(credentials);
-    if cfg.app_id.is_empty() || cfg.app_secret.is_empty() || cfg.open_kfid.is_empty() {
-        return Err(SendError::Retryable(
-            "wecom: the inbox has no CorpID/Secret/account yet; replies wait until they are set"
-                .into(),
-        ));
-    }
-    let Some(user) = msg
-        .recipient
-        .iter()
-        .find(|i| i.kind == IdentityKind::OpenId && i.inbox_id == Some(inbox.id))
-        .map(|i| i.value.clone())
-    else {
-        return Err(SendError::Permanent(
-            "wecom: the customer has no external_userid in this inbox".into(),
-        ));
-    };
-    if let Some(last) = msg.last_inbound_at
-        && now - last > super::REPLY_WINDOW_MS
-    {
-        return Err(SendError::Permanent(fail_reason(4)));
-    }
+    let user = super::recipient(&cfg, inbox, msg, now, true)?;
+    let api = &channels.wechat.api;
     let ctx = Ctx {
-        http: channels_http,
-        policy,
+        http: channels.http(),
+        policy: channels.policy(),
         inbox: inbox.id,
         cfg: &cfg,
         now,

@@ -157,6 +157,19 @@ impl Config {
     }
 }
 
+/// An inbox's stored configuration (defaults when the inbox or its credentials are missing).
+pub async fn stored_config(
+    store: &crate::store::Store,
+    inbox: i64,
+) -> crate::store::Result<Config> {
+    let creds = store
+        .read(move |c, ring| crate::store::inboxes::get(c, ring, inbox))
+        .await?
+        .map(|i| i.credentials)
+        .unwrap_or_default();
+    Ok(Config::parse(&creds))
+}
+
 /// One inbox's receiving side, built once per configuration.
 pub struct Receiver {
     pub crypt: crypto::MsgCrypt,
@@ -353,47 +366,66 @@ where
     Ok(())
 }
 
+/// Who a reply goes to (the customer's OpenID, or external_userid for 微信客服, in this
+/// inbox), once the inbox is configured and the reply window still open — refused before
+/// WeChat would refuse it (45015, or WeCom's fail_type 4).
+pub(crate) fn recipient(
+    cfg: &Config,
+    inbox: &InboxInfo,
+    msg: &Outbound,
+    now: i64,
+    wecom: bool,
+) -> Result<String, SendError> {
+    if cfg.app_id.is_empty() || cfg.app_secret.is_empty() || (wecom && cfg.open_kfid.is_empty()) {
+        return Err(SendError::Retryable(if wecom {
+            "wecom: the inbox has no CorpID/Secret/account yet; replies wait until they are set"
+                .into()
+        } else {
+            "wechat: the inbox has no AppID/AppSecret yet; replies wait until they are set".into()
+        }));
+    }
+    let Some(id) = msg
+        .recipient
+        .iter()
+        .find(|i| i.kind == IdentityKind::OpenId && i.inbox_id == Some(inbox.id))
+        .map(|i| i.value.clone())
+    else {
+        return Err(SendError::Permanent(if wecom {
+            "wecom: the customer has no external_userid in this inbox".into()
+        } else {
+            "wechat: the customer has no OpenID in this inbox".into()
+        }));
+    };
+    if let Some(last) = msg.last_inbound_at
+        && now - last > REPLY_WINDOW_MS
+    {
+        return Err(SendError::Permanent(if wecom {
+            kf::fail_reason(4)
+        } else {
+            client::WxError {
+                code: 45015,
+                message: String::new(),
+            }
+            .reason()
+        }));
+    }
+    Ok(id)
+}
+
 /// Send one reply through the customer-service message API.
 pub async fn send(
-    http: &reqwest::Client,
-    policy: &super::net::OutboundPolicy,
-    api: &client::Api,
+    channels: &super::Channels,
     inbox: &InboxInfo,
     credentials: &str,
     msg: &Outbound,
     now: i64,
 ) -> Result<(), SendError> {
     let cfg = Config::parse(credentials);
-    if cfg.app_id.is_empty() || cfg.app_secret.is_empty() {
-        return Err(SendError::Retryable(
-            "wechat: the inbox has no AppID/AppSecret yet; replies wait until they are set".into(),
-        ));
-    }
-    let Some(openid) = msg
-        .recipient
-        .iter()
-        .find(|i| i.kind == IdentityKind::OpenId && i.inbox_id == Some(inbox.id))
-        .map(|i| i.value.clone())
-    else {
-        return Err(SendError::Permanent(
-            "wechat: the customer has no OpenID in this inbox".into(),
-        ));
-    };
-    // The window is known here: refuse before WeChat does (it would answer 45015).
-    if let Some(last) = msg.last_inbound_at
-        && now - last > REPLY_WINDOW_MS
-    {
-        return Err(SendError::Permanent(
-            client::WxError {
-                code: 45015,
-                message: String::new(),
-            }
-            .reason(),
-        ));
-    }
+    let openid = recipient(&cfg, inbox, msg, now, false)?;
+    let api = &channels.wechat.api;
     let ctx = client::Ctx {
-        http,
-        policy,
+        http: channels.http(),
+        policy: channels.policy(),
         inbox: inbox.id,
         cfg: &cfg,
         now,
