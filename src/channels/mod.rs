@@ -22,6 +22,8 @@ use crate::store::messages::MessageRow;
 pub struct Outbound {
     /// The outbox row id: stable across retries and restarts, so it is the idempotency key.
     pub outbox_id: i64,
+    /// Times an agent sent it again after it failed.
+    pub resends: i64,
     pub conversation_id: i64,
     pub message: MessageRow,
     pub attachments: Vec<AttachmentView>,

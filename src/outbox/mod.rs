@@ -199,6 +199,7 @@ async fn deliver(
     };
     let out = Outbound {
         outbox_id: row.id,
+        resends: row.resends,
         conversation_id: cid.0,
         message,
         attachments: atts.into_iter().map(|(_, a)| a).collect(),

@@ -346,6 +346,8 @@ CREATE TABLE outbox (
     state           TEXT    NOT NULL DEFAULT 'pending'
                     CHECK (state IN ('pending', 'sent', 'failed')),
     attempts        INTEGER NOT NULL DEFAULT 0,
+    -- Times an agent sent it again after it failed (channels whose message ids must change).
+    resends         INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
     last_error      TEXT,
     created_at      INTEGER NOT NULL,

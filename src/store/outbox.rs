@@ -15,6 +15,8 @@ pub struct OutboxRow {
     pub inbox_id: i64,
     pub attempts: i64,
     pub created_at: i64,
+    /// Times the row was queued again after failing.
+    pub resends: i64,
 }
 
 pub fn enqueue(
@@ -38,7 +40,8 @@ pub fn enqueue(
 /// is due (a later reply never overtakes an earlier one that is backing off).
 pub fn due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<OutboxRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT o.id, o.message_id, o.conversation_id, o.inbox_id, o.attempts, o.created_at
+        "SELECT o.id, o.message_id, o.conversation_id, o.inbox_id, o.attempts, o.created_at,
+                o.resends
          FROM outbox o
          WHERE o.state = 'pending' AND o.next_attempt_at <= ?1
            AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.conversation_id = o.conversation_id
@@ -53,6 +56,7 @@ pub fn due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<OutboxRow>> {
             inbox_id: r.get(3)?,
             attempts: r.get(4)?,
             created_at: r.get(5)?,
+            resends: r.get(6)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -98,13 +102,14 @@ pub fn mark_attempt_failed(
     Ok(())
 }
 
-/// Put a failed message's row back in the queue (same id, so the same idempotency key).
+/// Put a failed message's row back in the queue (same id, so the same idempotency key; its
+/// resend count goes up for channels whose message ids must change).
 /// Returns false when the message has no failed row.
 pub fn requeue(conn: &Connection, message: MessageId, now: i64) -> Result<bool> {
     Ok(conn
         .prepare_cached(
             "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, updated_at = ?2,
-                 created_at = ?2
+                 created_at = ?2, resends = resends + 1
              WHERE message_id = ?1 AND state = 'failed'",
         )?
         .execute(params![message.0, now])?

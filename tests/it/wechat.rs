@@ -988,12 +988,7 @@ fn wecom_kf_pull_survives_a_crash_between_batches() {
     assert_eq!(sends[0]["touser"], "wmPatient01");
     assert_eq!(sends[0]["open_kfid"], cfg.open_kfid);
     assert_eq!(sends[0]["text"]["content"], "可以，请问改到哪天？");
-    assert!(
-        sends[0]["msgid"]
-            .as_str()
-            .unwrap()
-            .starts_with("atrium-out-")
-    );
+    assert!(sends[0]["msgid"].as_str().unwrap().starts_with("a-"));
 
     // A customer opening the chat gets the greeting with the event's welcome code.
     kf_post(
@@ -1024,6 +1019,30 @@ fn wecom_kf_pull_survives_a_crash_between_batches() {
         fake.fake.kf_sends().len(),
         5,
         "five replies per customer message"
+    );
+    // The customer writes again; the agent sends the failed reply again: a new msgid, delivered.
+    kf_post(
+        &fake,
+        "/fake/kf/say",
+        json!({"external_userid": "wmPatient01", "texts": ["还在吗"]}),
+    );
+    eventually(Duration::from_secs(20), "the new message", || {
+        (incoming_bodies(&data, inbox) == 12).then_some(())
+    });
+    agent.ok(
+        "POST",
+        &format!(
+            "/api/v1/conversations/{conv}/messages/{}/resend",
+            last["id"]
+        ),
+        None,
+    );
+    delivery_becomes(&agent, conv, &last["id"], "sent", Duration::from_secs(20));
+    let resent = fake.fake.kf_sends().last().cloned().unwrap();
+    assert_eq!(resent["text"]["content"], "补充说明 4");
+    assert!(
+        resent["msgid"].as_str().unwrap().ends_with("-r1"),
+        "{resent}"
     );
     server.kill9();
 }

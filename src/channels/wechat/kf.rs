@@ -359,12 +359,7 @@ async fn event(
                 .pointer("/event/fail_type")
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
-            // `atrium-out-{row}` or, for a later part of a reply, `atrium-out-{row}-{part}`.
-            if let Some(id) = failed
-                .strip_prefix("atrium-out-")
-                .and_then(|i| i.split('-').next())
-                .and_then(|i| i.parse::<i64>().ok())
-            {
+            if let Some(id) = outbox_of(failed) {
                 crate::outbox::report_failed(engine, info.id, id, fail_reason(kind))
                     .await
                     .map_err(|e| e.to_string())?;
@@ -376,6 +371,24 @@ async fn event(
             Ok(())
         }
     }
+}
+
+/// The `msgid` of part `part` of an outbox row's reply, sent again `resends` times: `a-{row}`,
+/// `a-{row}-{part}`, `a-{row}-r{resends}[-{part}]` (at most 32 characters, as WeCom allows).
+fn msgid(row: i64, resends: i64, part: usize) -> String {
+    let mut id = format!("a-{row}");
+    if resends > 0 {
+        id.push_str(&format!("-r{resends}"));
+    }
+    if part > 0 {
+        id.push_str(&format!("-{part}"));
+    }
+    id
+}
+
+/// The outbox row a `msgid` of ours names.
+fn outbox_of(msgid: &str) -> Option<i64> {
+    msgid.strip_prefix("a-")?.split('-').next()?.parse().ok()
 }
 
 /// Send one reply with `send_msg` (the outbox row id is the `msgid`, so a retry of a reply
@@ -415,12 +428,9 @@ pub async fn send(
     }
     let kfid = cfg.open_kfid.clone();
     super::send_parts(parts, |i, mut body| {
-        // The outbox row is the msgid (one per part): a retried part cannot be sent twice.
-        let msgid = if i == 0 {
-            format!("atrium-out-{}", msg.outbox_id)
-        } else {
-            format!("atrium-out-{}-{i}", msg.outbox_id)
-        };
+        // The outbox row is the msgid (one per part, and per resend after a failure): a
+        // retried part cannot be sent twice, a resent reply is a new message for WeCom.
+        let msgid = msgid(msg.outbox_id, msg.resends, i);
         if let Some(o) = body.as_object_mut() {
             o.insert("open_kfid".into(), json!(kfid));
             o.insert("msgid".into(), json!(msgid));
@@ -432,4 +442,24 @@ pub async fn send(
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn msgids_name_their_row_and_fit_wecom() {
+        let row = 1_839_335_376_109_569;
+        assert_eq!(outbox_of(&msgid(row, 0, 0)), Some(row));
+        assert_eq!(outbox_of(&msgid(row, 0, 2)), Some(row));
+        assert_eq!(outbox_of(&msgid(row, 12, 3)), Some(row));
+        assert_ne!(
+            msgid(row, 0, 0),
+            msgid(row, 1, 0),
+            "a resend is a new message"
+        );
+        assert!(msgid(row, 999, 9).len() <= 32);
+        assert_eq!(outbox_of("kfmsg12"), None);
+    }
 }
