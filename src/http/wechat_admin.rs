@@ -250,14 +250,7 @@ pub async fn test(
             "app_id/app_secret: save the AppID and AppSecret first",
         ));
     }
-    let ctx = client::Ctx {
-        http: state.channels.http(),
-        policy: state.channels.policy(),
-        inbox: id,
-        cfg: &cfg,
-        now: state.clock.now_ms(),
-        wecom,
-    };
+    let ctx = client::Ctx::new(&state.channels, id, &cfg, state.clock.now_ms(), wecom);
     let out = match state.channels.wechat.api.check(ctx).await {
         Ok(_) => WechatTest {
             ok: true,

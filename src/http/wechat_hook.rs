@@ -318,14 +318,7 @@ async fn media(state: &AppState, inbox: i64, m: &push::Message, media_id: &str) 
     if cfg.app_secret.is_empty() {
         return None;
     }
-    let ctx = wechat::client::Ctx {
-        http: state.channels.http(),
-        policy: state.channels.policy(),
-        inbox,
-        cfg: &cfg,
-        now: state.clock.now_ms(),
-        wecom: false,
-    };
+    let ctx = wechat::client::Ctx::new(&state.channels, inbox, &cfg, state.clock.now_ms(), false);
     let cap = usize::try_from(state.config.attachments.max_bytes).unwrap_or(usize::MAX);
     let fetched = tokio::time::timeout(
         MEDIA_WAIT,
@@ -485,14 +478,7 @@ async fn event(state: &AppState, inbox: i64, e: &push::Event) -> Result<Option<S
             if cfg.app_secret.is_empty() {
                 return;
             }
-            let ctx = wechat::client::Ctx {
-                http: channels.http(),
-                policy: channels.policy(),
-                inbox,
-                cfg: &cfg,
-                now,
-                wecom: false,
-            };
+            let ctx = wechat::client::Ctx::new(&channels, inbox, &cfg, now, false);
             let body = json!({"touser": openid, "msgtype": "text", "text": {"content": greeting}});
             if let Err(e) = channels
                 .wechat

@@ -141,7 +141,25 @@ pub struct Ctx<'a> {
     pub wecom: bool,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// A call for inbox `inbox` through the shared transport of `channels`.
+    pub fn new(
+        channels: &'a crate::channels::Channels,
+        inbox: i64,
+        cfg: &'a Config,
+        now: i64,
+        wecom: bool,
+    ) -> Self {
+        Ctx {
+            http: channels.http(),
+            policy: channels.policy(),
+            inbox,
+            cfg,
+            now,
+            wecom,
+        }
+    }
+
     /// The API base: the configured one, or the platform's.
     pub fn base(&self) -> &str {
         let b = self.cfg.api_base.trim().trim_end_matches('/');

@@ -137,14 +137,7 @@ pub async fn sync(engine: &Arc<Engine>, channels: &Channels, inbox: i64) -> Resu
     let mut handled = 0;
     loop {
         let now = engine.now();
-        let ctx = Ctx {
-            http: channels.http(),
-            policy: channels.policy(),
-            inbox,
-            cfg: &cfg,
-            now,
-            wecom: true,
-        };
+        let ctx = Ctx::new(channels, inbox, &cfg, now, true);
         let mut body = serde_json::Map::new();
         body.insert("limit".into(), json!(BATCH));
         body.insert("voice_format".into(), json!(0));
@@ -326,14 +319,7 @@ async fn event(
             let code = s(m, "/event/welcome_code");
             let greeting = info.settings.wechat.subscribe_greeting.clone();
             if !code.is_empty() && !greeting.is_empty() {
-                let ctx = Ctx {
-                    http: channels.http(),
-                    policy: channels.policy(),
-                    inbox: info.id,
-                    cfg,
-                    now: engine.now(),
-                    wecom: true,
-                };
+                let ctx = Ctx::new(channels, info.id, cfg, engine.now(), true);
                 // The code is single-use and short-lived: sent now, best effort.
                 let msgid = format!("atrium-w-{}", s(m, "/msgid"))
                     .chars()
@@ -403,14 +389,7 @@ pub async fn send(
     let cfg = Config::parse(credentials);
     let user = super::recipient(&cfg, inbox, msg, now, true)?;
     let api = &channels.wechat.api;
-    let ctx = Ctx {
-        http: channels.http(),
-        policy: channels.policy(),
-        inbox: inbox.id,
-        cfg: &cfg,
-        now,
-        wecom: true,
-    };
+    let ctx = Ctx::new(channels, inbox.id, &cfg, now, true);
     let mut parts: Vec<Value> = super::upload_images(api, ctx, msg)
         .await?
         .into_iter()

@@ -423,14 +423,7 @@ pub async fn send(
     let cfg = Config::parse(credentials);
     let openid = recipient(&cfg, inbox, msg, now, false)?;
     let api = &channels.wechat.api;
-    let ctx = client::Ctx {
-        http: channels.http(),
-        policy: channels.policy(),
-        inbox: inbox.id,
-        cfg: &cfg,
-        now,
-        wecom: false,
-    };
+    let ctx = client::Ctx::new(channels, inbox.id, &cfg, now, false);
     let mut parts: Vec<Value> = upload_images(api, ctx, msg)
         .await?
         .into_iter()
@@ -480,14 +473,7 @@ pub fn relay_typing(
         if cfg.app_secret.is_empty() {
             return;
         }
-        let ctx = client::Ctx {
-            http: channels.http(),
-            policy: channels.policy(),
-            inbox: iid,
-            cfg: &cfg,
-            now,
-            wecom: false,
-        };
+        let ctx = client::Ctx::new(&channels, iid, &cfg, now, false);
         if let Err(e) = typing(&channels.wechat.api, ctx, &inbox.channel, &openid, true).await {
             // 45080 (no message within 30 s) and 45081 (already shown) are normal.
             tracing::debug!(inbox = iid, error = %e.reason(), "wechat typing not shown");
