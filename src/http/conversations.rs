@@ -535,6 +535,8 @@ pub async fn read(
         .store
         .write(move |conn, _| conversations::mark_read(conn, me, conv.id, mid))
         .await?;
+    // A widget visitor sees that their messages were read.
+    state.engine.visitors.wake(conv.contact_id.0);
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -27,6 +27,7 @@ pub mod webhooks;
 pub mod wechat_admin;
 pub mod wechat_hook;
 pub mod widget;
+pub mod widget_ws;
 pub mod ws;
 
 use std::net::{SocketAddr, TcpListener};
@@ -53,6 +54,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(widget::send)
         .service(widget::rate)
         .service(widget::typing)
+        .service(widget::receipt)
+        .service(widget_ws::connect)
         .service(widget::frame)
         .service(wechat_hook::verify)
         .service(wechat_hook::receive)

@@ -37,7 +37,10 @@ use crate::store::{conversations, csat, identities, inboxes, messages};
 pub const MAX_WAIT_SECS: u64 = 25;
 
 /// The web inbox, if it exists, is a web inbox and is enabled.
-async fn web_inbox(state: &AppState, id: i64) -> Result<std::sync::Arc<InboxInfo>, ApiError> {
+pub(super) async fn web_inbox(
+    state: &AppState,
+    id: i64,
+) -> Result<std::sync::Arc<InboxInfo>, ApiError> {
     let inbox = state
         .engine
         .inbox(id)
@@ -52,7 +55,7 @@ async fn web_inbox(state: &AppState, id: i64) -> Result<std::sync::Arc<InboxInfo
     Ok(inbox)
 }
 
-fn limited(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+pub(super) fn limited(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
     let ip = super::caller::source_ip(req, state);
     if state.widget_address_limiter.hit(&ip, state.clock.now_ms()) {
         Ok(())
@@ -274,6 +277,9 @@ pub struct VisitorMessages {
     pub after: i64,
     /// An agent is typing a reply.
     pub agent_typing: bool,
+    /// The visitor's messages in the latest conversation up to this id have been read by an
+    /// agent (0: none yet).
+    pub agent_read_up_to: i64,
 }
 
 /// A visitor's contact and their conversations through the inbox (id, status), newest first.
@@ -312,7 +318,7 @@ async fn visitor_call(
 }
 
 /// What the visitor has not seen yet (messages and replies of their conversations here).
-async fn news(
+pub(super) async fn news(
     state: &AppState,
     inbox: i64,
     v: &Visitor,
@@ -328,20 +334,23 @@ async fn news(
             let ids: Vec<i64> = convs.iter().map(|(id, _)| id.0).collect();
             let rows = messages::after_in(c, ring, &ids, after, 200)?;
             let views = super::conversations::message_views(c, ring, &rows)?;
-            let latest = match convs.first() {
-                Some((id, status)) => Some(VisitorConversation {
-                    id: id.0,
-                    status: status.as_str().to_string(),
-                    rated: csat::get(c, ring, id.0)?.is_some(),
-                    queue: None,
-                }),
-                None => None,
+            let (latest, read) = match convs.first() {
+                Some((id, status)) => (
+                    Some(VisitorConversation {
+                        id: id.0,
+                        status: status.as_str().to_string(),
+                        rated: csat::get(c, ring, id.0)?.is_some(),
+                        queue: None,
+                    }),
+                    conversations::agents_read_up_to(c, *id)?,
+                ),
+                None => (None, 0),
             };
             let last = rows.iter().map(|m| m.id.0).max().unwrap_or(after);
-            Ok(Some((contact.0, rows, views, latest, last)))
+            Ok(Some((contact.0, rows, views, latest, last, read)))
         })
         .await?;
-    let Some((contact, rows, views, mut latest, last)) = out else {
+    let Some((contact, rows, views, mut latest, last, read)) = out else {
         return Ok((
             None,
             VisitorMessages {
@@ -349,6 +358,7 @@ async fn news(
                 conversation: None,
                 after,
                 agent_typing: false,
+                agent_read_up_to: 0,
             },
         ));
     };
@@ -368,8 +378,31 @@ async fn news(
                 .engine
                 .visitors
                 .agent_typing(contact, state.clock.now_ms()),
+            agent_read_up_to: read,
         },
     ))
+}
+
+/// The conversation's status, rating and queue place, and how far agents read.
+pub(super) type StateKey = (Option<(String, bool, Option<(u32, i64)>)>, i64);
+
+impl VisitorMessages {
+    /// What a waiting visitor is woken for besides new messages: the conversation's status,
+    /// rating, queue place, and how far agents read.
+    pub(super) fn state_key(&self) -> StateKey {
+        (
+            self.conversation.as_ref().map(|c| {
+                (
+                    c.status.clone(),
+                    c.rated,
+                    c.queue
+                        .as_ref()
+                        .map(|q| (q.position, q.estimated_wait_secs)),
+                )
+            }),
+            self.agent_read_up_to,
+        )
+    }
 }
 
 /// The visitor's messages and replies newer than `after`; waits up to `wait` seconds for news.
@@ -396,16 +429,8 @@ pub async fn poll(
     let woken = n.notified();
     tokio::pin!(woken);
     woken.as_mut().enable();
-    let status_before = first
-        .conversation
-        .as_ref()
-        .map(|c| (c.status.clone(), c.rated));
     let (_, again) = news(&state, inbox.id, &v, after).await?;
-    let status_now = again
-        .conversation
-        .as_ref()
-        .map(|c| (c.status.clone(), c.rated));
-    if !unchanged(&again) || status_now != status_before {
+    if !unchanged(&again) || again.state_key() != first.state_key() {
         return Ok(HttpResponse::Ok().json(again));
     }
     let _ = tokio::time::timeout(wait, woken).await;
@@ -551,7 +576,18 @@ pub async fn typing(
     body: web::Json<VisitorTyping>,
 ) -> Result<HttpResponse, ApiError> {
     let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
-    let (claim, iid) = (v.claim(), inbox.id);
+    visitor_typing(&state, inbox.id, &v, body.typing).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Tell the agents who see the visitor's open conversation that they are (or stopped) typing.
+pub(super) async fn visitor_typing(
+    state: &AppState,
+    iid: i64,
+    v: &Visitor,
+    is_typing: bool,
+) -> Result<(), ApiError> {
+    let claim = v.claim();
     let conv = state
         .store
         .read(move |c, ring| {
@@ -572,8 +608,98 @@ pub async fn typing(
                 conv.team_id,
                 conv.assignee_id,
             ),
-            &serde_json::json!({"conversation_id": conv.id.0, "who": "contact", "typing": body.typing}),
+            &serde_json::json!({"conversation_id": conv.id.0, "who": "contact", "typing": is_typing}),
         );
     }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorReceipt {
+    /// The newest message the window has shown.
+    pub up_to: i64,
+    /// `delivered` (the window received it) or `read` (the visitor had the window open).
+    pub state: String,
+}
+
+/// The visitor's window received or showed the replies up to a message: agents see them as
+/// delivered or read.
+#[utoipa::path(params(("inbox_id" = i64, Path)), request_body = VisitorReceipt, responses((status = 204), (status = 401, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)), security(("visitor_token" = [])), tag = "widget")]
+#[post("/hooks/web/{inbox_id}/receipts")]
+pub async fn receipt(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Json<VisitorReceipt>,
+) -> Result<HttpResponse, ApiError> {
+    let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
+    let read = match body.state.as_str() {
+        "read" => true,
+        "delivered" => false,
+        other => {
+            return Err(ApiError::validation(format!(
+                "state: \"delivered\" or \"read\", not {other:?}"
+            )));
+        }
+    };
+    visitor_saw(&state, inbox.id, &v, body.up_to, read).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The visitor's window received (or, with `read`, showed) the replies up to `up_to`: those
+/// still marked sent move forward, and the agents who see them are told.
+pub(super) async fn visitor_saw(
+    state: &AppState,
+    iid: i64,
+    v: &Visitor,
+    up_to: i64,
+    read: bool,
+) -> Result<(), ApiError> {
+    let claim = v.claim();
+    let to = if read {
+        crate::domain::Delivery::Read
+    } else {
+        crate::domain::Delivery::Delivered
+    };
+    let changed = state
+        .store
+        .write(move |c, ring| {
+            let Some((_, convs)) = visitor_conversations(c, ring, iid, &claim, 5)? else {
+                return Ok(Vec::new());
+            };
+            let ids: Vec<i64> = convs.iter().map(|(id, _)| id.0).collect();
+            let changed = messages::customer_saw(c, &ids, up_to, to, 50)?;
+            let mut out = Vec::with_capacity(changed.len());
+            for id in changed {
+                if let Some(m) = messages::get(c, ring, id)?
+                    && let Some(conv) = conversations::get(c, m.conversation_id)?
+                {
+                    out.push((m, conv));
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<messages::MessageRow> = changed.iter().map(|(m, _)| m.clone()).collect();
+    let views = state
+        .store
+        .read(move |c, ring| super::conversations::message_views(c, ring, &rows))
+        .await?;
+    for ((_, conv), view) in changed.iter().zip(views) {
+        state.engine.bus.publish(
+            "message.updated",
+            crate::engine::bus::Audience::activity(
+                conv.id.0,
+                conv.inbox_id,
+                conv.team_id,
+                conv.assignee_id,
+            ),
+            &view,
+        );
+    }
+    Ok(())
 }

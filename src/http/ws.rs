@@ -50,7 +50,7 @@ const RESYNC: &str = r#"{"type":"resync"}"#;
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// This server's own origins, as a browser would send them.
-fn origin_allowed(req: &HttpRequest, state: &AppState) -> bool {
+pub(super) fn origin_allowed(req: &HttpRequest, state: &AppState) -> bool {
     let Some(origin) = req
         .headers()
         .get(actix_web::http::header::ORIGIN)

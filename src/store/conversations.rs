@@ -314,6 +314,15 @@ pub fn mark_read(conn: &Connection, user: i64, id: ConversationId, message: i64)
     Ok(())
 }
 
+/// The furthest message of conversation `id` any agent has read (0: none yet).
+pub fn agents_read_up_to(conn: &Connection, id: ConversationId) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT coalesce(max(last_read_id), 0) FROM conversation_marks WHERE conversation_id = ?1",
+        )?
+        .query_row([id.0], |r| r.get(0))?)
+}
+
 pub fn set_pinned(conn: &Connection, user: i64, id: ConversationId, pinned: bool) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO conversation_marks (user_id, conversation_id, pinned) VALUES (?1, ?2, ?3)

@@ -262,6 +262,38 @@ pub fn set_delivery(
     Ok(n > 0)
 }
 
+/// The customer saw (`Delivered`) or read (`Read`) the replies of `conversations` up to message
+/// `up_to`: outgoing messages there already sent move forward to that state (never backwards,
+/// never a failed or queued one). Returns the messages that changed, at most `limit`.
+pub fn customer_saw(
+    conn: &Connection,
+    conversations: &[i64],
+    up_to: i64,
+    state: Delivery,
+    limit: u32,
+) -> Result<Vec<MessageId>> {
+    let from: &[&str] = match state {
+        Delivery::Delivered => &["sent"],
+        Delivery::Read => &["sent", "delivered"],
+        _ => return Ok(Vec::new()),
+    };
+    let ids = serde_json::to_string(conversations).unwrap_or_else(|_| "[]".into());
+    let from = serde_json::to_string(from).unwrap_or_else(|_| "[]".into());
+    let mut stmt = conn.prepare_cached(
+        "UPDATE messages SET delivery = ?1
+         WHERE id IN (SELECT id FROM messages
+                      WHERE conversation_id IN (SELECT value FROM json_each(?2))
+                        AND id <= ?3 AND direction = 'outgoing'
+                        AND delivery IN (SELECT value FROM json_each(?4))
+                      ORDER BY id DESC LIMIT ?5)
+         RETURNING id",
+    )?;
+    let rows = stmt.query_map(params![state.as_str(), ids, up_to, from, limit], |r| {
+        Ok(MessageId(r.get(0)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn set_recalled(conn: &Connection, id: MessageId, now: i64) -> Result<bool> {
     Ok(conn
         .prepare_cached(

@@ -443,6 +443,8 @@ CREATE TABLE conversation_marks (
     pinned          INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (user_id, conversation_id)
 ) STRICT, WITHOUT ROWID;
+-- How far any agent read a conversation (the widget's read receipts).
+CREATE INDEX conversation_marks_conversation ON conversation_marks (conversation_id, last_read_id);
 ";
 
 pub fn user_version(conn: &Connection) -> Result<i64> {

@@ -113,6 +113,9 @@ describe('website chat widget', { skip: missing.length > 0 ? `missing ${missing.
 
     // The visitor opens the host site; the launcher shows in the corner, inside Atrium's frame.
     const visitor = await visitorBrowser.context.newPage()
+    // Replies come over the chat window's WebSocket.
+    const sockets = []
+    visitor.on('websocket', (ws) => sockets.push(ws.url()))
     const visitorDialogs = []
     visitor.on('dialog', (d) => {
       visitorDialogs.push(d.message())
@@ -160,6 +163,12 @@ describe('website chat widget', { skip: missing.length > 0 ? `missing ${missing.
     }
     assert.ok(shown(XSS_CORPUS.at(-1)).includes('⟨U+202E⟩'), 'the direction override is visible, not obeyed')
     await assertInert(agent, agentDialogs, 'workspace')
+    // The agent has the conversation open: the visitor sees their latest message was read.
+    await chat.locator('[data-testid="read-receipt"].read', { hasText: '已读' }).waitFor({ timeout: 20_000 })
+    assert.ok(
+      sockets.some((u) => u.endsWith(`/hooks/web/${env('ATRIUM_WEB_INBOX')}/ws`)),
+      `the window receives over its socket: ${JSON.stringify(sockets)}`,
+    )
 
     // The agent answers, also with the corpus.
     const composer = agent.getByTestId('composer-input')
@@ -184,6 +193,8 @@ describe('website chat widget', { skip: missing.length > 0 ? `missing ${missing.
     assert.equal(await chat.locator('.messages img, .messages svg, .messages script, .messages iframe, .messages a').count(), 0)
     await assertInert(visitor, visitorDialogs, 'widget')
     await screenshot(visitor, 'widget-visitor-zh.png')
+    // The visitor has the window open: the agent sees the replies as read.
+    await history.locator('[data-delivery="read"]').first().waitFor({ timeout: 20_000 })
 
     // A reload keeps the history.
     await visitor.reload()
@@ -218,6 +229,40 @@ describe('website chat widget', { skip: missing.length > 0 ? `missing ${missing.
     const full = await phone.locator('iframe[data-atrium-widget]').boundingBox()
     assert.ok(full !== null && full.width === MOBILE.width && full.height === MOBILE.height, `full screen: ${JSON.stringify(full)}`)
     await screenshot(phone, 'widget-mobile-zh.png')
+
+    // Behind a proxy that refuses WebSockets the window long-polls instead: the same chat.
+    const pollingBrowser = await openBrowser()
+    t.after(() => pollingBrowser.close())
+    await pollingBrowser.context.addInitScript(() => {
+      window.WebSocket = class {
+        constructor() {
+          throw new DOMException('blocked by the proxy', 'SecurityError')
+        }
+      }
+    })
+    const polling = await pollingBrowser.context.newPage()
+    const polls = []
+    polling.on('request', (r) => {
+      if (r.url().includes('/messages?') && r.url().includes('wait=25')) polls.push(r.url())
+    })
+    await polling.goto(hostUrl)
+    const pollingChat = polling.frameLocator('iframe[data-atrium-widget]')
+    await pollingChat.locator('.launcher').click()
+    await pollingChat.locator('.input').fill('公司代理不让用 WebSocket，也能咨询吗？')
+    await pollingChat.locator('.input').press('Enter')
+    await agent.getByTestId('tab-mine').click()
+    const pollingRow = agent.locator('[data-testid^="conv-row-"]', { hasText: '公司代理' }).first()
+    await pollingRow.waitFor({ timeout: 20_000 })
+    await pollingRow.locator('a').first().click()
+    await history.getByText('公司代理不让用 WebSocket，也能咨询吗？').waitFor()
+    await sent()
+    await composer.fill('可以的，消息会照常送达。')
+    await agent.getByTestId('composer-send').click()
+    await pollingChat.locator('.msg.theirs .bubble', { hasText: '可以的，消息会照常送达。' }).waitFor({ timeout: 20_000 })
+    assert.ok(polls.length > 0, 'the window waited with long polls')
+    await pollingChat.locator('[data-testid="read-receipt"].read').waitFor({ timeout: 20_000 })
+    const pollingProblems = pollingBrowser.takeProblems()
+    assert.deepEqual(pollingProblems, [], `problems in the long-polling browser:\n${pollingProblems.map((p) => `${p.kind}: ${p.detail}`).join('\n')}`)
 
     for (const browser of [agentBrowser, visitorBrowser]) {
       const problems = browser.takeProblems()

@@ -502,6 +502,14 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
     ),
     (
         "post",
+        "/hooks/web/{inbox_id}/receipts",
+        Channel,
+        Some(r#"{"up_to":1,"state":"read"}"#),
+    ),
+    // The token comes in the socket's first frame: anyone may try to open it.
+    ("get", "/hooks/web/{inbox_id}/ws", Public, None),
+    (
+        "post",
         "/api/v1/inboxes/{inbox}/identity-secret",
         Any(&["channels:write"]),
         None,

@@ -519,3 +519,195 @@ fn a_flooding_visitor_is_slowed_down() {
     let other = Visitor::anonymous(&app.base, w.id);
     assert_eq!(other.say("o-1", "你好").0, StatusCode::CREATED);
 }
+
+/// A chat window's socket (`/hooks/web/{inbox}/ws`).
+pub struct VisitorSocket {
+    ws: tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>,
+}
+
+impl VisitorSocket {
+    /// Open the socket claiming `origin`; `Err` carries the refusal's HTTP status.
+    pub fn open(base: &str, inbox: i64, origin: &str) -> Result<VisitorSocket, String> {
+        use tungstenite::client::IntoClientRequest;
+        let host = base.trim_start_matches("http://");
+        let mut req = format!("ws://{host}/hooks/web/{inbox}/ws")
+            .into_client_request()
+            .unwrap();
+        req.headers_mut().insert("Origin", origin.parse().unwrap());
+        let stream = std::net::TcpStream::connect(host).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        match tungstenite::client(req, tungstenite::stream::MaybeTlsStream::Plain(stream)) {
+            Ok((ws, _)) => Ok(VisitorSocket { ws }),
+            Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(r))) => {
+                Err(r.status().as_u16().to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    pub fn send(&mut self, frame: Value) {
+        self.ws
+            .send(tungstenite::Message::text(frame.to_string()))
+            .unwrap();
+    }
+
+    /// The next frame within `timeout`; `Err` when the server closed the socket.
+    pub fn next(&mut self, timeout: Duration) -> Result<Option<Value>, String> {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            match self.ws.read() {
+                Ok(tungstenite::Message::Text(t)) => {
+                    return Ok(Some(serde_json::from_str(t.as_str()).unwrap()));
+                }
+                Ok(tungstenite::Message::Close(c)) => return Err(format!("closed: {c:?}")),
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Frames until one matches `done` (returned), or panic after `timeout`.
+    pub fn until(&mut self, timeout: Duration, mut done: impl FnMut(&Value) -> bool) -> Value {
+        let end = Instant::now() + timeout;
+        let mut seen = Vec::new();
+        while Instant::now() < end {
+            if let Some(f) = self.next(Duration::from_millis(200)).unwrap() {
+                if done(&f) {
+                    return f;
+                }
+                seen.push(f);
+            }
+        }
+        panic!("no matching frame within {timeout:?}; saw {seen:?}");
+    }
+}
+
+/// The chat window's socket: only from Atrium's own origin, the token in the first frame (a bad
+/// one closes it), news pushed the moment it happens (the visitor's own message, the agent's
+/// reply, how far the agent read), and the visitor's typing and read receipts back to agents.
+#[test]
+fn the_visitor_socket_pushes_news_and_carries_typing_and_read_receipts() {
+    let app = TestApp::new();
+    no_required_totp(&app);
+    let t = team(&app, "T");
+    let w = web_inbox(&app, Some(t), json!({}));
+    agent(&app, "agent.sock", &[t], 5);
+    let v = Visitor::anonymous(&app.base, w.id);
+
+    assert_eq!(
+        VisitorSocket::open(&app.base, w.id, "https://evil.example")
+            .err()
+            .as_deref(),
+        Some("403"),
+        "a foreign origin is refused"
+    );
+    let mut bad = VisitorSocket::open(&app.base, w.id, &app.base).unwrap();
+    bad.send(json!({"type": "hello", "token": format!("{}x", v.token), "after": 0}));
+    let f = bad
+        .next(Duration::from_secs(10))
+        .unwrap()
+        .expect("an error frame");
+    assert_eq!(f, json!({"type": "error", "code": "visitor_token_invalid"}));
+    assert!(bad.next(Duration::from_secs(5)).is_err(), "then closed");
+
+    let mut sock = VisitorSocket::open(&app.base, w.id, &app.base).unwrap();
+    sock.send(json!({"type": "hello", "token": v.token, "after": 0}));
+    let f = sock.next(Duration::from_secs(10)).unwrap().expect("news");
+    assert_eq!(f["type"], "news");
+    assert_eq!(f["messages"], json!([]));
+    // Written over HTTP, pushed back over the socket (the visitor had no contact before).
+    let (_, first) = v.say("s-1", "信用卡额度怎么提升？");
+    let conv = first["conversation_id"].as_i64().unwrap();
+    let mine = first["message_id"].as_i64().unwrap();
+    let f = sock.until(Duration::from_secs(10), |f| {
+        f["messages"].as_array().is_some_and(|m| !m.is_empty())
+    });
+    assert_eq!(bodies(&f), ["信用卡额度怎么提升？"]);
+    assert_eq!(f["agent_read_up_to"], 0);
+
+    let desk = Desk::login(&app.base, "agent.sock");
+    desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+    let mut agent_sock = desk.socket(None);
+    // The agent opens the conversation: the visitor sees their message was read.
+    desk.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/read"),
+        Some(json!({"message_id": mine})),
+    );
+    let f = sock.until(Duration::from_secs(10), |f| f["agent_read_up_to"] == mine);
+    assert_eq!(f["type"], "news");
+    // The agent replies: pushed at once.
+    let reply = desk.reply(conv, "请在 App 中申请临时额度")["id"]
+        .as_i64()
+        .unwrap();
+    let f = sock.until(Duration::from_secs(10), |f| {
+        f["messages"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["id"] == reply))
+    });
+    assert_eq!(bodies(&f), ["请在 App 中申请临时额度"]);
+    // The visitor types and reads it: the agent hears both.
+    sock.send(json!({"type": "typing", "typing": true}));
+    agent_sock.until(Duration::from_secs(10), |f| {
+        f["type"] == "typing" && f["data"]["who"] == "contact" && f["data"]["typing"] == true
+    });
+    sock.send(json!({"type": "receipt", "up_to": reply, "state": "delivered"}));
+    agent_sock.until(Duration::from_secs(10), |f| {
+        f["type"] == "message.updated"
+            && f["data"]["id"] == reply
+            && f["data"]["delivery"] == "delivered"
+    });
+    sock.send(json!({"type": "receipt", "up_to": reply, "state": "read"}));
+    agent_sock.until(Duration::from_secs(10), |f| {
+        f["type"] == "message.updated"
+            && f["data"]["id"] == reply
+            && f["data"]["delivery"] == "read"
+    });
+    // A late "delivered" does not move it back.
+    sock.send(json!({"type": "receipt", "up_to": reply, "state": "delivered"}));
+    sock.send(json!({"type": "ping"}));
+    sock.until(Duration::from_secs(10), |f| f["type"] == "pong");
+    let history = desk.ok(
+        "GET",
+        &format!("/api/v1/conversations/{conv}/messages"),
+        None,
+    );
+    let stored = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == reply)
+        .unwrap()
+        .clone();
+    assert_eq!(stored["delivery"], "read");
+    // A bad frame gets an error and the socket stays.
+    sock.send(json!({"type": "receipt", "up_to": reply, "state": "seen"}));
+    let f = sock.until(Duration::from_secs(10), |f| f["type"] == "error");
+    assert_eq!(f["code"], "bad_request");
+
+    // The long-poll fallback's receipt call checks its state too.
+    let s = Client::new()
+        .post(format!("{}/hooks/web/{}/receipts", app.base, w.id))
+        .bearer_auth(&v.token)
+        .json(&json!({"up_to": reply, "state": "seen"}))
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let s = Client::new()
+        .post(format!("{}/hooks/web/{}/receipts", app.base, w.id))
+        .bearer_auth(&v.token)
+        .json(&json!({"up_to": reply, "state": "read"}))
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(s, StatusCode::NO_CONTENT);
+}

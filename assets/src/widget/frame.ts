@@ -5,8 +5,8 @@
  *
  * Talks to its parent (the loader, `widget.js`) with `postMessage`: `ready` → the parent answers
  * `init` (the page the visitor is on and the host site's signed user, if any); `resize` tells it
- * the window opened or closed. Talks to Atrium with the visitor API (`/hooks/web/{inbox}/…`),
- * long polling for replies.
+ * the window opened or closed. Talks to Atrium with the visitor API (`/hooks/web/{inbox}/…`):
+ * replies arrive over a WebSocket, or by long polling where a proxy refuses WebSockets.
  */
 import './frame.css'
 import { ChatModel, type Pending, type Poll, type WidgetMessage } from './model'
@@ -129,6 +129,7 @@ function setOpen(open: boolean): void {
   if (open) {
     input.focus()
     scrollToEnd()
+    sendReceipt()
   }
 }
 
@@ -148,6 +149,12 @@ function bubble(m: WidgetMessage): HTMLLIElement {
   if (!mine) li.append(el('div', 'who', m.sender ?? say('automatic')))
   const b = el('div', m.recalled ? 'bubble recalled' : 'bubble', m.recalled ? say('recalled') : revealControls(m.body))
   li.append(b, el('div', 'at', time(m.created_at)))
+  const last = model.lastMine
+  if (mine && last !== null && last.id === m.id) {
+    const r = el('div', last.read ? 'receipt read' : 'receipt', say(last.read ? 'read' : 'unread'))
+    r.dataset.testid = 'read-receipt'
+    li.append(r)
+  }
   return li
 }
 
@@ -283,7 +290,7 @@ let typingSentAt = 0
 let typingStop: ReturnType<typeof setTimeout> | undefined
 function sayTyping(typing: boolean): void {
   if (token === '') return
-  call('POST', '/typing', { typing }).catch(() => undefined)
+  if (!sendFrame({ type: 'typing', typing })) call('POST', '/typing', { typing }).catch(() => undefined)
 }
 input.addEventListener('input', () => {
   const now = Date.now()
@@ -307,14 +314,82 @@ input.addEventListener('keydown', (e) => {
 
 // ---------------------------------------------------------------- receiving
 
-async function pollForever(): Promise<void> {
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** The socket while it is open. */
+let socket: WebSocket | null = null
+
+/** Send a frame on the socket; false when there is no open socket (use the HTTP call). */
+function sendFrame(frame: Record<string, unknown>): boolean {
+  if (socket === null || socket.readyState !== WebSocket.OPEN) return false
+  socket.send(JSON.stringify(frame))
+  return true
+}
+
+/** The visitor sees the window (open, and the tab in view). */
+const seen = (): boolean => opened && document.visibilityState === 'visible'
+
+/** Tell the agents the replies shown were delivered, or read when the visitor sees them. */
+function sendReceipt(): void {
+  const r = model.receipt(seen())
+  if (r === null) return
+  if (!sendFrame({ type: 'receipt', ...r })) call('POST', '/receipts', r).catch(() => undefined)
+}
+document.addEventListener('visibilitychange', sendReceipt)
+
+function received(p: Poll): void {
+  if (model.merge(p)) render()
+  showNotice(config !== null && !config.open ? 'offline' : null)
+  sendReceipt()
+}
+
+type SocketEnd = 'closed' | 'refused' | 'token'
+
+/** One socket, until it closes: `refused` when it never opened (a proxy may block WebSockets). */
+function openSocket(): Promise<{ end: SocketEnd; lasted: number }> {
+  return new Promise((resolve) => {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
+    let ws: WebSocket
+    try {
+      ws = new WebSocket(`${scheme}//${location.host}/hooks/web/${inbox}/ws`)
+    } catch {
+      resolve({ end: 'refused', lasted: 0 })
+      return
+    }
+    let openedAt = 0
+    let badToken = false
+    ws.onopen = () => {
+      openedAt = Date.now()
+      socket = ws
+      ws.send(JSON.stringify({ type: 'hello', token, after: model.after }))
+    }
+    ws.onmessage = (e: MessageEvent) => {
+      let d: { type?: string; code?: string } & Poll
+      try {
+        d = JSON.parse(String(e.data)) as typeof d
+      } catch {
+        return
+      }
+      if (d.type === 'news') received(d)
+      else if (d.type === 'error' && d.code === 'visitor_token_invalid') badToken = true
+      else if (d.type === 'error' && d.code === 'rate_limited') showNotice('tooFast')
+    }
+    ws.onclose = () => {
+      if (socket === ws) socket = null
+      const lasted = openedAt === 0 ? 0 : Date.now() - openedAt
+      resolve({ end: badToken ? 'token' : openedAt === 0 ? 'refused' : 'closed', lasted })
+    }
+  })
+}
+
+/** Long polling for `ms` (where WebSockets do not get through). */
+async function pollFor(ms: number): Promise<void> {
+  const until = Date.now() + ms
   let delay = 1000
   let wait = 0
-  for (;;) {
+  while (Date.now() < until) {
     try {
-      const p = await call<Poll>('GET', `/messages?after=${model.after}&wait=${wait}`)
-      if (model.merge(p)) render()
-      showNotice(config !== null && !config.open ? 'offline' : null)
+      received(await call<Poll>('GET', `/messages?after=${model.after}&wait=${wait}`))
       delay = 1000
       wait = 25
     } catch (e) {
@@ -324,8 +399,38 @@ async function pollForever(): Promise<void> {
         continue
       }
       showNotice('reconnecting')
-      await new Promise((r) => setTimeout(r, delay))
+      await sleep(delay)
       delay = Math.min(delay * 2, 30_000)
+    }
+  }
+}
+
+/**
+ * Receive for as long as the page lives: over the socket, reconnecting with back-off and
+ * resuming after the last message; after two sockets in a row that never opened, by long
+ * polling for five minutes before trying a socket again.
+ */
+async function receiveForever(): Promise<void> {
+  let refused = 0
+  let delay = 500
+  for (;;) {
+    if (refused >= 2 || typeof WebSocket !== 'function') {
+      await pollFor(5 * 60_000)
+      refused = 0
+      continue
+    }
+    const { end, lasted } = await openSocket()
+    if (end === 'token') {
+      localStorage.removeItem(tokenKey)
+      await startSession(null)
+      continue
+    }
+    refused = end === 'refused' ? refused + 1 : 0
+    // A socket that lived a while reconnects at once; one that keeps failing backs off.
+    delay = lasted > 10_000 ? 500 : Math.min(delay * 2, 30_000)
+    if (refused < 2) {
+      showNotice('reconnecting')
+      await sleep(delay)
     }
   }
 }
@@ -398,7 +503,7 @@ async function start(): Promise<void> {
   const init = await waitForInit()
   page = init.page ?? {}
   toParent({ type: 'resize', open: opened, position: config.position })
-  if (await startSession(init.identity ?? null)) await pollForever()
+  if (await startSession(init.identity ?? null)) await receiveForever()
 }
 
 void start()

@@ -27,6 +27,8 @@ export const WIDGET_MESSAGES = {
     queueNext: '正在为您安排客服，马上就到您了。',
     queueWait: '预计等待约 {m} 分钟。',
     agentTyping: '客服正在输入…',
+    read: '已读',
+    unread: '未读',
   },
   en: {
     open: 'Open chat',
@@ -55,6 +57,8 @@ export const WIDGET_MESSAGES = {
     queueNext: 'Finding an agent for you: you are next.',
     queueWait: 'Estimated wait: about {m} min.',
     agentTyping: 'The agent is typing…',
+    read: 'Read',
+    unread: 'Not read yet',
   },
 } as const
 

@@ -83,4 +83,25 @@ describe('widget texts', () => {
     expect(pickLocale('', ['fr'])).toBe('zh-CN')
     expect(translate('zh-CN', 'rateStar', { n: 4 })).toBe('4 星')
   })
+
+  it('reports each reply once as delivered and once as read, and never read then delivered', () => {
+    const m = new ChatModel()
+    m.merge({ messages: [msg(1), msg(2, 'outgoing')], conversation: null, after: 2 })
+    expect(m.receipt(false)).toEqual({ up_to: 2, state: 'delivered' })
+    expect(m.receipt(false)).toBeNull()
+    expect(m.receipt(true)).toEqual({ up_to: 2, state: 'read' })
+    expect(m.receipt(true)).toBeNull()
+    m.merge({ messages: [msg(3, 'outgoing')], conversation: null, after: 3 })
+    expect(m.receipt(true)).toEqual({ up_to: 3, state: 'read' })
+    expect(m.receipt(false)).toBeNull()
+  })
+
+  it('shows whether an agent read the visitor\'s latest message', () => {
+    const m = new ChatModel()
+    m.merge({ messages: [msg(1), msg(2, 'outgoing'), msg(3)], conversation: null, after: 3 })
+    expect(m.lastMine).toEqual({ id: 3, read: false })
+    expect(m.merge({ messages: [], conversation: null, after: 3, agent_read_up_to: 3 })).toBe(true)
+    expect(m.lastMine).toEqual({ id: 3, read: true })
+    expect(m.merge({ messages: [], conversation: null, after: 3, agent_read_up_to: 2 })).toBe(false)
+  })
 })

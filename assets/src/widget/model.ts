@@ -28,6 +28,8 @@ export interface Poll {
   after: number
   /** An agent is typing a reply. */
   agent_typing?: boolean
+  /** The visitor's messages up to this id were read by an agent. */
+  agent_read_up_to?: number
 }
 
 /** An agent's "typing" shown without being repeated (the server's TTL). */
@@ -49,6 +51,10 @@ export class ChatModel {
   after = 0
   /** Until when "the agent is typing" shows (ms). */
   agentTypingUntil = 0
+  /** The visitor's messages up to this id were read by an agent. */
+  agentReadUpTo = 0
+  /** The newest reply this window already reported as delivered / read. */
+  reported = { delivered: 0, read: 0 }
 
   /** Merge a poll's answer; returns whether anything visible changed. */
   merge(p: Poll, now: number = Date.now()): boolean {
@@ -77,8 +83,35 @@ export class ChatModel {
       this.conversation = c
       changed = true
     }
+    const read = p.agent_read_up_to ?? 0
+    if (read > this.agentReadUpTo) {
+      this.agentReadUpTo = read
+      changed = true
+    }
     this.after = Math.max(this.after, p.after)
     return changed
+  }
+
+  /** The visitor's latest message and whether an agent has read it (shown under it). */
+  get lastMine(): { id: number; read: boolean } | null {
+    for (let i = this.messages.length - 1; i >= 0; i--) {
+      const m = this.messages[i]
+      if (m !== undefined && m.direction === 'incoming') return { id: m.id, read: m.id <= this.agentReadUpTo }
+    }
+    return null
+  }
+
+  /**
+   * The receipt to send for the replies shown (`read` when the visitor has the window open and
+   * in view, else `delivered`), or null when there is nothing new to report. Marks it reported.
+   */
+  receipt(seen: boolean): { up_to: number; state: 'read' | 'delivered' } | null {
+    let newest = 0
+    for (const m of this.messages) if (m.direction === 'outgoing' && m.id > newest) newest = m.id
+    const state = seen ? 'read' : 'delivered'
+    if (newest === 0 || newest <= this.reported[state] || newest <= this.reported.read) return null
+    this.reported[state] = newest
+    return { up_to: newest, state }
   }
 
   /** The visitor's place in the queue while nobody has taken the conversation. */
