@@ -573,14 +573,49 @@ fn widget(r: &mut Runner, quick: bool) {
     if n < want {
         println!(
             "  open-file limit {limit} (raising it needs CAP_SYS_RESOURCE): measuring {n} \
-             waiting visitors instead of {want}"
+             visitors instead of {want}"
         );
     }
     let dir = tempfile::tempdir().unwrap();
     let (inbox, tokens) = engine::seed_widget(dir.path(), n);
+    let tokens = Arc::new(tokens);
+    // Chat windows hold a socket; behind proxies that refuse WebSockets, a waiting long poll.
+    for (transport, label) in [(Transport::Socket, "socket"), (Transport::Poll, "waiting")] {
+        let (before, after, open, secs) = idle_visitors(dir.path(), inbox, &tokens, transport);
+        println!("  {open} visitors ({label}), opened in {secs:.1} s");
+        let per = (after - before) / (open - 100) as f64;
+        let name = |what: &str| format!("widget.{what}_{label}");
+        r.push(Row::new(&name("visitors"), open as f64, "visitors"));
+        r.push(Row::new(&name("rss_with_visitors"), after / 1024.0, "MiB"));
+        r.push(Row::new(&name("kib_per_visitor"), per, "KiB").target_max(Some(31.4)));
+        r.push(
+            Row::new(
+                &name("projected_mib_for_50000_visitors"),
+                (before + per * 50_000.0) / 1024.0,
+                "MiB",
+            )
+            .target_max(Some(1536.0)),
+        );
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Transport {
+    Socket,
+    Poll,
+}
+
+/// Open one idle chat window per token against a fresh server: RSS (KiB) after 100 of them
+/// and after all, how many, and how long opening took.
+fn idle_visitors(
+    dir: &std::path::Path,
+    inbox: i64,
+    tokens: &Arc<Vec<String>>,
+    transport: Transport,
+) -> (f64, f64, usize, f64) {
     // One address stands for many visitors here: lift the per-address limit.
     let child = load_support::spawn_atrium_env(
-        dir.path(),
+        dir,
         &[("ATRIUM_WIDGET__ADDRESS_CALLS_PER_MINUTE", "1000000")],
     );
     let addr = child.addr;
@@ -589,66 +624,74 @@ fn widget(r: &mut Runner, quick: bool) {
         .enable_all()
         .build()
         .unwrap();
-    let tokens = Arc::new(tokens);
-    let (before, after, open, secs) = rt.block_on(async {
-        let mut socks = Vec::with_capacity(n);
-        for (i, t) in tokens.iter().enumerate().take(100) {
-            socks.push(engine::open_visitor_poll(addr, inbox, t, i).await);
+    let n = tokens.len();
+    enum Conn {
+        Socket(Box<engine::Ws>),
+        Poll(tokio::net::TcpStream),
+    }
+    let open = move |i: usize, tokens: Arc<Vec<String>>| async move {
+        match transport {
+            Transport::Socket => Conn::Socket(Box::new(
+                engine::open_visitor_socket(addr, inbox, &tokens[i], i).await,
+            )),
+            Transport::Poll => {
+                Conn::Poll(engine::open_visitor_poll(addr, inbox, &tokens[i], i).await)
+            }
+        }
+    };
+    let out = rt.block_on(async {
+        let mut conns = Vec::with_capacity(n);
+        for i in 0..100.min(n) {
+            conns.push(open(i, tokens.clone()).await);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let before = rss_kib(child.pid());
         let t = Instant::now();
         let mut pending = Vec::new();
         for i in 100..n {
-            let tokens = tokens.clone();
-            pending.push(tokio::spawn(async move {
-                engine::open_visitor_poll(addr, inbox, &tokens[i], i).await
-            }));
+            pending.push(tokio::spawn(open(i, tokens.clone())));
             if pending.len() == 500 {
                 for p in pending.drain(..) {
-                    socks.push(p.await.unwrap());
+                    conns.push(p.await.unwrap());
                 }
             }
         }
         for p in pending {
-            socks.push(p.await.unwrap());
+            conns.push(p.await.unwrap());
         }
         let secs = t.elapsed().as_secs_f64();
-        // The requests are held (25 s): measure while they wait.
+        // Waiting requests are held (25 s) and sockets stay open: measure meanwhile.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let after = rss_kib(child.pid());
-        // Every sampled request is still being held: no answer (an error would have come back).
-        for s in socks.iter_mut().step_by(997) {
-            use tokio::io::AsyncReadExt;
-            let mut buf = [0u8; 64];
-            let answered = tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf)).await;
-            assert!(
-                answered.is_err(),
-                "a visitor's waiting request was answered early"
-            );
+        // Every sampled connection is still open and has nothing new (an error would show).
+        for c in conns.iter_mut().step_by(997) {
+            match c {
+                Conn::Poll(s) => {
+                    use tokio::io::AsyncReadExt;
+                    let mut buf = [0u8; 64];
+                    let answered =
+                        tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf)).await;
+                    assert!(
+                        answered.is_err(),
+                        "a visitor's waiting request was answered early"
+                    );
+                }
+                Conn::Socket(ws) => {
+                    use futures_util::StreamExt;
+                    let frame = tokio::time::timeout(Duration::from_millis(50), ws.next()).await;
+                    assert!(
+                        frame.is_err(),
+                        "a visitor's socket closed or sent news: {frame:?}"
+                    );
+                }
+            }
         }
-        let open = socks.len();
-        drop(socks);
+        let open = conns.len();
+        drop(conns);
         (before, after, open, secs)
     });
-    println!("  {open} visitors waiting, opened in {secs:.1} s");
-    let per = (after - before) / (open - 100) as f64;
-    r.push(Row::new("widget.waiting_visitors", open as f64, "visitors"));
-    r.push(Row::new(
-        "widget.rss_with_waiting_visitors",
-        after / 1024.0,
-        "MiB",
-    ));
-    r.push(Row::new("widget.kib_per_waiting_visitor", per, "KiB").target_max(Some(31.4)));
-    r.push(
-        Row::new(
-            "widget.projected_mib_for_50000_visitors",
-            (before + per * 50_000.0) / 1024.0,
-            "MiB",
-        )
-        .target_max(Some(1536.0)),
-    );
     drop(child);
+    out
 }
 
 /// Encrypted Official Account pushes: verified (signature and msg_signature), decrypted,

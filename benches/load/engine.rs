@@ -173,7 +173,7 @@ fn source(i: usize) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, host)), 0)
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
 /// Open an agent socket with `cookie` from source address slot `i`; waits for the hello.
 pub async fn open_socket(server: SocketAddr, cookie: &str, i: usize) -> Ws {
@@ -497,6 +497,30 @@ pub async fn open_visitor_poll(
     );
     stream.write_all(req.as_bytes()).await.unwrap();
     stream
+}
+
+/// Open a chat window's socket (`/hooks/web/{inbox}/ws`) for `token` from source address slot
+/// `i`; says hello and waits for the first news frame.
+pub async fn open_visitor_socket(server: SocketAddr, inbox: i64, token: &str, i: usize) -> Ws {
+    use futures_util::SinkExt;
+    use tungstenite::client::IntoClientRequest;
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind(source(i)).unwrap();
+    let stream = sock.connect(server).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut req = format!("ws://{server}/hooks/web/{inbox}/ws")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("Origin", format!("http://{server}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::client_async(req, stream).await.unwrap();
+    let hello = serde_json::json!({"type": "hello", "token": token, "after": 0}).to_string();
+    ws.send(tungstenite::Message::text(hello)).await.unwrap();
+    match ws.next().await {
+        Some(Ok(tungstenite::Message::Text(t))) if t.as_str().contains("\"news\"") => {}
+        other => panic!("no news frame: {other:?}"),
+    }
+    ws
 }
 
 /// The WeChat scenario's account: a `wechat_mp` inbox (in a team without agents) whose callback

@@ -55,6 +55,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(widget::rate)
         .service(widget::typing)
         .service(widget::receipt)
+        .service(widget::send_file)
+        .service(widget::file)
         .service(widget_ws::connect)
         .service(widget::frame)
         .service(wechat_hook::verify)

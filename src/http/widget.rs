@@ -703,3 +703,142 @@ pub(super) async fn visitor_saw(
     }
     Ok(())
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorFileQuery {
+    /// The browser's id for this message (a retry with the same id is stored once; required).
+    pub client_id: Option<String>,
+}
+
+/// The visitor sends a file (a picture is shown inline): `multipart/form-data` with one part
+/// named `file`, within `attachments.max_bytes`, its type read from the bytes. Stored and sent as
+/// one message.
+#[utoipa::path(
+    params(("inbox_id" = i64, Path), VisitorFileQuery),
+    request_body(content = super::attachments::UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = VisitorMessageResult),
+        (status = 200, body = VisitorMessageResult, description = "duplicate"),
+        (status = 401, body = super::error::ErrorBody),
+        (status = 413, description = "`attachment_too_large`", body = super::error::ErrorBody),
+        (status = 415, description = "`attachment_type_not_allowed`, `attachment_type_mismatch`, `unsupported_media_type`", body = super::error::ErrorBody),
+        (status = 422, description = "`attachment_empty`, `validation_failed`", body = super::error::ErrorBody),
+        (status = 429, body = super::error::ErrorBody),
+    ),
+    security(("visitor_token" = [])),
+    tag = "widget"
+)]
+#[post("/hooks/web/{inbox_id}/files")]
+pub async fn send_file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    q: web::Query<VisitorFileQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
+    let client_id = q.client_id.as_deref().unwrap_or("").trim();
+    if client_id.is_empty() || client_id.len() > 64 {
+        return Err(ApiError::validation("client_id: 1 to 64 characters"));
+    }
+    if !state
+        .widget_visitor_limiter
+        .hit(&v.key(inbox.id), state.clock.now_ms())
+    {
+        return Err(ApiError::new(ErrorCode::RateLimited));
+    }
+    // Stored for this inbox and used by this message at once: no other visitor's message can
+    // take it (the visitor API has no way to name an upload).
+    let uploaded = super::attachments::store_upload(
+        &state,
+        &req,
+        payload,
+        super::attachments::Owner {
+            conversation: None,
+            inbox: Some(inbox.id),
+            uploader: None,
+        },
+    )
+    .await?;
+    let kind = if uploaded.content_type.starts_with("image/") {
+        MessageKind::Image
+    } else {
+        MessageKind::File
+    };
+    let out = state
+        .engine
+        .ingest(InboundMessage {
+            inbox_id: inbox.id,
+            external_id: Some(v.message_id(client_id)),
+            identities: vec![v.claim()],
+            profile: ContactDraft::default(),
+            kind,
+            body: String::new(),
+            content: None,
+            context: MessageContext::default(),
+            attachments: vec![uploaded.id],
+        })
+        .await?;
+    state.engine.visitors.wake(v.wait_key(inbox.id));
+    let r = VisitorMessageResult {
+        message_id: out.message_id.0,
+        conversation_id: out.conversation_id.0,
+        duplicate: out.duplicate,
+    };
+    Ok(if out.duplicate {
+        HttpResponse::Ok().json(r)
+    } else {
+        HttpResponse::Created().json(r)
+    })
+}
+
+/// Download a file of the visitor's conversations here (theirs or an agent's reply; never a
+/// private note's or a recalled message's).
+#[utoipa::path(
+    params(("inbox_id" = i64, Path), ("attachment_id" = i64, Path)),
+    responses(
+        (status = 200, description = "the file, with its stored content type", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, body = super::error::ErrorBody),
+        (status = 404, description = "no such file of this visitor's", body = super::error::ErrorBody),
+    ),
+    security(("visitor_token" = [])),
+    tag = "widget"
+)]
+#[get("/hooks/web/{inbox_id}/files/{attachment_id}")]
+pub async fn file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (inbox_id, id) = path.into_inner();
+    let (v, inbox) = visitor_call(&state, &req, inbox_id).await?;
+    let (claim, iid) = (v.claim(), inbox.id);
+    let row = state
+        .store
+        .read(move |c, ring| {
+            let Some(row) = crate::store::attachments::get(c, ring, id)? else {
+                return Ok(None);
+            };
+            let (Some(conv), Some(mid)) = (row.conversation_id, row.message_id) else {
+                return Ok(None);
+            };
+            let Some((_, convs)) = visitor_conversations(c, ring, iid, &claim, 200)? else {
+                return Ok(None);
+            };
+            if !convs.iter().any(|(cid, _)| cid.0 == conv) {
+                return Ok(None);
+            }
+            let shown = messages::get(c, ring, crate::domain::MessageId(mid))?.is_some_and(|m| {
+                !m.recalled
+                    && matches!(
+                        m.direction,
+                        crate::domain::Direction::Incoming | crate::domain::Direction::Outgoing
+                    )
+            });
+            Ok(shown.then_some(row))
+        })
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    super::attachments::file_response(&state, row).await
+}

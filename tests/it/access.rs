@@ -506,6 +506,13 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
         Channel,
         Some(r#"{"up_to":1,"state":"read"}"#),
     ),
+    ("post", "/hooks/web/{inbox_id}/files", Channel, None),
+    (
+        "get",
+        "/hooks/web/{inbox_id}/files/{attachment_id}",
+        Channel,
+        None,
+    ),
     // The token comes in the socket's first frame: anyone may try to open it.
     ("get", "/hooks/web/{inbox_id}/ws", Public, None),
     (

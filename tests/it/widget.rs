@@ -711,3 +711,146 @@ fn the_visitor_socket_pushes_news_and_carries_typing_and_read_receipts() {
         .status();
     assert_eq!(s, StatusCode::NO_CONTENT);
 }
+
+impl Visitor {
+    /// Send a file from the chat window.
+    pub fn send_file(&self, client_id: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let form = reqwest::blocking::multipart::Form::new().part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+        let r = self
+            .http
+            .post(format!(
+                "{}/hooks/web/{}/files?client_id={client_id}",
+                self.base, self.inbox
+            ))
+            .bearer_auth(&self.token)
+            .multipart(form)
+            .send()
+            .unwrap();
+        let s = r.status();
+        (s, r.json().unwrap_or(Value::Null))
+    }
+
+    pub fn fetch_file(&self, id: i64) -> (StatusCode, Vec<u8>, String) {
+        let r = self
+            .http
+            .get(format!("{}/hooks/web/{}/files/{id}", self.base, self.inbox))
+            .bearer_auth(&self.token)
+            .send()
+            .unwrap();
+        let s = r.status();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (s, r.bytes().unwrap().to_vec(), ct)
+    }
+}
+
+/// Visitors send pictures and files (type read from the bytes, size limited) and download
+/// theirs and the agents' replies' — never another visitor's, a private note's or a recalled one.
+#[test]
+fn visitors_send_and_receive_files_and_only_their_own() {
+    let app = TestApp::with_env(&[("ATRIUM_ATTACHMENTS__MAX_BYTES", "4096")], None);
+    no_required_totp(&app);
+    let t = team(&app, "T");
+    let w = web_inbox(&app, Some(t), json!({}));
+    agent(&app, "agent.files", &[t], 5);
+    let v = Visitor::anonymous(&app.base, w.id);
+    let png = crate::desk::tiny_png();
+
+    let (s, sent) = v.send_file("f-1", "截图.png", png.clone());
+    assert_eq!(s, StatusCode::CREATED, "{sent}");
+    let conv = sent["conversation_id"].as_i64().unwrap();
+    // A retry with the same client id is stored once.
+    let (s, again) = v.send_file("f-1", "截图.png", png.clone());
+    assert_eq!(
+        (s, again["duplicate"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let (_, p) = v.poll(0, 0);
+    let m = &p["messages"][0];
+    assert_eq!(
+        (m["kind"].as_str(), m["body"].as_str()),
+        (Some("image"), Some(""))
+    );
+    assert_eq!(p["messages"].as_array().unwrap().len(), 1, "{p}");
+    let att = &m["attachments"][0];
+    assert_eq!(att["content_type"], "image/png");
+    let mine = att["id"].as_i64().unwrap();
+    let (s, bytes, ct) = v.fetch_file(mine);
+    assert_eq!(
+        (s, bytes, ct.as_str()),
+        (StatusCode::OK, png.clone(), "image/png")
+    );
+    // Not another visitor's to read.
+    let other = Visitor::anonymous(&app.base, w.id);
+    assert_eq!(other.fetch_file(mine).0, StatusCode::NOT_FOUND);
+    assert_eq!(other.fetch_file(424_242).0, StatusCode::NOT_FOUND);
+
+    // The agent sees it and answers with a file, and a note with another.
+    let desk = Desk::login(&app.base, "agent.files");
+    desk.ok("POST", &format!("/api/v1/conversations/{conv}/claim"), None);
+    let history = desk.ok(
+        "GET",
+        &format!("/api/v1/conversations/{conv}/messages"),
+        None,
+    );
+    assert_eq!(history[0]["attachments"][0]["name"], "截图.png");
+    let agent_upload = |name: &str, bytes: Vec<u8>| {
+        let form = reqwest::blocking::multipart::Form::new().part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+        let (s, f) = desk.upload(&format!("/api/v1/attachments?conversation_id={conv}"), form);
+        assert_eq!(s, StatusCode::CREATED, "{f}");
+        f["id"].as_i64().unwrap()
+    };
+    let pdf = agent_upload("回单.pdf", b"%PDF-1.7\n1 0 obj\n".to_vec());
+    let note = agent_upload("内部.png", png.clone());
+    desk.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(json!({"body": "请查收回单", "attachment_ids": [pdf]})),
+    );
+    desk.ok(
+        "POST",
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(json!({"body": "内部", "private": true, "attachment_ids": [note]})),
+    );
+    let (s, bytes, _) = v.fetch_file(pdf);
+    assert_eq!(s, StatusCode::OK);
+    assert!(bytes.starts_with(b"%PDF-1.7"));
+    assert_eq!(v.fetch_file(note).0, StatusCode::NOT_FOUND);
+
+    // Bad files: a lying name, over the limit, empty, no client id, no token.
+    let (s, e) = v.send_file("f-2", "合同.pdf", png.clone());
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("attachment_type_mismatch")
+        )
+    );
+    let (s, e) = v.send_file("f-3", "big.txt", vec![b'a'; 8192]);
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("attachment_too_large"))
+    );
+    let (s, e) = v.send_file("f-4", "empty.txt", Vec::new());
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (s, _) = v.send_file("", "a.png", png.clone());
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let anon = Visitor::with_token(&app.base, w.id, "v1.forged");
+    assert_eq!(
+        anon.send_file("f-5", "a.png", png.clone()).0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(anon.fetch_file(mine).0, StatusCode::UNAUTHORIZED);
+    // Nothing of the refused files was kept as a message.
+    let (_, p) = v.poll(0, 0);
+    assert_eq!(p["messages"].as_array().unwrap().len(), 2, "{p}");
+}
