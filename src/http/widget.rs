@@ -111,6 +111,8 @@ pub struct WidgetConfig {
     pub require_identity: bool,
     /// Within business hours now.
     pub open: bool,
+    /// Largest file a visitor may send, in bytes (`attachments.max_bytes`).
+    pub max_file_bytes: u64,
 }
 
 /// How the chat window looks and greets (public).
@@ -135,6 +137,7 @@ pub async fn config(
         language: w.language.clone(),
         require_identity: w.require_identity,
         open: inbox.settings.is_open(state.clock.now_ms()),
+        max_file_bytes: state.config.attachments.max_bytes,
     }))
 }
 

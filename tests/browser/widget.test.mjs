@@ -196,6 +196,26 @@ describe('website chat widget', { skip: missing.length > 0 ? `missing ${missing.
     // The visitor has the window open: the agent sees the replies as read.
     await history.locator('[data-delivery="read"]').first().waitFor({ timeout: 20_000 })
 
+    // The visitor sends a picture and an emoji; the agent sees both.
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAADAAAAAgCAIAAADbtmxLAAAAMUlEQVR42u3OQQ0AAAgEoEtiOsMayxbOBxsBSPW8EiEhISEhISEhISEhISEhISGhSwvxebxqvcg86AAAAABJRU5ErkJggg==',
+      'base64',
+    )
+    await chat.locator('.file-input').setInputFiles({ name: '转账截图.png', mimeType: 'image/png', buffer: png })
+    const pic = chat.locator('.msg.mine img.pic[src^="blob:"]')
+    await pic.waitFor()
+    assert.ok(
+      await pic.evaluate((i) => new Promise((ok) => (i.complete ? ok(i.naturalWidth) : i.addEventListener('load', () => ok(i.naturalWidth))))) === 48,
+      'the picture shows in the window',
+    )
+    await chat.locator('.emoji-button').click()
+    await chat.locator('.emoji-panel .emoji', { hasText: '👍' }).click()
+    await input.press('Enter')
+    await chat.locator('.msg.mine .bubble', { hasText: '👍' }).waitFor()
+    await history.locator('img.msg-thumb[alt="转账截图.png"]').waitFor({ timeout: 20_000 })
+    await history.getByText('👍', { exact: true }).waitFor()
+    await screenshot(visitor, 'widget-files-zh.png')
+
     // A reload keeps the history.
     await visitor.reload()
     await chat.locator('.launcher').click()

@@ -484,6 +484,7 @@ fn a_visitor_chats_through_the_widget_on_another_site_and_rates_in_chromium() {
         &[
             "widget-agent-zh.png",
             "widget-visitor-zh.png",
+            "widget-files-zh.png",
             "widget-csat-zh.png",
             "widget-rated-zh.png",
             "widget-mobile-zh.png",

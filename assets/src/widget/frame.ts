@@ -9,7 +9,7 @@
  * replies arrive over a WebSocket, or by long polling where a proxy refuses WebSockets.
  */
 import './frame.css'
-import { ChatModel, type Pending, type Poll, type WidgetMessage } from './model'
+import { ChatModel, EMOJI, fileSize, type Pending, type Poll, type WidgetAttachment, type WidgetMessage } from './model'
 import { pickLocale, translate, type WidgetKey, type WidgetLocale } from './i18n'
 import { revealControls } from '../text/controls'
 
@@ -22,6 +22,8 @@ interface Config {
   language: string
   require_identity: boolean
   open: boolean
+  /** Largest file a visitor may send, in bytes. */
+  max_file_bytes: number
 }
 
 interface Identity {
@@ -86,6 +88,38 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return (res.status === 204 ? undefined : await res.json()) as T
 }
 
+/** Send a file as one message. */
+async function uploadFile<T>(clientId: string, file: File): Promise<T> {
+  const form = new FormData()
+  form.append('file', file, file.name)
+  const res = await fetch(`/hooks/web/${inbox}/files?client_id=${encodeURIComponent(clientId)}`, {
+    method: 'POST',
+    headers: { accept: 'application/json', authorization: `Bearer ${token}` },
+    body: form,
+    credentials: 'omit',
+  })
+  if (!res.ok) {
+    const e = (await res.json().catch(() => ({}))) as { code?: string }
+    throw new HttpError(res.status, e.code ?? 'error')
+  }
+  return (await res.json()) as T
+}
+
+/** Files fetched with the visitor's token, as object URLs (kept for the page's life). */
+const fileUrls = new Map<number, Promise<string>>()
+function fileUrl(id: number): Promise<string> {
+  let u = fileUrls.get(id)
+  if (u === undefined) {
+    u = fetch(`/hooks/web/${inbox}/files/${id}`, { headers: { authorization: `Bearer ${token}` }, credentials: 'omit' }).then(async (res) => {
+      if (!res.ok) throw new HttpError(res.status, 'file')
+      return URL.createObjectURL(await res.blob())
+    })
+    u.catch(() => fileUrls.delete(id))
+    fileUrls.set(id, u)
+  }
+  return u
+}
+
 // ---------------------------------------------------------------- DOM
 
 const root = document.getElementById('atrium-chat') ?? document.body
@@ -105,9 +139,20 @@ const composer = el('form', 'composer')
 const input = el('textarea', 'input')
 const sendButton = el('button', 'send')
 sendButton.type = 'submit'
+const tools = el('div', 'tools')
+const emojiButton = el('button', 'tool emoji-button', '😊')
+emojiButton.type = 'button'
+const attachButton = el('button', 'tool attach')
+attachButton.type = 'button'
+const fileInput = el('input', 'file-input')
+fileInput.type = 'file'
+fileInput.hidden = true
+const emojiPanel = el('div', 'emoji-panel')
+emojiPanel.hidden = true
+tools.append(emojiButton, attachButton, fileInput)
 header.append(title, closeButton)
-composer.append(input, sendButton)
-panel.append(header, notice, list, rating, composer)
+composer.append(tools, input, sendButton)
+panel.append(header, notice, list, rating, emojiPanel, composer)
 root.append(launcher, panel)
 
 function launcherIcon(): SVGSVGElement {
@@ -122,6 +167,18 @@ function launcherIcon(): SVGSVGElement {
 }
 launcher.append(launcherIcon())
 
+function clipIcon(): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg'
+  const svg = document.createElementNS(ns, 'svg')
+  svg.setAttribute('viewBox', '0 0 24 24')
+  svg.setAttribute('aria-hidden', 'true')
+  const path = document.createElementNS(ns, 'path')
+  path.setAttribute('d', 'M16.5 6.5 8.6 14.4a1.5 1.5 0 0 0 2.1 2.1l7.6-7.6a3 3 0 0 0-4.2-4.2l-7.9 7.9a4.5 4.5 0 0 0 6.4 6.4l6.4-6.4')
+  svg.append(path)
+  return svg
+}
+attachButton.append(clipIcon())
+
 function setOpen(open: boolean): void {
   opened = open
   document.body.classList.toggle('is-open', open)
@@ -134,7 +191,8 @@ function setOpen(open: boolean): void {
 }
 
 function showNotice(key: WidgetKey | null): void {
-  notice.textContent = key === null ? '' : say(key)
+  const max = fileSize(config?.max_file_bytes ?? 0)
+  notice.textContent = key === null ? '' : say(key, { max })
   notice.hidden = key === null
 }
 
@@ -148,6 +206,8 @@ function bubble(m: WidgetMessage): HTMLLIElement {
   li.dataset.id = String(m.id)
   if (!mine) li.append(el('div', 'who', m.sender ?? say('automatic')))
   const b = el('div', m.recalled ? 'bubble recalled' : 'bubble', m.recalled ? say('recalled') : revealControls(m.body))
+  if (!m.recalled) for (const a of m.attachments ?? []) b.append(attachment(a))
+  if (b.textContent === '' && b.childElementCount > 0) b.classList.add('only-files')
   li.append(b, el('div', 'at', time(m.created_at)))
   const last = model.lastMine
   if (mine && last !== null && last.id === m.id) {
@@ -158,9 +218,43 @@ function bubble(m: WidgetMessage): HTMLLIElement {
   return li
 }
 
+/** A picture shown inline, another file as a download button. */
+function attachment(a: WidgetAttachment): HTMLElement {
+  if (a.content_type.startsWith('image/')) {
+    const img = el('img', 'pic')
+    img.alt = revealControls(a.name)
+    img.dataset.attachment = String(a.id)
+    fileUrl(a.id).then(
+      (u) => (img.src = u),
+      () => img.replaceWith(el('span', 'file-error', say('fileFailed'))),
+    )
+    img.addEventListener('load', () => {
+      if (list.scrollHeight - list.scrollTop - list.clientHeight < img.height + 60) scrollToEnd()
+    })
+    return img
+  }
+  const f = el('button', 'file')
+  f.type = 'button'
+  f.dataset.attachment = String(a.id)
+  f.setAttribute('aria-label', say('download', { name: revealControls(a.name) }))
+  f.append(el('span', 'file-name', revealControls(a.name)), el('span', 'file-size', fileSize(a.size)))
+  f.addEventListener('click', () => {
+    fileUrl(a.id).then(
+      (u) => {
+        const link = el('a')
+        link.href = u
+        link.download = a.name
+        link.click()
+      },
+      () => showNotice('fileFailed'),
+    )
+  })
+  return f
+}
+
 function pendingBubble(p: Pending): HTMLLIElement {
   const li = el('li', `msg mine ${p.state}`)
-  li.append(el('div', 'bubble', revealControls(p.body)))
+  li.append(el('div', 'bubble', `${p.file !== undefined ? '📎 ' : ''}${revealControls(p.body)}`))
   const state = el('button', 'state', p.state === 'failed' ? say('failed') : say('sending'))
   state.type = 'button'
   state.disabled = p.state !== 'failed'
@@ -258,19 +352,54 @@ async function deliver(p: Pending): Promise<void> {
   p.state = 'sending'
   render()
   try {
-    const r = await call<{ message_id: number }>('POST', '/messages', {
-      client_id: p.clientId,
-      body: p.body,
-      page: { url: page?.url ?? null, language: navigator.language },
-    })
+    const r =
+      p.file !== undefined
+        ? await uploadFile<{ message_id: number }>(p.clientId, p.file)
+        : await call<{ message_id: number }>('POST', '/messages', {
+            client_id: p.clientId,
+            body: p.body,
+            page: { url: page?.url ?? null, language: navigator.language },
+          })
     // The waiting request returns with it (the server wakes it), in every open tab.
     p.messageId = r.message_id
   } catch (e) {
     p.state = 'failed'
     if (e instanceof HttpError && e.status === 429) showNotice('tooFast')
+    else if (e instanceof HttpError && e.status === 413) showNotice('fileTooLarge')
+    else if (e instanceof HttpError && e.status === 415) showNotice('fileType')
   }
   render()
 }
+
+attachButton.addEventListener('click', () => fileInput.click())
+fileInput.addEventListener('change', () => {
+  const files = Array.from(fileInput.files ?? [])
+  fileInput.value = ''
+  if (token === '') return
+  for (const f of files) {
+    if (config !== null && f.size > config.max_file_bytes) {
+      showNotice('fileTooLarge')
+      continue
+    }
+    rated = false
+    void deliver(model.add(newId(), f.name, f))
+  }
+})
+
+for (const e of EMOJI) {
+  const b = el('button', 'emoji', e)
+  b.type = 'button'
+  b.addEventListener('click', () => {
+    const at = input.selectionStart ?? input.value.length
+    input.setRangeText(e, at, input.selectionEnd ?? at, 'end')
+    emojiPanel.hidden = true
+    input.focus()
+  })
+  emojiPanel.append(b)
+}
+emojiButton.addEventListener('click', () => {
+  emojiPanel.hidden = !emojiPanel.hidden
+})
 
 composer.addEventListener('submit', (e) => {
   e.preventDefault()
@@ -495,6 +624,10 @@ async function start(): Promise<void> {
   closeButton.setAttribute('aria-label', say('close'))
   input.placeholder = say('placeholder')
   sendButton.textContent = say('send')
+  attachButton.setAttribute('aria-label', say('attach'))
+  attachButton.title = say('attach')
+  emojiButton.setAttribute('aria-label', say('emoji'))
+  emojiButton.title = say('emoji')
   launcher.addEventListener('click', () => setOpen(true))
   closeButton.addEventListener('click', () => setOpen(false))
   render()

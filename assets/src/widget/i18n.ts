@@ -29,6 +29,12 @@ export const WIDGET_MESSAGES = {
     agentTyping: '客服正在输入…',
     read: '已读',
     unread: '未读',
+    attach: '发送图片或文件',
+    emoji: '表情',
+    fileTooLarge: '文件太大，最大 {max}',
+    fileType: '不支持发送这种类型的文件',
+    fileFailed: '文件无法打开，请稍后重试',
+    download: '下载 {name}',
   },
   en: {
     open: 'Open chat',
@@ -59,6 +65,12 @@ export const WIDGET_MESSAGES = {
     agentTyping: 'The agent is typing…',
     read: 'Read',
     unread: 'Not read yet',
+    attach: 'Send a picture or file',
+    emoji: 'Emoji',
+    fileTooLarge: 'The file is too large (at most {max})',
+    fileType: 'This type of file cannot be sent',
+    fileFailed: 'The file could not be opened. Please try again later',
+    download: 'Download {name}',
   },
 } as const
 

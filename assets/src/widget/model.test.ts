@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ChatModel, type WidgetMessage } from './model'
+import { ChatModel, fileSize, type WidgetMessage } from './model'
 import { WIDGET_MESSAGES, pickLocale, translate } from './i18n'
 
 const msg = (id: number, direction: 'incoming' | 'outgoing' = 'incoming', body = `m${id}`): WidgetMessage => ({
@@ -103,5 +103,9 @@ describe('widget texts', () => {
     expect(m.merge({ messages: [], conversation: null, after: 3, agent_read_up_to: 3 })).toBe(true)
     expect(m.lastMine).toEqual({ id: 3, read: true })
     expect(m.merge({ messages: [], conversation: null, after: 3, agent_read_up_to: 2 })).toBe(false)
+  })
+
+  it('says file sizes for people', () => {
+    expect([980, 12_600, 4_718_592].map(fileSize)).toEqual(['980 B', '12.3 KB', '4.5 MB'])
   })
 })

@@ -3,12 +3,21 @@
  * order) and the visitor's messages still on their way (shown until the server has them).
  */
 
+/** A file of a message. */
+export interface WidgetAttachment {
+  id: number
+  name: string
+  content_type: string
+  size: number
+}
+
 /** A message as `GET /hooks/web/{inbox}/messages` returns it. */
 export interface WidgetMessage {
   id: number
   direction: 'incoming' | 'outgoing'
   kind: string
   body: string
+  attachments?: WidgetAttachment[]
   sender: string | null
   recalled: boolean
   created_at: number
@@ -39,6 +48,8 @@ export const AGENT_TYPING_MS = 6000
 export interface Pending {
   clientId: string
   body: string
+  /** A picture or file being sent (its name is the body). */
+  file?: File
   state: 'sending' | 'failed'
   /** The stored message's id once the server answered. */
   messageId: number | null
@@ -131,9 +142,22 @@ export class ChatModel {
     return c !== null && c.status === 'resolved' && !c.rated
   }
 
-  add(clientId: string, body: string): Pending {
-    const p: Pending = { clientId, body, state: 'sending', messageId: null }
+  add(clientId: string, body: string, file?: File): Pending {
+    const p: Pending = { clientId, body, state: 'sending', messageId: null, file }
     this.pending.push(p)
     return p
   }
 }
+
+/** A file size for people: 980 B, 12.3 KB, 4.5 MB. */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
+}
+
+/** Common emoji offered by the chat window's picker. */
+export const EMOJI = [
+  '😀', '😂', '😊', '😍', '🤔', '😅', '😭', '😡', '👍', '👎', '👏', '🙏',
+  '💪', '🤝', '👌', '✌️', '❤️', '💔', '🎉', '🌹', '☕', '⏰', '✅', '❌',
+] as const
