@@ -585,12 +585,12 @@ fn widget(r: &mut Runner, quick: bool) {
         println!("  {open} visitors ({label}), opened in {secs:.1} s");
         let per = (after - before) / (open - 100) as f64;
         let name = |what: &str| format!("widget.{what}_{label}");
-        r.push(Row::new(&name("visitors"), open as f64, "visitors"));
-        r.push(Row::new(&name("rss_with_visitors"), after / 1024.0, "MiB"));
-        r.push(Row::new(&name("kib_per_visitor"), per, "KiB").target_max(Some(31.4)));
+        r.push(Row::new(name("visitors"), open as f64, "visitors"));
+        r.push(Row::new(name("rss_with_visitors"), after / 1024.0, "MiB"));
+        r.push(Row::new(name("kib_per_visitor"), per, "KiB").target_max(Some(31.4)));
         r.push(
             Row::new(
-                &name("projected_mib_for_50000_visitors"),
+                name("projected_mib_for_50000_visitors"),
                 (before + per * 50_000.0) / 1024.0,
                 "MiB",
             )
