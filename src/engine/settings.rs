@@ -118,6 +118,44 @@ pub struct Widget {
     pub language: String,
     /// Only visitors the host site identified (signed user id) may chat.
     pub require_identity: bool,
+    /// What the window asks an anonymous visitor before their first message.
+    pub prechat: Prechat,
+    /// Outside business hours, the window offers a form to leave a message with a phone number
+    /// or email address to be answered at.
+    pub leave_message: bool,
+}
+
+/// The pre-chat form: each field `off`, `optional` or `required` (all `off`: no form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Prechat {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+impl Default for Prechat {
+    fn default() -> Self {
+        Prechat {
+            name: "off".into(),
+            phone: "off".into(),
+            email: "off".into(),
+        }
+    }
+}
+
+impl Prechat {
+    /// The fields that must be filled in.
+    pub fn required(&self) -> impl Iterator<Item = &'static str> + '_ {
+        [
+            ("name", &self.name),
+            ("phone", &self.phone),
+            ("email", &self.email),
+        ]
+        .into_iter()
+        .filter(|(_, m)| m.as_str() == "required")
+        .map(|(f, _)| f)
+    }
 }
 
 impl Default for Widget {
@@ -130,6 +168,8 @@ impl Default for Widget {
             welcome: String::new(),
             language: String::new(),
             require_identity: false,
+            prechat: Prechat::default(),
+            leave_message: true,
         }
     }
 }
@@ -184,6 +224,15 @@ impl Widget {
         }
         if self.welcome.chars().count() > MAX_TEXT {
             p.push(format!("widget.welcome: at most {MAX_TEXT} characters"));
+        }
+        for (f, m) in [
+            ("name", &self.prechat.name),
+            ("phone", &self.prechat.phone),
+            ("email", &self.prechat.email),
+        ] {
+            if !matches!(m.as_str(), "off" | "optional" | "required") {
+                p.push(format!("widget.prechat.{f}: off, optional or required"));
+            }
         }
         p
     }

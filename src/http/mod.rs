@@ -56,6 +56,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(widget::typing)
         .service(widget::receipt)
         .service(widget::send_file)
+        .service(widget::prechat)
+        .service(widget::leave_message)
         .service(widget::file)
         .service(widget_ws::connect)
         .service(widget::frame)

@@ -46,7 +46,7 @@ use super::{
         inboxes::update_team, channel_api::inbound, channel_api::conversation, channel_api::identify, deliveries::failed, deliveries::resend, channel_api::upload, channel_api::download, channel_api::csat, ws::connect,
         webhooks::list, webhooks::create, webhooks::update, webhooks::remove,
         webhooks::rotate_secret, webhooks::events, webhooks::resend,
-        widget::config, widget::session, widget::poll, widget::send, widget::rate, widget::typing, widget::receipt, widget::send_file, widget::file, widget_ws::connect,
+        widget::config, widget::session, widget::poll, widget::send, widget::rate, widget::typing, widget::receipt, widget::send_file, widget::file, widget::prechat, widget::leave_message, widget_ws::connect,
         wechat_admin::get, wechat_admin::update, wechat_admin::test,
         wechat_hook::verify, wechat_hook::receive, wechat_hook::verify_wecom,
         wechat_hook::receive_wecom,

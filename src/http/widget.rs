@@ -113,6 +113,10 @@ pub struct WidgetConfig {
     pub open: bool,
     /// Largest file a visitor may send, in bytes (`attachments.max_bytes`).
     pub max_file_bytes: u64,
+    /// The pre-chat form (each field `off`, `optional` or `required`).
+    pub prechat: crate::engine::settings::Prechat,
+    /// Outside business hours, offer the leave-a-message form.
+    pub leave_message: bool,
 }
 
 /// How the chat window looks and greets (public).
@@ -138,6 +142,8 @@ pub async fn config(
         require_identity: w.require_identity,
         open: inbox.settings.is_open(state.clock.now_ms()),
         max_file_bytes: state.config.attachments.max_bytes,
+        prechat: w.prechat.clone(),
+        leave_message: w.leave_message,
     }))
 }
 
@@ -200,27 +206,14 @@ pub async fn session(
             );
             return Err(ApiError::new(ErrorCode::IdentityInvalid));
         }
-        let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        let profile = ContactDraft {
-            name: clean(id.name),
-            phone: clean(id.phone),
-            email: clean(id.email),
-            id_number: None,
-            address: None,
-        };
         let user = Visitor::User(id.user_id);
-        if profile.name.is_some() || profile.phone.is_some() || profile.email.is_some() {
-            state
-                .engine
-                .identify(crate::engine::identify::Identify {
-                    inbox_id: inbox.id,
-                    identities: vec![user.claim()],
-                    profile,
-                    vip: None,
-                    attributes: None,
-                })
-                .await?;
+        let draft = VisitorProfile {
+            name: id.name,
+            phone: id.phone,
+            email: id.email,
         }
+        .cleaned();
+        save_profile(&state, inbox.id, &user, draft).await?;
         user
     } else if let Some(v) = b
         .token
@@ -844,4 +837,236 @@ pub async fn file(
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     super::attachments::file_response(&state, row).await
+}
+
+/// What a visitor says about themselves (the pre-chat form, the leave-a-message form).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct VisitorProfile {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A phone number as people type one: digits with `+ - ( )` and spaces, 5 to 20 digits.
+fn phone_ok(p: &str) -> bool {
+    let digits = p.chars().filter(char::is_ascii_digit).count();
+    (5..=20).contains(&digits)
+        && p.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | ' '))
+}
+
+/// `local@domain.tld`, without spaces.
+fn email_ok(e: &str) -> bool {
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !e.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// What a visitor typed, checked: well-formed phone and email, lengths within the contact's.
+fn check_typed(d: &ContactDraft) -> Result<(), ApiError> {
+    let mut problems = d.validate();
+    if d.phone.as_deref().is_some_and(|p| !phone_ok(p)) {
+        problems.push("phone: digits, with + - ( ) and spaces".into());
+    }
+    if d.email.as_deref().is_some_and(|e| !email_ok(e)) {
+        problems.push("email: not an email address".into());
+    }
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::validation(problems.join("; "))),
+    }
+}
+
+impl VisitorProfile {
+    /// Trimmed, empty fields left out.
+    fn cleaned(self) -> ContactDraft {
+        let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        ContactDraft {
+            name: clean(self.name),
+            phone: clean(self.phone),
+            email: clean(self.email),
+            id_number: None,
+            address: None,
+        }
+    }
+}
+
+/// File what the visitor typed on their contact (as they typed it: never linked to another
+/// contact by it, since nobody verified it).
+async fn save_profile(
+    state: &AppState,
+    inbox: i64,
+    v: &Visitor,
+    draft: ContactDraft,
+) -> Result<(), ApiError> {
+    if draft.name.is_none() && draft.phone.is_none() && draft.email.is_none() {
+        return Ok(());
+    }
+    state
+        .engine
+        .identify(crate::engine::identify::Identify {
+            inbox_id: inbox,
+            identities: vec![v.claim()],
+            profile: draft,
+            vip: None,
+            attributes: None,
+        })
+        .await?;
+    Ok(())
+}
+
+/// The pre-chat form: the visitor's name, phone or email, as the inbox asks for them.
+#[utoipa::path(params(("inbox_id" = i64, Path)), request_body = VisitorProfile, responses((status = 204), (status = 401, body = super::error::ErrorBody), (status = 422, description = "a required field is missing, or a phone number or email address is malformed", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)), security(("visitor_token" = [])), tag = "widget")]
+#[post("/hooks/web/{inbox_id}/profile")]
+pub async fn prechat(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Json<VisitorProfile>,
+) -> Result<HttpResponse, ApiError> {
+    let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
+    let draft = body.into_inner().cleaned();
+    let missing: Vec<String> = inbox
+        .settings
+        .widget
+        .prechat
+        .required()
+        .filter(|f| match *f {
+            "name" => draft.name.is_none(),
+            "phone" => draft.phone.is_none(),
+            _ => draft.email.is_none(),
+        })
+        .map(|f| format!("{f}: required"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::validation(missing.join("; ")));
+    }
+    check_typed(&draft)?;
+    save_profile(&state, inbox.id, &v, draft).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeftMessage {
+    /// The browser's id for this message (a retry with the same id is stored once).
+    pub client_id: String,
+    pub name: Option<String>,
+    /// A phone number or an email address (at least one) to be answered at.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub body: String,
+}
+
+/// Leave a message outside business hours, with a phone number or email address to be answered
+/// at: it starts (or continues) the visitor's conversation like any message, with their details
+/// on the contact.
+#[utoipa::path(params(("inbox_id" = i64, Path)), request_body = LeftMessage, responses((status = 201, body = VisitorMessageResult), (status = 200, body = VisitorMessageResult, description = "duplicate"), (status = 401, body = super::error::ErrorBody), (status = 422, description = "no phone number or email address, an empty message, or a malformed field", body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)), security(("visitor_token" = [])), tag = "widget")]
+#[post("/hooks/web/{inbox_id}/leave-message")]
+pub async fn leave_message(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Json<LeftMessage>,
+) -> Result<HttpResponse, ApiError> {
+    let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
+    if !state
+        .widget_visitor_limiter
+        .hit(&v.key(inbox.id), state.clock.now_ms())
+    {
+        return Err(ApiError::new(ErrorCode::RateLimited));
+    }
+    let b = body.into_inner();
+    let client_id = b.client_id.trim().to_string();
+    if client_id.is_empty() || client_id.len() > 64 {
+        return Err(ApiError::validation("client_id: 1 to 64 characters"));
+    }
+    if b.body.trim().is_empty() {
+        return Err(ApiError::validation("body: required"));
+    }
+    let draft = VisitorProfile {
+        name: b.name,
+        phone: b.phone,
+        email: b.email,
+    }
+    .cleaned();
+    if draft.phone.is_none() && draft.email.is_none() {
+        return Err(ApiError::validation(
+            "phone or email: at least one is required",
+        ));
+    }
+    check_typed(&draft)?;
+    save_profile(&state, inbox.id, &v, draft).await?;
+    let out = state
+        .engine
+        .ingest(InboundMessage {
+            inbox_id: inbox.id,
+            external_id: Some(v.message_id(&client_id)),
+            identities: vec![v.claim()],
+            profile: ContactDraft::default(),
+            kind: MessageKind::Text,
+            body: b.body,
+            content: None,
+            context: MessageContext::default(),
+            attachments: Vec::new(),
+        })
+        .await?;
+    state.engine.visitors.wake(v.wait_key(inbox.id));
+    let r = VisitorMessageResult {
+        message_id: out.message_id.0,
+        conversation_id: out.conversation_id.0,
+        duplicate: out.duplicate,
+    };
+    Ok(if out.duplicate {
+        HttpResponse::Ok().json(r)
+    } else {
+        HttpResponse::Created().json(r)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{email_ok, phone_ok};
+
+    #[test]
+    fn typed_phones_and_emails_are_checked_loosely() {
+        for p in [
+            "13800138000",
+            "+86 138-0013-8000",
+            "(010) 6552 8888",
+            "95588",
+        ] {
+            assert!(phone_ok(p), "{p}");
+        }
+        for p in [
+            "电话号码",
+            "1234",
+            "138001380001380013800",
+            "138 0013 8000 转 1",
+        ] {
+            assert!(!phone_ok(p), "{p}");
+        }
+        for e in ["li@example.com", "wang.xm+cs@bank.com.cn"] {
+            assert!(email_ok(e), "{e}");
+        }
+        for e in [
+            "not-an-address",
+            "@example.com",
+            "li@example",
+            "li@.com",
+            "li @example.com",
+            "a@b@c.com",
+        ] {
+            assert!(!email_ok(e), "{e}");
+        }
+    }
 }

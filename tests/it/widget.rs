@@ -854,3 +854,125 @@ fn visitors_send_and_receive_files_and_only_their_own() {
     let (_, p) = v.poll(0, 0);
     assert_eq!(p["messages"].as_array().unwrap().len(), 2, "{p}");
 }
+
+impl Visitor {
+    pub fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}/hooks/web/{}{path}", self.base, self.inbox))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .unwrap();
+        let s = r.status();
+        (s, r.json().unwrap_or(Value::Null))
+    }
+}
+
+/// The pre-chat form asks what the inbox requires; outside business hours a visitor leaves a
+/// message with a phone number or email address. What they type completes their contact but
+/// never links it to another contact.
+#[test]
+fn the_prechat_form_and_leaving_a_message_outside_business_hours() {
+    let app = TestApp::new();
+    no_required_totp(&app);
+    let t = team(&app, "T");
+    let closed = json!({"utc_offset_minutes": 480, "weekly": [[], [], [], [], [], [], []]});
+    let w = web_inbox(
+        &app,
+        Some(t),
+        json!({"hours": closed, "widget": {"prechat": {"name": "required", "phone": "optional", "email": "off"}}}),
+    );
+    agent(&app, "agent.pre", &[t], 5);
+    let cfg: Value = Client::new()
+        .get(format!("{}/hooks/web/{}/config", app.base, w.id))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        cfg["prechat"],
+        json!({"name": "required", "phone": "optional", "email": "off"})
+    );
+    assert_eq!(
+        (cfg["open"].as_bool(), cfg["leave_message"].as_bool()),
+        (Some(false), Some(true))
+    );
+
+    // The pre-chat form: the name is required, the phone well-formed.
+    let v = Visitor::anonymous(&app.base, w.id);
+    let (s, e) = v.post("/profile", json!({"phone": "13800138000"}));
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"))
+    );
+    let (s, _) = v.post("/profile", json!({"name": "王小明", "phone": "电话号码"}));
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, e) = v.post(
+        "/profile",
+        json!({"name": " 王小明 ", "phone": "13800138000"}),
+    );
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+    let (_, sent) = v.say("p-1", "想咨询理财产品");
+    let conv = sent["conversation_id"].as_i64().unwrap();
+
+    let desk = Desk::login(&app.base, "agent.pre");
+    let c = desk.get(&format!("/api/v1/conversations/{conv}"));
+    let contact = c["contact"]["id"].as_i64().expect("a contact");
+    let shown = desk.get(&format!("/api/v1/contacts/{contact}"));
+    // Stored trimmed, shown masked to an agent.
+    assert_eq!(
+        (shown["name"].as_str(), shown["phone"].as_str()),
+        (Some("王**"), Some("138****8000")),
+        "{shown}"
+    );
+
+    // Leaving a message: a way to answer is required, the message too.
+    let other = Visitor::anonymous(&app.base, w.id);
+    for (body, why) in [
+        (
+            json!({"client_id": "l-1", "name": "李", "body": "请回电"}),
+            "no phone or email",
+        ),
+        (
+            json!({"client_id": "l-1", "phone": "13800138000", "body": "  "}),
+            "empty",
+        ),
+        (
+            json!({"client_id": "l-1", "email": "not-an-address", "body": "请回电"}),
+            "bad email",
+        ),
+        (
+            json!({"client_id": "", "phone": "13800138000", "body": "请回电"}),
+            "no client id",
+        ),
+    ] {
+        let (s, e) = other.post("/leave-message", body);
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{why}: {e}");
+    }
+    let left = json!({"client_id": "l-1", "name": "李女士", "phone": "13800138000",
+                      "email": "li@example.com", "body": "明天上午请回电，谢谢"});
+    let (s, r) = other.post("/leave-message", left.clone());
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (s, again) = other.post("/leave-message", left);
+    assert_eq!(
+        (s, again["duplicate"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let conv2 = r["conversation_id"].as_i64().unwrap();
+    assert_ne!(conv2, conv);
+    let (_, p) = other.poll(0, 0);
+    assert_eq!(bodies(&p)[0], "明天上午请回电，谢谢");
+    // The same phone typed by two visitors does not make them one contact.
+    let c2 = desk.get(&format!("/api/v1/conversations/{conv2}"));
+    let contact2 = c2["contact"]["id"].as_i64().unwrap();
+    assert_ne!(contact2, contact);
+    let shown2 = desk.get(&format!("/api/v1/contacts/{contact2}"));
+    assert_eq!(shown2["name"], "李**", "{shown2}");
+    assert!(
+        shown2["email"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("@example.com")),
+        "{shown2}"
+    );
+}
