@@ -276,6 +276,9 @@ pub struct VisitorMessages {
     /// The visitor's messages in the latest conversation up to this id have been read by an
     /// agent (0: none yet).
     pub agent_read_up_to: i64,
+    /// The browser's `client_id` of each of the visitor's own messages above, by message id
+    /// (the window replaces its "sending" copy with the stored one).
+    pub client_ids: std::collections::BTreeMap<String, String>,
 }
 
 /// A visitor's contact and their conversations through the inbox (id, status), newest first.
@@ -355,6 +358,7 @@ pub(super) async fn news(
                 after,
                 agent_typing: false,
                 agent_read_up_to: 0,
+                client_ids: Default::default(),
             },
         ));
     };
@@ -364,9 +368,18 @@ pub(super) async fn news(
             estimated_wait_secs: q.estimated_wait_ms / 1000,
         });
     }
+    let prefix = v.message_id("");
+    let client_ids = rows
+        .iter()
+        .filter_map(|m| {
+            let id = m.external_id.as_deref()?.strip_prefix(&prefix)?;
+            Some((m.id.0.to_string(), id.to_string()))
+        })
+        .collect();
     Ok((
         Some(contact),
         VisitorMessages {
+            client_ids,
             messages: customer_messages(&rows, views),
             conversation: latest,
             after: last,

@@ -91,6 +91,16 @@ describe('event webhooks', { skip: missing.length > 0 ? `missing ${missing.join(
     assert.equal(snippet, `<script src="${URL_BASE}/widget.js" data-inbox="${env('ATRIUM_WEB_INBOX')}" async></script>`)
     await page.frameLocator('iframe.preview').locator('.panel').waitFor()
     await screenshot(page, 'inbox-widget-settings-zh.png')
+    // The pre-chat form: ask for the name (required); the window's configuration says so.
+    const name = page.getByTestId('widget-prechat-name')
+    await name.scrollIntoViewIfNeeded()
+    await name.getByText('必填').click()
+    await screenshot(page, 'inbox-widget-prechat-zh.png')
+    await page.getByTestId('inbox-save').click()
+    await page.getByTestId('inbox-save').waitFor({ state: 'hidden' })
+    const cfg = await page.evaluate(async (inbox) => (await fetch(`/hooks/web/${inbox}/config`)).json(), env('ATRIUM_WEB_INBOX'))
+    assert.deepEqual(cfg.prechat, { name: 'required', phone: 'off', email: 'off' })
+    assert.equal(cfg.leave_message, true)
 
     const problems = browser.takeProblems()
     assert.deepEqual(problems, [], `problems in the browser:\n${problems.map((p) => `${p.kind}: ${p.detail}`).join('\n')}`)

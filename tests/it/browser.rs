@@ -492,6 +492,90 @@ fn a_visitor_chats_through_the_widget_on_another_site_and_rates_in_chromium() {
     );
 }
 
+/// The chat window's forms in Chromium: the pre-chat form (required name, checked phone) and
+/// leaving a message outside business hours; what the visitors typed is on their contacts.
+#[test]
+fn a_visitor_fills_in_the_prechat_form_and_another_leaves_a_message_in_chromium() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if !browser_or_skip(root) {
+        return;
+    }
+    let _one_at_a_time = serial();
+    let host_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let origin = format!("http://127.0.0.1:{host_port}");
+    let app = crate::support::TestApp::new();
+    let prechat = crate::widget::web_inbox(
+        &app,
+        None,
+        serde_json::json!({"widget": {"allowed_origins": [origin],
+            "prechat": {"name": "required", "phone": "optional", "email": "off"}}}),
+    );
+    let closed = crate::widget::web_inbox(
+        &app,
+        None,
+        serde_json::json!({"widget": {"allowed_origins": [origin], "language": "en"},
+            "hours": {"utc_offset_minutes": 480, "weekly": [[], [], [], [], [], [], []]}}),
+    );
+    let dir = app.stop();
+    let s = Server::spawn_on(dir.path(), &dir.path().join("data"), &[]);
+    let passed = run_node(
+        root,
+        "tests/browser/widget-forms.test.mjs",
+        &[
+            ("ATRIUM_URL", format!("http://{}", s.addr)),
+            ("ATRIUM_PRECHAT_INBOX", prechat.id.to_string()),
+            ("ATRIUM_CLOSED_INBOX", closed.id.to_string()),
+            ("ATRIUM_HOST_PORT", host_port.to_string()),
+        ],
+        &s,
+    );
+    assert_eq!(passed, 2, "the forms browser tests did not all run");
+    drop(s);
+    let app = crate::support::TestApp::start(dir, None);
+    // Each visitor's contact carries what they typed; their messages are stored.
+    let contacts: Vec<(Option<String>, Option<String>, Option<String>)> = app
+        .state
+        .store
+        .read_blocking(|c, ring| {
+            let mut st = c.prepare("SELECT id FROM contacts ORDER BY id")?;
+            let ids: Vec<i64> = st
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut out = Vec::new();
+            for id in ids {
+                if let Some(k) =
+                    atrium::store::contacts::get_contact(c, ring, atrium::domain::ContactId(id))?
+                {
+                    out.push((k.fields.name, k.fields.phone, k.fields.email));
+                }
+            }
+            Ok(out)
+        })
+        .unwrap();
+    assert_eq!(
+        contacts,
+        vec![
+            (
+                Some("张医生的患者".into()),
+                Some("13912345678".into()),
+                None
+            ),
+            (Some("Ms Li".into()), None, Some("li@example.com".into())),
+        ]
+    );
+    assert_screenshots(
+        root,
+        &[
+            "widget-prechat-zh.png",
+            "widget-leave-message-en.png",
+            "widget-leave-message-sent-en.png",
+        ],
+    );
+}
+
 /// Issue 6 in Chromium: an administrator connects an Official Account inbox on its 微信 tab
 /// (the connection test names WeChat's code for a wrong secret, then succeeds against the fake
 /// WeChat server); a customer's encrypted push reaches the agent, whose answer reaches the fake

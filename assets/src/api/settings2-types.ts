@@ -107,7 +107,25 @@ export interface WidgetSettings {
   /** `zh-CN`, `en` or `''` (the visitor's browser). */
   language: string
   require_identity: boolean
+  /** What the window asks an anonymous visitor before their first message. */
+  prechat: PrechatSettings
+  /**
+   * Outside business hours, the window offers a form to leave a message with a phone number or
+   * email address to be answered at (server default: `true`).
+   */
+  leave_message: boolean
 }
+
+/** The fields of the widget's pre-chat form (`Prechat` of `engine/settings.rs`). */
+export const PRECHAT_FIELDS = ['name', 'phone', 'email'] as const
+export type PrechatField = (typeof PRECHAT_FIELDS)[number]
+
+/** How the pre-chat form asks for one field; the server refuses any other value. */
+export const PRECHAT_MODES = ['off', 'optional', 'required'] as const
+export type PrechatMode = (typeof PRECHAT_MODES)[number]
+
+/** The pre-chat form, a mode per field (server default: all `off`, no form). */
+export type PrechatSettings = Record<PrechatField, PrechatMode>
 
 /** A fixed answer to a WeChat menu button (`ClickReply` of `engine/settings.rs`). */
 export interface ClickReply {

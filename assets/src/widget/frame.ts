@@ -12,6 +12,8 @@ import './frame.css'
 import { ChatModel, EMOJI, fileSize, type Pending, type Poll, type WidgetAttachment, type WidgetMessage } from './model'
 import { pickLocale, translate, type WidgetKey, type WidgetLocale } from './i18n'
 import { revealControls } from '../text/controls'
+import { el } from './dom'
+import { buildForm, formProblem, formToShow, type BuiltForm, type FormKind, type PrechatConfig } from './forms'
 
 interface Config {
   inbox_id: number
@@ -24,6 +26,8 @@ interface Config {
   open: boolean
   /** Largest file a visitor may send, in bytes. */
   max_file_bytes: number
+  prechat: PrechatConfig
+  leave_message: boolean
 }
 
 interface Identity {
@@ -48,15 +52,19 @@ let token = ''
 let page: Init['page'] = {}
 let opened = false
 let rated = false
+/** The host site identified the visitor (no pre-chat form then). */
+let identified = false
+/** The first news arrived (the history is known). */
+let loaded = false
+const prechatKey = `atrium.widget.${inbox}.prechat`
+/** Left a message in this page (thanked, then chatting as usual). */
+let left = false
+/** Only the host site's signed-in users may chat, and this visitor is not one. */
+let blocked = false
+let shownForm: { kind: FormKind; built: BuiltForm } | null = null
 
 const say = (key: WidgetKey, params?: Record<string, string | number>): string => translate(locale, key, params)
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag)
-  if (cls !== undefined) e.className = cls
-  if (text !== undefined) e.textContent = text
-  return e
-}
 
 function toParent(message: Record<string, unknown>): void {
   if (window.parent !== window) window.parent.postMessage({ source: 'atrium-widget', ...message }, '*')
@@ -152,7 +160,8 @@ emojiPanel.hidden = true
 tools.append(emojiButton, attachButton, fileInput)
 header.append(title, closeButton)
 composer.append(tools, input, sendButton)
-panel.append(header, notice, list, rating, emojiPanel, composer)
+const formSlot = el('div', 'form-slot')
+panel.append(header, notice, list, rating, formSlot, emojiPanel, composer)
 root.append(launcher, panel)
 
 function launcherIcon(): SVGSVGElement {
@@ -273,7 +282,8 @@ function render(): void {
   if (config !== null && config.welcome.trim() !== '') list.append(el('li', 'welcome', config.welcome))
   for (const m of model.messages) list.append(bubble(m))
   for (const p of model.pending) list.append(pendingBubble(p))
-  const q = model.queue
+  // While closed nobody is being found: no queue place then (the notice says so).
+  const q = config === null || config.open ? model.queue : null
   if (q !== null) {
     const ahead = q.position - 1
     const text = ahead > 0 ? say('queue', { n: ahead }) : say('queueNext')
@@ -289,8 +299,68 @@ function render(): void {
   if (model.conversation?.status === 'resolved' && !model.wantsRating && model.pending.length === 0) {
     list.append(el('li', 'system', say('resolved')))
   }
+  if (left) list.append(el('li', 'system', say('leaveThanks')))
   renderRating()
+  renderForm()
   if (atEnd) scrollToEnd()
+}
+
+/** The pre-chat or leave-a-message form in place of the composer, when one is due. */
+function renderForm(): void {
+  const kind =
+    config === null || token === '' || !loaded
+      ? null
+      : formToShow({
+          open: config.open,
+          leaveMessage: config.leave_message,
+          prechat: config.prechat,
+          identified,
+          hasMessages: model.messages.length > 0 || model.pending.length > 0,
+          conversationOpen: model.conversation !== null && model.conversation.status !== 'resolved',
+          prechatDone: localStorage.getItem(prechatKey) !== null,
+          left,
+        })
+  if (shownForm?.kind !== kind) {
+    formSlot.replaceChildren()
+    shownForm = null
+    if (kind !== null && config !== null) {
+      const built = buildForm(kind, config.prechat, say, () => void submitForm(kind, built))
+      formSlot.append(built.form)
+      shownForm = { kind, built }
+    }
+  }
+  composer.hidden = blocked || kind !== null
+  if (kind === 'leave') notice.hidden = true
+}
+
+async function submitForm(kind: FormKind, f: BuiltForm): Promise<void> {
+  if (config === null) return
+  const v = f.values()
+  const problem = formProblem(kind, config.prechat, v)
+  if (problem !== null) {
+    const field = problem.field === undefined ? '' : say(problem.field === 'body' ? 'message' : problem.field)
+    f.say(say(problem.key, { field }))
+    f.focus(problem.field)
+    return
+  }
+  f.say(null)
+  f.busy(true)
+  const profile = { name: v.name || null, phone: v.phone || null, email: v.email || null }
+  try {
+    if (kind === 'prechat') {
+      await call('POST', '/profile', profile)
+      localStorage.setItem(prechatKey, '1')
+    } else {
+      await call('POST', '/leave-message', { client_id: newId(), ...profile, body: v.body })
+      left = true
+    }
+    render()
+    if (kind === 'prechat') input.focus()
+  } catch (e) {
+    f.say(say(e instanceof HttpError && e.status === 422 ? 'formInvalid' : e instanceof HttpError && e.status === 429 ? 'tooFast' : 'formFailed'))
+  } finally {
+    f.busy(false)
+  }
 }
 
 function renderRating(): void {
@@ -467,8 +537,11 @@ function sendReceipt(): void {
 document.addEventListener('visibilitychange', sendReceipt)
 
 function received(p: Poll): void {
-  if (model.merge(p)) render()
+  const first = !loaded
+  loaded = true
+  if (model.merge(p) || first) render()
   showNotice(config !== null && !config.open ? 'offline' : null)
+  if (shownForm?.kind === 'leave') notice.hidden = true
   sendReceipt()
 }
 
@@ -567,8 +640,9 @@ async function receiveForever(): Promise<void> {
 async function startSession(identity: Identity | null): Promise<boolean> {
   const kept = localStorage.getItem(tokenKey)
   try {
-    const r = await call<{ token: string }>('POST', '/session', { token: kept, identity })
+    const r = await call<{ token: string; identified: boolean }>('POST', '/session', { token: kept, identity })
     token = r.token
+    identified = r.identified
   } catch (e) {
     if (e instanceof HttpError && e.code === 'identity_invalid') {
       showNotice('identityInvalid')
@@ -576,6 +650,7 @@ async function startSession(identity: Identity | null): Promise<boolean> {
     }
     if (e instanceof HttpError && e.code === 'identity_required') {
       showNotice('identityRequired')
+      blocked = true
       composer.hidden = true
       return false
     }

@@ -108,4 +108,12 @@ describe('widget texts', () => {
   it('says file sizes for people', () => {
     expect([980, 12_600, 4_718_592].map(fileSize)).toEqual(['980 B', '12.3 KB', '4.5 MB'])
   })
+
+  it('drops a sending copy when the stored message comes back before the send answers', () => {
+    const m = new ChatModel()
+    m.add('c-9', '你好')
+    expect(m.merge({ messages: [msg(4, 'incoming', '你好')], conversation: null, after: 4, client_ids: { '4': 'c-9' } })).toBe(true)
+    expect(m.pending).toHaveLength(0)
+    expect(m.messages.map((x) => x.id)).toEqual([4])
+  })
 })

@@ -39,6 +39,8 @@ export interface Poll {
   agent_typing?: boolean
   /** The visitor's messages up to this id were read by an agent. */
   agent_read_up_to?: number
+  /** The window's own id of each of the visitor's messages above, by message id. */
+  client_ids?: Record<string, string>
 }
 
 /** An agent's "typing" shown without being repeated (the server's TTL). */
@@ -81,8 +83,11 @@ export class ChatModel {
     }
     if (changed) this.messages.sort((a, b) => a.id - b.id)
     const known = new Set(this.messages.map((m) => m.id))
+    const stored = new Set(Object.values(p.client_ids ?? {}))
     const before = this.pending.length
-    this.pending = this.pending.filter((x) => x.messageId === null || !known.has(x.messageId))
+    // Gone once stored: known by its id (the send answered) or by the window's own id (the
+    // stored copy came back first).
+    this.pending = this.pending.filter((x) => !stored.has(x.clientId) && (x.messageId === null || !known.has(x.messageId)))
     changed ||= before !== this.pending.length
     const c = p.conversation
     const prev = this.conversation

@@ -42,6 +42,8 @@ const storedSettings: InboxSettings = {
     welcome: '您好！',
     language: 'zh-CN',
     require_identity: true,
+    prechat: { name: 'required', phone: 'optional', email: 'off' },
+    leave_message: false,
   },
   wechat: {
     subscribe_greeting: '感谢关注！',
@@ -84,6 +86,8 @@ const defaults: InboxSettings = {
     welcome: '',
     language: '',
     require_identity: false,
+    prechat: { name: 'off', phone: 'off', email: 'off' },
+    leave_message: true,
   },
   wechat: { subscribe_greeting: '', click_replies: [] },
 }
@@ -106,6 +110,44 @@ describe('website widget settings', () => {
     const placed = placeServerDetails(['widget.allowed_origins: "x" is not an origin'])
     expect(placed).toEqual([{ tab: 'widget', path: 'widget.allowed_origins', text: '"x" is not an origin' }])
     expect(detailFieldKey('widget.allowed_origins')).toBe('settings2.inboxes.widgetOrigins')
+  })
+
+  it('reads the pre-chat form and the leave-a-message switch, and writes them back as the server keys', () => {
+    const form = inboxToForm(inbox({ channel: 'web' }))
+    expect(form.widget.prechat).toEqual({ name: 'required', phone: 'optional', email: 'off' })
+    expect(form.widget.leaveMessage).toBe(false)
+    form.widget.prechat.email = 'required'
+    form.widget.leaveMessage = true
+    const widget = formToInboxRequest(form).settings.widget
+    expect(widget.prechat).toEqual({ name: 'required', phone: 'optional', email: 'required' })
+    expect(widget.leave_message).toBe(true)
+    expect(Object.keys(widget.prechat).sort()).toEqual(['email', 'name', 'phone'])
+  })
+
+  it('reads unknown or missing pre-chat modes as off and a non-boolean leave-a-message as on (the server defaults)', () => {
+    const odd = (widget: unknown): InboxDetail =>
+      inbox({ channel: 'web', settings: { ...storedSettings, widget } as InboxSettings })
+    const unknown = inboxToForm(
+      odd({ ...storedSettings.widget, prechat: { name: 'sometimes', phone: 42, email: 'REQUIRED', extra: 'required' }, leave_message: 'no' }),
+    )
+    expect(unknown.widget.prechat).toEqual({ name: 'off', phone: 'off', email: 'off' })
+    expect(unknown.widget.leaveMessage).toBe(true)
+    const body = formToInboxRequest(unknown).settings.widget
+    expect(body.prechat).toEqual({ name: 'off', phone: 'off', email: 'off' })
+    expect(body.leave_message).toBe(true)
+    const partial = inboxToForm(odd({ ...storedSettings.widget, prechat: { phone: 'required' }, leave_message: undefined }))
+    expect(partial.widget.prechat).toEqual({ name: 'off', phone: 'required', email: 'off' })
+    expect(partial.widget.leaveMessage).toBe(true)
+    for (const prechat of [null, 'required', [], undefined]) {
+      expect(inboxToForm(odd({ ...storedSettings.widget, prechat })).widget.prechat).toEqual(defaults.widget.prechat)
+    }
+  })
+
+  it('names the pre-chat and leave-a-message fields in server details', () => {
+    const placed = placeServerDetails(['widget.prechat.phone: off, optional or required'])
+    expect(placed).toEqual([{ tab: 'widget', path: 'widget.prechat.phone', text: 'off, optional or required' }])
+    expect(detailFieldKey('widget.prechat.phone')).toBe('settings2.inboxes.widgetPrechat')
+    expect(detailFieldKey('widget.leave_message')).toBe('settings2.inboxes.widgetLeaveMessage')
   })
 
   it('gives the snippet host sites paste', () => {

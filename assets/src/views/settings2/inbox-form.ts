@@ -8,7 +8,15 @@
  * (`src/http/inboxes.rs`) and `InboxSettings::validate` (`src/engine/settings.rs`).
  */
 import type { Id } from '../../api/types'
-import type { InboxDetail, InboxSettings, UpdateInboxRequest, WidgetSettings } from '../../api/settings2-types'
+import {
+  PRECHAT_MODES,
+  type InboxDetail,
+  type InboxSettings,
+  type PrechatMode,
+  type PrechatSettings,
+  type UpdateInboxRequest,
+  type WidgetSettings,
+} from '../../api/settings2-types'
 import { formToHours, hoursToForm, validateHours, type HoursForm, type HoursProblem } from './hours'
 import {
   charCount,
@@ -62,6 +70,10 @@ export interface WidgetForm {
   welcome: string
   language: '' | 'zh-CN' | 'en'
   requireIdentity: boolean
+  /** The pre-chat form anonymous visitors fill in before their first message. */
+  prechat: PrechatSettings
+  /** Offer the leave-a-message form outside business hours. */
+  leaveMessage: boolean
 }
 
 /** As the server (`Widget::validate`). */
@@ -79,7 +91,18 @@ function widgetToForm(w: Partial<WidgetSettings> | undefined): WidgetForm {
     welcome: text(w?.welcome),
     language: lang === 'zh-CN' || lang === 'en' ? lang : '',
     requireIdentity: w?.require_identity === true,
+    prechat: prechatToForm(w?.prechat),
+    leaveMessage: w?.leave_message !== false,
   }
+}
+
+/**
+ * Each field's mode as stored; a missing or unknown one reads as `off` (the server's default, and
+ * the one that asks the visitor for nothing), so a save never sends a value the server refuses.
+ */
+function prechatToForm(p: Partial<PrechatSettings> | null | undefined): PrechatSettings {
+  const mode = (value: unknown): PrechatMode => PRECHAT_MODES.find((m) => m === value) ?? 'off'
+  return { name: mode(p?.name), phone: mode(p?.phone), email: mode(p?.email) }
 }
 
 /** The origins typed, one per line, trimmed, without empty lines. */
@@ -163,6 +186,12 @@ export function formToInboxRequest(form: InboxForm): UpdateInboxRequest {
       welcome: form.widget.welcome,
       language: form.widget.language,
       require_identity: form.widget.requireIdentity,
+      prechat: {
+        name: form.widget.prechat.name,
+        phone: form.widget.prechat.phone,
+        email: form.widget.prechat.email,
+      },
+      leave_message: form.widget.leaveMessage,
     },
     wechat: formToWechat(form.wechat),
   }
@@ -341,6 +370,8 @@ const FIELD_LABEL_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['widget.color', 'settings2.inboxes.widgetColor'],
   ['widget.title', 'settings2.inboxes.widgetTitle'],
   ['widget.welcome', 'settings2.inboxes.widgetWelcome'],
+  ['widget.prechat', 'settings2.inboxes.widgetPrechat'],
+  ['widget.leave_message', 'settings2.inboxes.widgetLeaveMessage'],
   ['widget', 'settings2.inboxes.tabs.widget'],
   ['wechat.subscribe_greeting', 'settings2.wechat.greeting'],
   ['wechat.click_replies', 'settings2.wechat.clickReplies'],

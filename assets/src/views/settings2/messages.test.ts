@@ -4,7 +4,14 @@
 import { describe, expect, it } from 'vitest'
 import zhCN from '../../i18n/settings2/zh-CN'
 import en from '../../i18n/settings2/en'
-import { AGENT_STATUSES, CHANNEL_KINDS, CREATABLE_CHANNELS, ROUTING_MODES } from '../../api/settings2-types'
+import {
+  AGENT_STATUSES,
+  CHANNEL_KINDS,
+  CREATABLE_CHANNELS,
+  PRECHAT_FIELDS,
+  PRECHAT_MODES,
+  ROUTING_MODES,
+} from '../../api/settings2-types'
 import { ALERTS, PRIORITIES } from '../supervisor/supervisor'
 import { DURATION_UNITS } from './duration'
 import { INBOX_TABS } from './inbox-form'
@@ -32,6 +39,8 @@ describe('settings2 messages', () => {
       ...INBOX_TABS.map((tab) => `inboxes.tabs.${tab}`),
       ...ROUTING_MODES.map((m) => `routing.modes.${m}`),
       ...ROUTING_MODES.map((m) => `routing.modeHints.${m}`),
+      ...PRECHAT_FIELDS.map((f) => `inboxes.prechatFields.${f}`),
+      ...PRECHAT_MODES.map((m) => `inboxes.prechatModes.${m}`),
       ...RULE_CONDITIONS.flatMap((c) => ['conditions', 'conditionHints', 'conditionPlaceholders'].map((g) => `routing.${g}.${c}`)),
       ...AGENT_STATUSES.map((s) => `agents.statuses.${s}`),
       ...PRIORITIES.map((p) => `supervisor.priorities.${p}`),
