@@ -408,6 +408,8 @@ fn a_system_administrator_subscribes_a_webhook_and_resends_a_refused_event_in_ch
             "webhooks-create-zh.png",
             "webhooks-secret-zh.png",
             "webhooks-failed-zh.png",
+            "inbox-widget-settings-zh.png",
+            "inbox-widget-prechat-zh.png",
         ],
     );
 }
