@@ -269,7 +269,8 @@ async fn reload_on_sighup(cert: Arc<ReloadableCert>) {
     }
 }
 
-/// Every hour, delete webhook events delivered more than a week ago.
+/// Every hour, delete webhook events delivered more than a week ago, channel events older than a
+/// week and widget visitors' pages older than 30 days.
 async fn prune_delivered_events(state: Arc<AppState>) {
     use crate::store::webhooks;
     let keep = i64::try_from(crate::outbox::webhooks::KEEP_SENT.as_millis()).unwrap_or(i64::MAX);
@@ -285,6 +286,18 @@ async fn prune_delivered_events(state: Arc<AppState>) {
             .await
         {
             tracing::warn!(error = %e, "could not prune channel events");
+        }
+        // Widget visitors' pages are kept 30 days.
+        let month = state
+            .clock
+            .now_ms()
+            .saturating_sub(crate::store::visits::KEEP_MS);
+        if let Err(e) = state
+            .store
+            .write(move |c, _| crate::store::visits::prune(c, month))
+            .await
+        {
+            tracing::warn!(error = %e, "could not prune widget visitors' pages");
         }
         const BATCH: u32 = 2000;
         loop {

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod net;
 pub mod web;
+pub mod web_context;
 pub mod wechat;
 
 use std::sync::Arc;

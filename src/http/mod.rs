@@ -27,6 +27,7 @@ pub mod webhooks;
 pub mod wechat_admin;
 pub mod wechat_hook;
 pub mod widget;
+pub mod widget_visits;
 pub mod widget_ws;
 pub mod ws;
 
@@ -60,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(widget::leave_message)
         .service(widget::file)
         .service(widget_ws::connect)
+        .service(widget_visits::record)
         .service(widget::frame)
         .service(wechat_hook::verify)
         .service(wechat_hook::receive)
@@ -120,6 +122,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(conversations::list)
         .service(conversations::get)
         .service(conversations::history)
+        .service(widget_visits::context)
         .service(conversations::send)
         .service(conversations::resend)
         .service(conversations::recall)

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 use super::{
     admin, agents, attachments, audit_api, auth, canned, channel_api, contacts, conversations,
     deliveries, error, health, inboxes, me, roles, scoped, views, webhooks, wechat_admin,
-    wechat_hook, widget, widget_ws, ws,
+    wechat_hook, widget, widget_visits, widget_ws, ws,
 };
 
 #[derive(OpenApi)]
@@ -46,7 +46,7 @@ use super::{
         inboxes::update_team, channel_api::inbound, channel_api::conversation, channel_api::identify, deliveries::failed, deliveries::resend, channel_api::upload, channel_api::download, channel_api::csat, ws::connect,
         webhooks::list, webhooks::create, webhooks::update, webhooks::remove,
         webhooks::rotate_secret, webhooks::events, webhooks::resend,
-        widget::config, widget::session, widget::poll, widget::send, widget::rate, widget::typing, widget::receipt, widget::send_file, widget::file, widget::prechat, widget::leave_message, widget_ws::connect,
+        widget::config, widget::session, widget::poll, widget::send, widget::rate, widget::typing, widget::receipt, widget::send_file, widget::file, widget::prechat, widget::leave_message, widget_ws::connect, widget_visits::record, widget_visits::context,
         wechat_admin::get, wechat_admin::update, wechat_admin::test,
         wechat_hook::verify, wechat_hook::receive, wechat_hook::verify_wecom,
         wechat_hook::receive_wecom,

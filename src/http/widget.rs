@@ -305,7 +305,7 @@ fn visitor_conversations(
 
 /// The prologue of every call a visitor's window makes: who (token), where (an enabled web
 /// inbox), and within the address's limit.
-async fn visitor_call(
+pub(super) async fn visitor_call(
     state: &AppState,
     req: &HttpRequest,
     inbox_id: i64,

@@ -445,6 +445,22 @@ CREATE TABLE conversation_marks (
 ) STRICT, WITHOUT ROWID;
 -- How far any agent read a conversation (the widget's read receipts).
 CREATE INDEX conversation_marks_conversation ON conversation_marks (conversation_id, last_read_id);
+
+-- Pages a widget visitor opened (the chat window loads with each), shown to agents as the
+-- visitor's context. `visitor` is a keyed digest of the visitor's id; address, title and
+-- referrer are encrypted. Kept 30 days, at most 100 per visitor.
+CREATE TABLE web_visits (
+    id         INTEGER PRIMARY KEY,
+    inbox_id   INTEGER NOT NULL REFERENCES inboxes (id),
+    visitor    BLOB    NOT NULL,
+    url        BLOB    NOT NULL,
+    title      BLOB,
+    referrer   BLOB,
+    user_agent TEXT    NOT NULL,
+    at         INTEGER NOT NULL
+) STRICT;
+CREATE INDEX web_visits_visitor ON web_visits (inbox_id, visitor, id);
+CREATE INDEX web_visits_at ON web_visits (at);
 ";
 
 pub fn user_version(conn: &Connection) -> Result<i64> {

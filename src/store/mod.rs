@@ -22,6 +22,7 @@ pub mod keys;
 pub mod messages;
 pub mod migrations;
 pub mod outbox;
+pub mod visits;
 pub mod webhooks;
 pub mod writer;
 

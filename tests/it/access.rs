@@ -210,6 +210,12 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
     ),
     (
         "get",
+        "/api/v1/conversations/{conv}/visitor",
+        Any(&["conversations:read"]),
+        None,
+    ),
+    (
+        "get",
         "/api/v1/contacts/{contact}",
         Any(&["contacts:read"]),
         None,
@@ -512,6 +518,24 @@ const MATRIX: &[(&str, &str, Access, Option<&str>)] = &[
         "/hooks/web/{inbox_id}/files/{attachment_id}",
         Channel,
         None,
+    ),
+    (
+        "post",
+        "/hooks/web/{inbox_id}/visits",
+        Channel,
+        Some(r#"{"url":"https://example.com/"}"#),
+    ),
+    (
+        "post",
+        "/hooks/web/{inbox_id}/profile",
+        Channel,
+        Some(r#"{"name":"王"}"#),
+    ),
+    (
+        "post",
+        "/hooks/web/{inbox_id}/leave-message",
+        Channel,
+        Some(r#"{"client_id":"c","phone":"13800138000","body":"hi"}"#),
     ),
     // The token comes in the socket's first frame: anyone may try to open it.
     ("get", "/hooks/web/{inbox_id}/ws", Public, None),

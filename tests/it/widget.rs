@@ -976,3 +976,101 @@ fn the_prechat_form_and_leaving_a_message_outside_business_hours() {
         "{shown2}"
     );
 }
+
+/// Agents see where a widget visitor came from and what they looked at: the pages the chat
+/// window loaded on, the search that brought them, their device; only for conversations they
+/// may see, and only the visitor's own pages.
+#[test]
+fn agents_see_the_visitors_pages_referrer_search_and_device() {
+    let app = TestApp::new();
+    no_required_totp(&app);
+    let t = team(&app, "T");
+    let w = web_inbox(&app, Some(t), json!({}));
+    agent(&app, "agent.ctx", &[t], 5);
+    let v = Visitor::anonymous(&app.base, w.id);
+    let wechat_ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.49(0x18003137) NetType/WIFI Language/zh_CN";
+    let visit = |v: &Visitor, body: Value| {
+        Client::new()
+            .post(format!("{}/hooks/web/{}/visits", app.base, w.id))
+            .bearer_auth(&v.token)
+            .header("User-Agent", wechat_ua)
+            .json(&body)
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(
+        visit(
+            &v,
+            json!({"url": "https://bank.example/loans", "title": "个人贷款",
+                         "referrer": "https://www.baidu.com/s?wd=%E6%88%BF%E8%B4%B7%E5%88%A9%E7%8E%87"})
+        ),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        visit(
+            &v,
+            json!({"url": "https://bank.example/loans/apply", "title": "  申请  ",
+                         "referrer": "https://bank.example/loans"})
+        ),
+        StatusCode::NO_CONTENT
+    );
+    // Bad input: not a web address.
+    for bad in [
+        json!({"url": "javascript:alert(1)"}),
+        json!({"url": "https://bank.example/", "referrer": "file:///etc/passwd"}),
+        json!({"url": format!("https://bank.example/{}", "a".repeat(3000))}),
+    ] {
+        assert_eq!(visit(&v, bad), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // Another visitor's pages stay theirs.
+    let other = Visitor::anonymous(&app.base, w.id);
+    assert_eq!(
+        visit(&other, json!({"url": "https://bank.example/other"})),
+        StatusCode::NO_CONTENT
+    );
+    let (_, sent) = v.say("x-1", "房贷利率是多少？");
+    let conv = sent["conversation_id"].as_i64().unwrap();
+
+    let desk = Desk::login(&app.base, "agent.ctx");
+    let ctx = desk.get(&format!("/api/v1/conversations/{conv}/visitor"));
+    assert_eq!(ctx["landing"]["url"], "https://bank.example/loans", "{ctx}");
+    assert_eq!(
+        ctx["search"],
+        json!({"engine": "baidu", "keywords": "房贷利率"})
+    );
+    assert_eq!(
+        ctx["referrer"],
+        "https://www.baidu.com/s?wd=%E6%88%BF%E8%B4%B7%E5%88%A9%E7%8E%87"
+    );
+    let pages: Vec<(&str, &str)> = ctx["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["url"].as_str().unwrap(), p["title"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        pages,
+        [
+            ("https://bank.example/loans/apply", "申请"),
+            ("https://bank.example/loans", "个人贷款")
+        ]
+    );
+    assert_eq!(ctx["visits"], 1);
+    assert_eq!(ctx["device"]["browser"], "WeChat 8.0.49");
+    assert_eq!(ctx["device"]["kind"], "mobile");
+    assert_eq!(ctx["device"]["in_wechat"], true);
+    // Not an agent's to see when the conversation is out of their scope (answered as if it did
+    // not exist); 404 for an unknown one.
+    let t2 = team(&app, "T2");
+    agent(&app, "agent.other", &[t2], 5);
+    let outsider = Desk::login(&app.base, "agent.other");
+    let (s, _) = outsider.call(
+        "GET",
+        &format!("/api/v1/conversations/{conv}/visitor"),
+        None,
+    );
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = desk.call("GET", "/api/v1/conversations/999999/visitor", None);
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
