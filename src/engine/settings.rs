@@ -123,7 +123,35 @@ pub struct Widget {
     /// Outside business hours, the window offers a form to leave a message with a phone number
     /// or email address to be answered at.
     pub leave_message: bool,
+    /// Proactive invitations: the window invites a visitor to chat (first matching rule).
+    pub invitations: Vec<Invitation>,
 }
+
+/// A proactive invitation: after `delay_secs` on a page whose address contains `url_contains`
+/// (empty: any page), for returning visitors only or everyone, the chat window shows `message`
+/// beside its button — once per browser session, never to a visitor already chatting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Invitation {
+    pub message: String,
+    pub delay_secs: u32,
+    pub url_contains: String,
+    pub returning_only: bool,
+}
+
+impl Default for Invitation {
+    fn default() -> Self {
+        Invitation {
+            message: String::new(),
+            delay_secs: 30,
+            url_contains: String::new(),
+            returning_only: false,
+        }
+    }
+}
+
+/// Most invitation rules of one widget.
+pub const MAX_INVITATIONS: usize = 10;
 
 /// The pre-chat form: each field `off`, `optional` or `required` (all `off`: no form).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -170,6 +198,7 @@ impl Default for Widget {
             require_identity: false,
             prechat: Prechat::default(),
             leave_message: true,
+            invitations: Vec::new(),
         }
     }
 }
@@ -232,6 +261,25 @@ impl Widget {
         ] {
             if !matches!(m.as_str(), "off" | "optional" | "required") {
                 p.push(format!("widget.prechat.{f}: off, optional or required"));
+            }
+        }
+        if self.invitations.len() > MAX_INVITATIONS {
+            p.push(format!("widget.invitations: at most {MAX_INVITATIONS}"));
+        }
+        for (i, inv) in self.invitations.iter().enumerate() {
+            let n = inv.message.trim().chars().count();
+            if n == 0 || n > 200 {
+                p.push(format!(
+                    "widget.invitations[{i}].message: 1 to 200 characters"
+                ));
+            }
+            if inv.delay_secs > 3600 {
+                p.push(format!("widget.invitations[{i}].delay_secs: 0 to 3600"));
+            }
+            if inv.url_contains.chars().count() > 200 {
+                p.push(format!(
+                    "widget.invitations[{i}].url_contains: at most 200 characters"
+                ));
             }
         }
         p
@@ -432,6 +480,38 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn widget_forms_and_invitations_are_checked() {
+        let mut w = Widget::default();
+        assert!(w.validate().is_empty());
+        w.prechat.phone = "sometimes".into();
+        w.invitations = vec![
+            Invitation {
+                message: "需要帮忙吗？".into(),
+                ..Invitation::default()
+            },
+            Invitation {
+                message: " ".into(),
+                delay_secs: 7200,
+                url_contains: "x".repeat(201),
+                returning_only: true,
+            },
+        ];
+        assert_eq!(
+            w.validate(),
+            [
+                "widget.prechat.phone: off, optional or required",
+                "widget.invitations[1].message: 1 to 200 characters",
+                "widget.invitations[1].delay_secs: 0 to 3600",
+                "widget.invitations[1].url_contains: at most 200 characters",
+            ]
+        );
+        w.prechat.phone = "required".into();
+        w.invitations = vec![w.invitations[0].clone(); MAX_INVITATIONS + 1];
+        assert_eq!(w.validate(), ["widget.invitations: at most 10"]);
+        assert_eq!(w.prechat.required().collect::<Vec<_>>(), ["phone"]);
+    }
 
     #[test]
     fn widget_origins_are_plain_origins() {

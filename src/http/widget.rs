@@ -117,6 +117,8 @@ pub struct WidgetConfig {
     pub prechat: crate::engine::settings::Prechat,
     /// Outside business hours, offer the leave-a-message form.
     pub leave_message: bool,
+    /// Proactive invitations (the first that matches the page and the visitor is shown).
+    pub invitations: Vec<crate::engine::settings::Invitation>,
 }
 
 /// How the chat window looks and greets (public).
@@ -144,6 +146,7 @@ pub async fn config(
         max_file_bytes: state.config.attachments.max_bytes,
         prechat: w.prechat.clone(),
         leave_message: w.leave_message,
+        invitations: w.invitations.clone(),
     }))
 }
 
