@@ -13,7 +13,7 @@ import { MOBILE, openBrowser, screenshot } from './harness.mjs'
 
 const env = (name) => process.env[name] ?? ''
 const URL_BASE = env('ATRIUM_URL').replace(/\/+$/, '')
-const NAMES = ['ATRIUM_URL', 'ATRIUM_PRECHAT_INBOX', 'ATRIUM_CLOSED_INBOX', 'ATRIUM_HOST_PORT']
+const NAMES = ['ATRIUM_URL', 'ATRIUM_PRECHAT_INBOX', 'ATRIUM_CLOSED_INBOX', 'ATRIUM_INVITE_INBOX', 'ATRIUM_HOST_PORT']
 const missing = NAMES.filter((name) => env(name).length === 0)
 
 /** The host site: `/?inbox=N` embeds that inbox's window. */
@@ -28,7 +28,7 @@ function hostPage(inbox) {
 describe('chat window forms', { skip: missing.length > 0 ? `missing ${missing.join(', ')}` : false }, () => {
   let host
   let browser
-  const hostUrl = (inbox) => `http://127.0.0.1:${env('ATRIUM_HOST_PORT')}/?inbox=${inbox}`
+  const hostUrl = (inbox, path = '/') => `http://127.0.0.1:${env('ATRIUM_HOST_PORT')}${path}?inbox=${inbox}`
   before(async () => {
     host = createServer((req, res) => {
       const inbox = new URL(req.url ?? '/', 'http://x').searchParams.get('inbox') ?? ''
@@ -100,6 +100,30 @@ describe('chat window forms', { skip: missing.length > 0 ? `missing ${missing.jo
     await chat.locator('.msg.mine .bubble', { hasText: 'Please call me back' }).waitFor()
     assert.equal(await chat.getByTestId('leave-form').count(), 0)
     await screenshot(page, 'widget-leave-message-sent-en.png')
+    await page.close()
+  })
+
+  it('invites a visitor on a matching page to chat, once', async () => {
+    const page = await browser.context.newPage()
+    await page.goto(hostUrl(env('ATRIUM_INVITE_INBOX'), '/loans/apply'))
+    const frame = page.locator('iframe[data-atrium-widget]')
+    const chat = page.frameLocator('iframe[data-atrium-widget]')
+    const invite = chat.locator('.invite-text', { hasText: '想了解贷款利率吗？' })
+    await invite.waitFor({ timeout: 15_000 })
+    const box = await frame.boundingBox()
+    assert.ok(box !== null && box.width > 200 && box.height > 200, `room for the invitation: ${JSON.stringify(box)}`)
+    await screenshot(page, 'widget-invitation-zh.png')
+    await invite.click()
+    await chat.locator('.panel').waitFor()
+    await chat.locator('.welcome.invited', { hasText: '想了解贷款利率吗？' }).waitFor()
+    await chat.locator('.input').fill('是的，想了解一下')
+    await chat.locator('.input').press('Enter')
+    await chat.locator('.msg.mine .bubble', { hasText: '想了解一下' }).waitFor()
+    // Once per browser session: not again on the next page.
+    await page.goto(hostUrl(env('ATRIUM_INVITE_INBOX'), '/loans'))
+    await chat.locator('.launcher').waitFor()
+    await page.waitForTimeout(2500)
+    assert.equal(await chat.locator('.invite').isVisible(), false)
     const problems = browser.takeProblems()
     assert.deepEqual(problems, [], `problems in the browser:\n${problems.map((p) => `${p.kind}: ${p.detail}`).join('\n')}`)
   })

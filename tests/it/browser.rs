@@ -521,6 +521,13 @@ fn a_visitor_fills_in_the_prechat_form_and_another_leaves_a_message_in_chromium(
         serde_json::json!({"widget": {"allowed_origins": [origin], "language": "en"},
             "hours": {"utc_offset_minutes": 480, "weekly": [[], [], [], [], [], [], []]}}),
     );
+    let invite = crate::widget::web_inbox(
+        &app,
+        None,
+        serde_json::json!({"widget": {"allowed_origins": [origin], "invitations": [
+            {"message": "欢迎回来", "delay_secs": 1, "url_contains": "", "returning_only": true},
+            {"message": "想了解贷款利率吗？", "delay_secs": 1, "url_contains": "/LOANS", "returning_only": false}]}}),
+    );
     let dir = app.stop();
     let s = Server::spawn_on(dir.path(), &dir.path().join("data"), &[]);
     let passed = run_node(
@@ -530,11 +537,12 @@ fn a_visitor_fills_in_the_prechat_form_and_another_leaves_a_message_in_chromium(
             ("ATRIUM_URL", format!("http://{}", s.addr)),
             ("ATRIUM_PRECHAT_INBOX", prechat.id.to_string()),
             ("ATRIUM_CLOSED_INBOX", closed.id.to_string()),
+            ("ATRIUM_INVITE_INBOX", invite.id.to_string()),
             ("ATRIUM_HOST_PORT", host_port.to_string()),
         ],
         &s,
     );
-    assert_eq!(passed, 2, "the forms browser tests did not all run");
+    assert_eq!(passed, 3, "the forms browser tests did not all run");
     drop(s);
     let app = crate::support::TestApp::start(dir, None);
     // Each visitor's contact carries what they typed; their messages are stored.
@@ -566,14 +574,40 @@ fn a_visitor_fills_in_the_prechat_form_and_another_leaves_a_message_in_chromium(
                 None
             ),
             (Some("Ms Li".into()), None, Some("li@example.com".into())),
+            (None, None, None),
         ]
     );
+    // The pages the invited visitor's windows loaded on were recorded for the agents.
+    let invite_id = invite.id;
+    let urls: Vec<String> = app
+        .state
+        .store
+        .read_blocking(move |c, ring| {
+            let who: Vec<Vec<u8>> = c
+                .prepare("SELECT DISTINCT visitor FROM web_visits WHERE inbox_id = ?1")?
+                .query_map([invite_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut out = Vec::new();
+            for w in who {
+                out.extend(atrium::store::visits::list(c, ring, invite_id, &w)?);
+            }
+            out.sort_by_key(|v| v.id);
+            Ok(out.into_iter().map(|v| v.url).collect())
+        })
+        .unwrap();
+    let paths: Vec<&str> = urls
+        .iter()
+        .map(|u| u.split('?').next().unwrap_or(""))
+        .map(|u| u.rsplit_once('/').map_or("", |(_, p)| p))
+        .collect();
+    assert_eq!(paths, ["apply", "loans"], "{urls:?}");
     assert_screenshots(
         root,
         &[
             "widget-prechat-zh.png",
             "widget-leave-message-en.png",
             "widget-leave-message-sent-en.png",
+            "widget-invitation-zh.png",
         ],
     );
 }

@@ -14,6 +14,7 @@ import { pickLocale, translate, type WidgetKey, type WidgetLocale } from './i18n
 import { revealControls } from '../text/controls'
 import { el } from './dom'
 import { buildForm, formProblem, formToShow, type BuiltForm, type FormKind, type PrechatConfig } from './forms'
+import { isReturning, pickInvitation, type Invitation } from './invite'
 
 interface Config {
   inbox_id: number
@@ -28,6 +29,7 @@ interface Config {
   max_file_bytes: number
   prechat: PrechatConfig
   leave_message: boolean
+  invitations: Invitation[]
 }
 
 interface Identity {
@@ -62,6 +64,8 @@ let left = false
 /** Only the host site's signed-in users may chat, and this visitor is not one. */
 let blocked = false
 let shownForm: { kind: FormKind; built: BuiltForm } | null = null
+/** The invitation shown to this visitor (also greets them in the window). */
+let invitedWith: string | null = null
 
 const say = (key: WidgetKey, params?: Record<string, string | number>): string => translate(locale, key, params)
 
@@ -133,6 +137,13 @@ function fileUrl(id: number): Promise<string> {
 const root = document.getElementById('atrium-chat') ?? document.body
 const launcher = el('button', 'launcher')
 launcher.type = 'button'
+const invite = el('div', 'invite')
+invite.hidden = true
+const inviteText = el('button', 'invite-text')
+inviteText.type = 'button'
+const inviteClose = el('button', 'invite-close', '×')
+inviteClose.type = 'button'
+invite.append(inviteText, inviteClose)
 const panel = el('section', 'panel')
 const header = el('header', 'header')
 const title = el('h1', 'title')
@@ -162,7 +173,7 @@ header.append(title, closeButton)
 composer.append(tools, input, sendButton)
 const formSlot = el('div', 'form-slot')
 panel.append(header, notice, list, rating, formSlot, emojiPanel, composer)
-root.append(launcher, panel)
+root.append(invite, launcher, panel)
 
 function launcherIcon(): SVGSVGElement {
   const ns = 'http://www.w3.org/2000/svg'
@@ -190,8 +201,9 @@ attachButton.append(clipIcon())
 
 function setOpen(open: boolean): void {
   opened = open
+  if (open) invite.hidden = true
   document.body.classList.toggle('is-open', open)
-  toParent({ type: 'resize', open, position: config?.position ?? 'right' })
+  toParent({ type: 'resize', open, invite: !invite.hidden, position: config?.position ?? 'right' })
   if (open) {
     input.focus()
     scrollToEnd()
@@ -280,6 +292,7 @@ function render(): void {
   const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40
   list.replaceChildren()
   if (config !== null && config.welcome.trim() !== '') list.append(el('li', 'welcome', config.welcome))
+  if (invitedWith !== null) list.append(el('li', 'welcome invited', invitedWith))
   for (const m of model.messages) list.append(bubble(m))
   for (const p of model.pending) list.append(pendingBubble(p))
   // While closed nobody is being found: no queue place then (the notice says so).
@@ -687,6 +700,36 @@ function waitForInit(): Promise<Init> {
   })
 }
 
+/**
+ * Invite the visitor (the inbox's first matching rule, after its delay), once per browser
+ * session, unless they opened the window or are already chatting by then.
+ */
+function scheduleInvitation(url: string): void {
+  const seenKey = `atrium.widget.${inbox}.seen`
+  const now = Date.now()
+  const returning = isReturning(Number(localStorage.getItem(seenKey) ?? 'NaN') || null, now)
+  localStorage.setItem(seenKey, String(now))
+  const invitedKey = `atrium.widget.${inbox}.invited`
+  if (config === null || blocked || sessionStorage.getItem(invitedKey) !== null) return
+  const rule = pickInvitation(config.invitations, url, returning)
+  if (rule === null) return
+  setTimeout(() => {
+    const chatting = model.pending.length > 0 || (model.conversation !== null && model.conversation.status !== 'resolved')
+    if (opened || chatting || sessionStorage.getItem(invitedKey) !== null) return
+    sessionStorage.setItem(invitedKey, '1')
+    invitedWith = rule.message
+    inviteText.textContent = rule.message
+    invite.hidden = false
+    toParent({ type: 'resize', open: false, invite: true, position: config?.position ?? 'right' })
+    render()
+  }, Math.max(0, rule.delay_secs) * 1000)
+}
+
+function dismissInvitation(): void {
+  invite.hidden = true
+  toParent({ type: 'resize', open: opened, invite: false, position: config?.position ?? 'right' })
+}
+
 async function start(): Promise<void> {
   config = await call<Config>('GET', '/config')
   locale = pickLocale(config.language, navigator.languages)
@@ -704,6 +747,9 @@ async function start(): Promise<void> {
   emojiButton.setAttribute('aria-label', say('emoji'))
   emojiButton.title = say('emoji')
   launcher.addEventListener('click', () => setOpen(true))
+  inviteText.addEventListener('click', () => setOpen(true))
+  inviteClose.addEventListener('click', dismissInvitation)
+  inviteClose.setAttribute('aria-label', say('close'))
   closeButton.addEventListener('click', () => setOpen(false))
   render()
   ready = true
@@ -711,7 +757,15 @@ async function start(): Promise<void> {
   const init = await waitForInit()
   page = init.page ?? {}
   toParent({ type: 'resize', open: opened, position: config.position })
-  if (await startSession(init.identity ?? null)) await receiveForever()
+  if (!(await startSession(init.identity ?? null))) return
+  // Where the visitor is, for the agents (the host page's address, title and referrer).
+  const url = page.url ?? ''
+  if (/^https?:\/\//i.test(url)) {
+    const referrer = /^https?:\/\//i.test(page.referrer ?? '') ? page.referrer : null
+    call('POST', '/visits', { url: url.slice(0, 2048), title: (page.title ?? '').slice(0, 200) || null, referrer: referrer?.slice(0, 2048) ?? null }).catch(() => undefined)
+  }
+  scheduleInvitation(url)
+  await receiveForever()
 }
 
 void start()

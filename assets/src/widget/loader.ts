@@ -41,6 +41,7 @@
   s.background = 'transparent'
   s.colorScheme = 'normal'
   let open = false
+  let inviting = false
   let side: 'left' | 'right' = 'right'
 
   function layout(): void {
@@ -48,8 +49,9 @@
     s.left = side === 'left' ? '0' : ''
     s.right = side === 'right' ? '0' : ''
     if (!open) {
-      s.width = '92px'
-      s.height = '92px'
+      // Closed: the button, with room above it for an invitation while one shows.
+      s.width = inviting ? `${Math.min(340, window.innerWidth)}px` : '92px'
+      s.height = inviting ? '240px' : '92px'
       s.maxHeight = ''
     } else if (mobile) {
       s.width = '100%'
@@ -73,12 +75,13 @@
 
   window.addEventListener('message', (e: MessageEvent) => {
     if (e.origin !== origin || e.source !== frame.contentWindow) return
-    const m = e.data as { source?: string; type?: string; open?: boolean; position?: string }
+    const m = e.data as { source?: string; type?: string; open?: boolean; invite?: boolean; position?: string }
     if (m?.source !== 'atrium-widget') return
     if (m.type === 'ready') {
       post({ type: 'init', identity, page: { url: location.href, referrer: document.referrer, title: document.title } })
     } else if (m.type === 'resize') {
       open = m.open === true
+      inviting = m.invite === true
       side = m.position === 'left' ? 'left' : 'right'
       layout()
     }
