@@ -216,7 +216,28 @@ pub async fn session(
             email: id.email,
         }
         .cleaned();
-        save_profile(&state, inbox.id, &user, draft).await?;
+        // The anonymous visitor this browser was until now (it still holds their token) is the
+        // same person: their contact joins the user's, so agents see one timeline (audited as
+        // a merge). Only a visitor who wrote has a contact to join.
+        let earlier = match b
+            .token
+            .as_deref()
+            .and_then(|t| widget::verify_token(ring, inbox.id, t))
+        {
+            Some(a @ Visitor::Anonymous(_)) => {
+                let (claim, iid) = (a.claim(), inbox.id);
+                let wrote = state
+                    .store
+                    .read(move |c, ring| {
+                        Ok(identities::find(c, ring, iid, &claim)?
+                            .is_some_and(|f| f.live.is_some()))
+                    })
+                    .await?;
+                wrote.then_some(a)
+            }
+            _ => None,
+        };
+        save_profile(&state, inbox.id, &user, earlier.as_ref(), draft).await?;
         user
     } else if let Some(v) = b
         .token
@@ -917,21 +938,29 @@ impl VisitorProfile {
 }
 
 /// File what the visitor typed on their contact (as they typed it: never linked to another
-/// contact by it, since nobody verified it).
+/// contact by it, since nobody verified it); with `same_person` (the anonymous visitor a
+/// signed-in user was in the same browser), that visitor's contact joins theirs.
 async fn save_profile(
     state: &AppState,
     inbox: i64,
     v: &Visitor,
+    same_person: Option<&Visitor>,
     draft: ContactDraft,
 ) -> Result<(), ApiError> {
-    if draft.name.is_none() && draft.phone.is_none() && draft.email.is_none() {
+    if draft.name.is_none()
+        && draft.phone.is_none()
+        && draft.email.is_none()
+        && same_person.is_none()
+    {
         return Ok(());
     }
+    let mut identities = vec![v.claim()];
+    identities.extend(same_person.map(Visitor::claim));
     state
         .engine
         .identify(crate::engine::identify::Identify {
             inbox_id: inbox,
-            identities: vec![v.claim()],
+            identities,
             profile: draft,
             vip: None,
             attributes: None,
@@ -967,7 +996,7 @@ pub async fn prechat(
         return Err(ApiError::validation(missing.join("; ")));
     }
     check_typed(&draft)?;
-    save_profile(&state, inbox.id, &v, draft).await?;
+    save_profile(&state, inbox.id, &v, None, draft).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -1021,7 +1050,7 @@ pub async fn leave_message(
         ));
     }
     check_typed(&draft)?;
-    save_profile(&state, inbox.id, &v, draft).await?;
+    save_profile(&state, inbox.id, &v, None, draft).await?;
     let out = state
         .engine
         .ingest(InboundMessage {

@@ -96,11 +96,16 @@ describe('event webhooks', { skip: missing.length > 0 ? `missing ${missing.join(
     await name.scrollIntoViewIfNeeded()
     await name.getByText('必填').click()
     await screenshot(page, 'inbox-widget-prechat-zh.png')
+    // A proactive invitation rule.
+    await page.getByTestId('widget-invitation-add').click()
+    await page.getByTestId('widget-invitation-message').last().fill('需要帮您看看理财产品吗？')
+    await page.getByTestId('widget-invitation-url').last().fill('/wealth')
     await page.getByTestId('inbox-save').click()
     await page.getByTestId('inbox-save').waitFor({ state: 'hidden' })
     const cfg = await page.evaluate(async (inbox) => (await fetch(`/hooks/web/${inbox}/config`)).json(), env('ATRIUM_WEB_INBOX'))
     assert.deepEqual(cfg.prechat, { name: 'required', phone: 'off', email: 'off' })
     assert.equal(cfg.leave_message, true)
+    assert.deepEqual(cfg.invitations, [{ message: '需要帮您看看理财产品吗？', delay_secs: 30, url_contains: '/wealth', returning_only: false }])
 
     const problems = browser.takeProblems()
     assert.deepEqual(problems, [], `problems in the browser:\n${problems.map((p) => `${p.kind}: ${p.detail}`).join('\n')}`)

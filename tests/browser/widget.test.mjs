@@ -163,6 +163,11 @@ describe('website chat widget', { skip: missing.length > 0 ? `missing ${missing.
     }
     assert.ok(shown(XSS_CORPUS.at(-1)).includes('⟨U+202E⟩'), 'the direction override is visible, not obeyed')
     await assertInert(agent, agentDialogs, 'workspace')
+    // Beside it, where the visitor is: the host page they landed on, their browser.
+    const visitorPanel = agent.getByTestId('visitor-panel')
+    await visitorPanel.getByTestId('visitor-landing').getByText('某银行官网').waitFor({ timeout: 20_000 })
+    assert.match(await visitorPanel.getByTestId('visitor-device').innerText(), /Chrome/)
+    await visitorPanel.getByTestId('visitor-page').first().waitFor()
     // The agent has the conversation open: the visitor sees their latest message was read.
     await chat.locator('[data-testid="read-receipt"].read', { hasText: '已读' }).waitFor({ timeout: 20_000 })
     assert.ok(

@@ -1074,3 +1074,84 @@ fn agents_see_the_visitors_pages_referrer_search_and_device() {
     let (s, _) = desk.call("GET", "/api/v1/conversations/999999/visitor", None);
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// An anonymous visitor who signs in on the host site in the same browser (the window still
+/// holds their anonymous token, and the host site signs the user) is the same person: the
+/// anonymous contact joins the user's, audited. A token alone, or a visitor who never wrote,
+/// merges nothing.
+#[test]
+fn signing_in_joins_the_browsers_anonymous_contact_to_the_users() {
+    let app = TestApp::new();
+    let w = web_inbox(&app, None, json!({}));
+    let contact_of = |conv: i64| {
+        app.state
+            .store
+            .read_blocking(move |c, _| {
+                Ok(
+                    atrium::store::conversations::get(c, atrium::domain::ConversationId(conv))?
+                        .unwrap()
+                        .contact_id
+                        .0,
+                )
+            })
+            .unwrap()
+    };
+    // The user wrote before, signed in on another device.
+    let sig = signature(&w.identity_secret, "u-8");
+    let elsewhere = Visitor::session(
+        &app.base,
+        w.id,
+        json!({"identity": {"user_id": "u-8", "signature": sig, "name": "赵六"}}),
+    )
+    .unwrap();
+    let (_, earlier) = elsewhere.say("e-1", "上周问过的问题");
+    let user_contact = contact_of(earlier["conversation_id"].as_i64().unwrap());
+    // In this browser they chat anonymously first.
+    let anon = Visitor::anonymous(&app.base, w.id);
+    let (_, first) = anon.say("a-1", "我还没登录，想问问信用卡");
+    let anon_contact = contact_of(first["conversation_id"].as_i64().unwrap());
+    assert_ne!(anon_contact, user_contact);
+    // A visitor who never wrote signs in: nothing to join.
+    let quiet = Visitor::anonymous(&app.base, w.id);
+    Visitor::session(
+        &app.base,
+        w.id,
+        json!({"token": quiet.token, "identity": {"user_id": "u-7", "signature": signature(&w.identity_secret, "u-7")}}),
+    )
+    .unwrap();
+    // A token with a forged signature joins nothing either.
+    let (s, _) = Visitor::session(
+        &app.base,
+        w.id,
+        json!({"token": anon.token, "identity": {"user_id": "u-8", "signature": signature("wrong", "u-8")}}),
+    )
+    .err()
+    .unwrap();
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(crate::identity::audit_records(&app, "contact.merge").is_empty());
+
+    // They sign in in this browser: the anonymous contact joins theirs.
+    let user = Visitor::session(
+        &app.base,
+        w.id,
+        json!({"token": anon.token, "identity": {"user_id": "u-8", "signature": sig}}),
+    )
+    .unwrap();
+    let (_, second) = user.say("u-1", "登录了，继续问");
+    assert_eq!(
+        contact_of(second["conversation_id"].as_i64().unwrap()),
+        user_contact
+    );
+    assert_eq!(
+        contact_of(first["conversation_id"].as_i64().unwrap()),
+        user_contact,
+        "one contact, one timeline"
+    );
+    let merges = crate::identity::audit_records(&app, "contact.merge");
+    assert_eq!(merges.len(), 1);
+    assert_eq!(merges[0].target, format!("contact:{user_contact}"));
+    // The anonymous token still works in that browser's other tabs; its window shows only the
+    // anonymous conversation (the user's history stays with the signed-in session).
+    let (_, p) = anon.poll(0, 0);
+    assert_eq!(bodies(&p), ["我还没登录，想问问信用卡"]);
+}

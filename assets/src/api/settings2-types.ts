@@ -114,6 +114,27 @@ export interface WidgetSettings {
    * email address to be answered at (server default: `true`).
    */
   leave_message: boolean
+  /**
+   * Proactive invitation rules, at most 10: the window shows the first that matches the page and
+   * the visitor (server default: none).
+   */
+  invitations: WidgetInvitation[]
+}
+
+/**
+ * A proactive invitation (`Invitation` of `engine/settings.rs`): after `delay_secs` on a page whose
+ * address contains `url_contains`, the window shows `message` beside its button — once per
+ * browser session, never to a visitor already chatting.
+ */
+export interface WidgetInvitation {
+  /** 1–200 characters after trimming. */
+  message: string
+  /** 0–3600 (server default: 30). */
+  delay_secs: number
+  /** At most 200 characters, matched ignoring case; empty: any page. */
+  url_contains: string
+  /** Only visitors back after 30 minutes or more. */
+  returning_only: boolean
 }
 
 /** The fields of the widget's pre-chat form (`Prechat` of `engine/settings.rs`). */

@@ -294,6 +294,60 @@ export interface ContactConversation {
   last_activity_at?: Millis | null
 }
 
+// ---------------------------------------------------------------------------------------------
+// Website visitor context (`GET /conversations/{id}/visitor`, `src/channels/web_context.rs`)
+// ---------------------------------------------------------------------------------------------
+
+/** The device kinds the server names (anything else is shown as "other"). */
+export const VISITOR_DEVICE_KINDS = ['desktop', 'mobile', 'tablet', 'other'] as const
+export type VisitorDeviceKind = (typeof VISITOR_DEVICE_KINDS)[number]
+
+/** The search engines whose keywords the server reads from a referrer. */
+export const SEARCH_ENGINES = ['baidu', 'sogou', 'so360', 'shenma', 'bing', 'google'] as const
+export type SearchEngine = (typeof SEARCH_ENGINES)[number]
+
+/** A page of the visitor's site. Address and title are the visitor's browser's: untrusted text. */
+export interface VisitorPage {
+  url: string
+  title: string | null
+  /** When it was opened. */
+  at: Millis
+}
+
+/** From the latest page's user agent. */
+export interface VisitorDevice {
+  /** One of {@link VISITOR_DEVICE_KINDS}; a string so that a new kind does not break the panel. */
+  kind: string
+  /** `Windows 10`, `iOS 17.4`…; empty when unknown. */
+  os: string
+  /** `Chrome 124`, `WeChat 8.0.49`…; empty when unknown. */
+  browser: string
+  /** Opened inside the WeChat app. */
+  in_wechat: boolean
+}
+
+export interface VisitorSearch {
+  /** One of {@link SEARCH_ENGINES}. */
+  engine: string
+  keywords: string
+}
+
+/** `GET /conversations/{id}/visitor`; `404 not_found` when the conversation is not a widget chat. */
+export interface VisitorContext {
+  /** The first page of the current visit. */
+  landing: VisitorPage | null
+  /** Where the current visit came from; `null` when typed in or bookmarked. */
+  referrer: string | null
+  search: VisitorSearch | null
+  /** Pages of the current visit, newest first (at most 30). */
+  pages: VisitorPage[]
+  /** Visits in the last 30 days (pages more than 30 minutes apart start a new one). */
+  visits: number
+  /** The first page seen in the last 30 days. */
+  first_seen: Millis | null
+  device: VisitorDevice | null
+}
+
 /** `GET /contacts/{id}` */
 export interface ContactView {
   id: Id

@@ -30,6 +30,7 @@ import type {
   StatusRequest,
   TransferRequest,
   UpdateContactRequest,
+  VisitorContext,
 } from './workspace-types'
 
 const BASE = '/api/v1'
@@ -119,6 +120,14 @@ export const workspaceApi = {
       onProgress,
       signal,
     )
+  },
+
+  /**
+   * The website visitor behind a widget conversation: device, referrer and search, landing page
+   * and the pages of the current visit. `404 not_found` for a conversation of another channel.
+   */
+  visitor(id: Id): Promise<VisitorContext> {
+    return request('GET', conv(id, '/visitor'))
   },
 
   // --- contacts -------------------------------------------------------------------------------

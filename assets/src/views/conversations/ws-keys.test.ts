@@ -13,12 +13,15 @@ import {
   LIST_SORTS,
   MESSAGE_KINDS,
   PRIORITIES,
+  SEARCH_ENGINES,
+  VISITOR_DEVICE_KINDS,
 } from '../../api/workspace-types'
 import { SYSTEM_EVENT_KEYS } from './system-events'
 import { WORKSPACE_ERROR_KEYS } from './errors'
 import { SHORTCUTS } from './shortcuts'
 import { SNOOZE_PRESETS } from './conversation-model'
 import { CARD_FIELDS, IDENTITY_KINDS } from '../contacts/contacts-model'
+import { deviceKindKey, engineKey } from './visitor-context'
 
 function text(messages: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>(
@@ -44,6 +47,8 @@ describe('workspace message keys built at run time', () => {
     ...SNOOZE_PRESETS.map((p) => `ws.snooze.presets.${p}`),
     ...CARD_FIELDS.map((f) => `ws.contact.fields.${f}`),
     ...[...IDENTITY_KINDS, 'other'].map((k) => `ws.identity.${k}`),
+    ...VISITOR_DEVICE_KINDS.map(deviceKindKey),
+    ...SEARCH_ENGINES.map((e) => engineKey(e) ?? `missing engine ${e}`),
     ...['emptyKey', 'keyTooLong', 'duplicateKey', 'valueTooLong', 'tooMany'].map((p) => `ws.attributes.problems.${p}`),
     ...['newConversation', 'assigned', 'mention', 'overdue'].map((n) => `ws.notify.${n}`),
     ...['open', 'pending', 'snoozed', 'resolved'].map((s) => `ws.status.${s}`),

@@ -9,7 +9,9 @@ import {
   formToInboxRequest,
   inboxToForm,
   isValid,
+  MAX_INVITATIONS,
   MAX_SLA_SECS,
+  newInvitation,
   placeServerDetails,
   validateInboxForm,
   widgetSnippet,
@@ -44,6 +46,10 @@ const storedSettings: InboxSettings = {
     require_identity: true,
     prechat: { name: 'required', phone: 'optional', email: 'off' },
     leave_message: false,
+    invitations: [
+      { message: '想了解贷款利率吗？点这里咨询。', delay_secs: 20, url_contains: '/loans', returning_only: false },
+      { message: '欢迎回来！', delay_secs: 0, url_contains: '', returning_only: true },
+    ],
   },
   wechat: {
     subscribe_greeting: '感谢关注！',
@@ -88,6 +94,7 @@ const defaults: InboxSettings = {
     require_identity: false,
     prechat: { name: 'off', phone: 'off', email: 'off' },
     leave_message: true,
+    invitations: [],
   },
   wechat: { subscribe_greeting: '', click_replies: [] },
 }
@@ -148,6 +155,105 @@ describe('website widget settings', () => {
     expect(placed).toEqual([{ tab: 'widget', path: 'widget.prechat.phone', text: 'off, optional or required' }])
     expect(detailFieldKey('widget.prechat.phone')).toBe('settings2.inboxes.widgetPrechat')
     expect(detailFieldKey('widget.leave_message')).toBe('settings2.inboxes.widgetLeaveMessage')
+  })
+
+  it('reads the invitation rules in order, and writes them back as the server keys', () => {
+    const form = inboxToForm(inbox({ channel: 'web' }))
+    expect(form.widget.invitations).toEqual([
+      { message: '想了解贷款利率吗？点这里咨询。', delaySecs: 20, urlContains: '/loans', returningOnly: false },
+      { message: '欢迎回来！', delaySecs: 0, urlContains: '', returningOnly: true },
+    ])
+    form.widget.invitations.reverse()
+    form.widget.invitations.push({ ...newInvitation(), message: '  需要帮忙吗？ ', urlContains: ' /cards ' })
+    const invitations = formToInboxRequest(form).settings.widget.invitations
+    expect(invitations).toEqual([
+      { message: '欢迎回来！', delay_secs: 0, url_contains: '', returning_only: true },
+      { message: '想了解贷款利率吗？点这里咨询。', delay_secs: 20, url_contains: '/loans', returning_only: false },
+      { message: '需要帮忙吗？', delay_secs: 30, url_contains: '/cards', returning_only: false },
+    ])
+    for (const i of invitations) expect(Object.keys(i).sort()).toEqual(['delay_secs', 'message', 'returning_only', 'url_contains'])
+  })
+
+  it('adds a rule with the server defaults (30 seconds, any page, every visitor)', () => {
+    expect(newInvitation()).toEqual({ message: '', delaySecs: 30, urlContains: '', returningOnly: false })
+  })
+
+  it('reads malformed invitation rules safely: odd entries dropped, odd values as the server defaults', () => {
+    const odd = (invitations: unknown): InboxDetail =>
+      inbox({ channel: 'web', settings: { ...storedSettings, widget: { ...storedSettings.widget, invitations } } as InboxSettings })
+    for (const invitations of [null, undefined, 'all', {}, 7]) {
+      expect(inboxToForm(odd(invitations)).widget.invitations, String(invitations)).toEqual([])
+    }
+    const form = inboxToForm(
+      odd([
+        null,
+        'hello',
+        [1],
+        { message: 42, delay_secs: '10', url_contains: null, returning_only: 'yes', extra: 1 },
+        { message: '您好', delay_secs: 5000 },
+        { message: '您好', delay_secs: -3 },
+        { message: '您好', delay_secs: 12.6, returning_only: true },
+        { message: '您好', delay_secs: Number.NaN },
+      ]),
+    )
+    expect(form.widget.invitations).toEqual([
+      { message: '', delaySecs: 30, urlContains: '', returningOnly: false },
+      { message: '您好', delaySecs: 3600, urlContains: '', returningOnly: false },
+      { message: '您好', delaySecs: 0, urlContains: '', returningOnly: false },
+      { message: '您好', delaySecs: 13, urlContains: '', returningOnly: true },
+      { message: '您好', delaySecs: 30, urlContains: '', returningOnly: false },
+    ])
+    // The one without a message is the admin's to fix before saving, not dropped silently.
+    expect(validateInboxForm(form).widget).toEqual([
+      { code: 'invitation_message_required', field: 'widget_invitation_message', row: 0 },
+    ])
+    const body = formToInboxRequest(form).settings.widget.invitations
+    expect(body.map((i) => i.delay_secs)).toEqual([30, 3600, 0, 13, 30])
+    expect(body.every((i) => Object.keys(i).length === 4)).toBe(true)
+  })
+
+  it('checks the invitation rules like the server, row by row', () => {
+    const form = inboxToForm(inbox({ channel: 'web' }))
+    expect(validateInboxForm(form).widget).toEqual([])
+    const rule = (over: Partial<ReturnType<typeof newInvitation>>) => ({ ...newInvitation(), message: '您好', ...over })
+    // The limits themselves pass: 200 characters (counted like the server, after trimming), 0 and 3600 seconds.
+    form.widget.invitations = [
+      rule({ message: ` ${'邀'.repeat(200)} `, delaySecs: 0, urlContains: '😀'.repeat(200) }),
+      rule({ delaySecs: 3600 }),
+    ]
+    expect(validateInboxForm(form).widget).toEqual([])
+    form.widget.invitations = [
+      rule({}),
+      rule({ message: '   ', delaySecs: 3601, urlContains: '/'.repeat(201) }),
+      rule({ message: '邀'.repeat(201), delaySecs: undefined }),
+      rule({ delaySecs: null as unknown as undefined }),
+      rule({ delaySecs: 1.5 }),
+    ]
+    const problems = validateInboxForm(form)
+    expect(problems.widget).toEqual([
+      { code: 'invitation_message_required', field: 'widget_invitation_message', row: 1 },
+      { code: 'invitation_delay_range', field: 'widget_invitation_delay', row: 1 },
+      { code: 'text_too_long', field: 'widget_invitation_url', row: 1 },
+      { code: 'text_too_long', field: 'widget_invitation_message', row: 2 },
+      { code: 'invitation_delay_range', field: 'widget_invitation_delay', row: 2 },
+      { code: 'invitation_delay_range', field: 'widget_invitation_delay', row: 3 },
+      { code: 'invitation_delay_range', field: 'widget_invitation_delay', row: 4 },
+    ])
+    expect(firstTabWithProblems(problems)).toBe('widget')
+    form.widget.invitations = Array.from({ length: MAX_INVITATIONS }, () => rule({}))
+    expect(validateInboxForm(form).widget).toEqual([])
+    form.widget.invitations.push(rule({}))
+    expect(validateInboxForm(form).widget).toEqual([{ code: 'too_many_invitations', field: 'widget_invitations' }])
+  })
+
+  it('places the server invitation details on the widget tab, under the invitations', () => {
+    const placed = placeServerDetails(['widget.invitations[1].message: 1 to 200 characters', 'widget.invitations: at most 10'])
+    expect(placed).toEqual([
+      { tab: 'widget', path: 'widget.invitations[1].message', text: '1 to 200 characters' },
+      { tab: 'widget', path: 'widget.invitations', text: 'at most 10' },
+    ])
+    expect(detailFieldKey('widget.invitations[1].delay_secs')).toBe('settings2.inboxes.widgetInvitations')
+    expect(detailFieldKey('widget.invitations')).toBe('settings2.inboxes.widgetInvitations')
   })
 
   it('gives the snippet host sites paste', () => {

@@ -15,6 +15,7 @@ import {
   type PrechatMode,
   type PrechatSettings,
   type UpdateInboxRequest,
+  type WidgetInvitation,
   type WidgetSettings,
 } from '../../api/settings2-types'
 import { formToHours, hoursToForm, validateHours, type HoursForm, type HoursProblem } from './hours'
@@ -74,12 +75,30 @@ export interface WidgetForm {
   prechat: PrechatSettings
   /** Offer the leave-a-message form outside business hours. */
   leaveMessage: boolean
+  /** Proactive invitation rules, in order (the first that matches wins). */
+  invitations: InvitationRow[]
+}
+
+/** One proactive invitation rule as edited. */
+export interface InvitationRow {
+  message: string
+  /** Whole seconds on the page; `undefined` (or `null`, as the number input clears) when cleared. */
+  delaySecs: number | undefined
+  /** Part of the page address, any case; empty: any page. */
+  urlContains: string
+  returningOnly: boolean
 }
 
 /** As the server (`Widget::validate`). */
 export const MAX_WIDGET_TITLE_LENGTH = 60
 export const MAX_ORIGINS = 20
 export const DEFAULT_WIDGET_COLOR = '#1f5fbf'
+/** Invitation rules per widget, their texts and delay (server: `MAX_INVITATIONS`, `Widget::validate`). */
+export const MAX_INVITATIONS = 10
+export const MAX_INVITATION_TEXT = 200
+export const MAX_INVITATION_DELAY_SECS = 3600
+/** The server's delay of a rule that names none. */
+export const DEFAULT_INVITATION_DELAY_SECS = 30
 
 function widgetToForm(w: Partial<WidgetSettings> | undefined): WidgetForm {
   const lang = text(w?.language)
@@ -93,6 +112,38 @@ function widgetToForm(w: Partial<WidgetSettings> | undefined): WidgetForm {
     requireIdentity: w?.require_identity === true,
     prechat: prechatToForm(w?.prechat),
     leaveMessage: w?.leave_message !== false,
+    invitations: Array.isArray(w?.invitations) ? w.invitations.flatMap(invitationToRow) : [],
+  }
+}
+
+/** A rule added in the form: the server's defaults, the message still to write. */
+export function newInvitation(): InvitationRow {
+  return { message: '', delaySecs: DEFAULT_INVITATION_DELAY_SECS, urlContains: '', returningOnly: false }
+}
+
+/**
+ * One stored rule; anything but an object is dropped. A delay that is not a number reads as the
+ * server's default and one out of range is brought into it (the number input would do the same),
+ * so a save never sends a value the server refuses; texts stay as stored, checked before saving.
+ */
+function invitationToRow(i: unknown): InvitationRow[] {
+  if (typeof i !== 'object' || i === null || Array.isArray(i)) return []
+  const r = i as Partial<Record<keyof WidgetInvitation, unknown>>
+  const d = r.delay_secs
+  const delaySecs =
+    typeof d === 'number' && Number.isFinite(d)
+      ? Math.min(MAX_INVITATION_DELAY_SECS, Math.max(0, Math.round(d)))
+      : DEFAULT_INVITATION_DELAY_SECS
+  return [{ message: text(r.message), delaySecs, urlContains: text(r.url_contains), returningOnly: r.returning_only === true }]
+}
+
+/** `widget.invitations`: texts trimmed (a page address never holds a space at either end). */
+function rowToInvitation(row: InvitationRow): WidgetInvitation {
+  return {
+    message: row.message.trim(),
+    delay_secs: typeof row.delaySecs === 'number' ? row.delaySecs : DEFAULT_INVITATION_DELAY_SECS,
+    url_contains: row.urlContains.trim(),
+    returning_only: row.returningOnly,
   }
 }
 
@@ -192,6 +243,7 @@ export function formToInboxRequest(form: InboxForm): UpdateInboxRequest {
         email: form.widget.prechat.email,
       },
       leave_message: form.widget.leaveMessage,
+      invitations: form.widget.invitations.map(rowToInvitation),
     },
     wechat: formToWechat(form.wechat),
   }
@@ -207,6 +259,9 @@ export type GeneralProblemCode =
   | 'origin_invalid'
   | 'too_many_origins'
   | 'color_invalid'
+  | 'too_many_invitations'
+  | 'invitation_message_required'
+  | 'invitation_delay_range'
 
 export interface GeneralProblem {
   code: GeneralProblemCode
@@ -222,6 +277,12 @@ export interface GeneralProblem {
     | 'widget_color'
     | 'widget_title'
     | 'widget_welcome'
+    | 'widget_invitations'
+    | 'widget_invitation_message'
+    | 'widget_invitation_delay'
+    | 'widget_invitation_url'
+  /** The invitation rule (for `widget_invitation_*`). */
+  row?: number
 }
 
 export interface InboxProblems {
@@ -283,6 +344,7 @@ export function validateInboxForm(form: InboxForm, knownTeamIds: readonly Id[] |
   if (charCount(form.widget.welcome) > MAX_AUTO_REPLY_LENGTH) {
     widget.push({ code: 'text_too_long', field: 'widget_welcome' })
   }
+  widget.push(...validateInvitations(form.widget.invitations))
   return {
     widget,
     general,
@@ -292,6 +354,25 @@ export function validateInboxForm(form: InboxForm, knownTeamIds: readonly Id[] |
     sla,
     wechat: validateWechatAnswers(form.wechat),
   }
+}
+
+/** The server's checks of the invitation rules, on the values a save sends (trimmed). */
+function validateInvitations(rows: readonly InvitationRow[]): GeneralProblem[] {
+  const problems: GeneralProblem[] = []
+  if (rows.length > MAX_INVITATIONS) problems.push({ code: 'too_many_invitations', field: 'widget_invitations' })
+  rows.forEach((r, row) => {
+    const message = charCount(r.message.trim())
+    if (message === 0) problems.push({ code: 'invitation_message_required', field: 'widget_invitation_message', row })
+    else if (message > MAX_INVITATION_TEXT) problems.push({ code: 'text_too_long', field: 'widget_invitation_message', row })
+    const d = r.delaySecs
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_INVITATION_DELAY_SECS) {
+      problems.push({ code: 'invitation_delay_range', field: 'widget_invitation_delay', row })
+    }
+    if (charCount(r.urlContains.trim()) > MAX_INVITATION_TEXT) {
+      problems.push({ code: 'text_too_long', field: 'widget_invitation_url', row })
+    }
+  })
+  return problems
 }
 
 /** True when no tab has a problem. */
@@ -372,6 +453,7 @@ const FIELD_LABEL_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['widget.welcome', 'settings2.inboxes.widgetWelcome'],
   ['widget.prechat', 'settings2.inboxes.widgetPrechat'],
   ['widget.leave_message', 'settings2.inboxes.widgetLeaveMessage'],
+  ['widget.invitations', 'settings2.inboxes.widgetInvitations'],
   ['widget', 'settings2.inboxes.tabs.widget'],
   ['wechat.subscribe_greeting', 'settings2.wechat.greeting'],
   ['wechat.click_replies', 'settings2.wechat.clickReplies'],
