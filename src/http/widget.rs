@@ -496,47 +496,53 @@ pub struct VisitorMessageResult {
     pub duplicate: bool,
 }
 
-/// The visitor writes.
-#[utoipa::path(params(("inbox_id" = i64, Path)), request_body = VisitorMessage, responses((status = 201, body = VisitorMessageResult), (status = 200, body = VisitorMessageResult, description = "duplicate"), (status = 401, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)), security(("visitor_token" = [])), tag = "widget")]
-#[post("/hooks/web/{inbox_id}/messages")]
-pub async fn send(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<i64>,
-    body: web::Json<VisitorMessage>,
-) -> Result<HttpResponse, ApiError> {
-    let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
+/// The prologue of a visitor's message: within the visitor's own limit, and the window's id
+/// for it (trimmed, 1 to 64 characters).
+fn visitor_writes<'a>(
+    state: &AppState,
+    inbox: i64,
+    v: &Visitor,
+    client_id: &'a str,
+) -> Result<&'a str, ApiError> {
     if !state
         .widget_visitor_limiter
-        .hit(&v.key(inbox.id), state.clock.now_ms())
+        .hit(&v.key(inbox), state.clock.now_ms())
     {
         return Err(ApiError::new(ErrorCode::RateLimited));
     }
-    let b = body.into_inner();
-    let client_id = b.client_id.trim();
+    let client_id = client_id.trim();
     if client_id.is_empty() || client_id.len() > 64 {
         return Err(ApiError::validation("client_id: 1 to 64 characters"));
     }
+    Ok(client_id)
+}
+
+/// Store a visitor's message (a retry with the same window id is stored once), wake the
+/// visitor's windows that waited before they had a contact, and answer `201` (`200` for a
+/// duplicate).
+async fn ingest_visitor(
+    state: &AppState,
+    inbox: i64,
+    v: &Visitor,
+    client_id: &str,
+    message: (MessageKind, String, MessageContext, Vec<i64>),
+) -> Result<HttpResponse, ApiError> {
+    let (kind, body, context, attachments) = message;
     let out = state
         .engine
         .ingest(InboundMessage {
-            inbox_id: inbox.id,
+            inbox_id: inbox,
             external_id: Some(v.message_id(client_id)),
             identities: vec![v.claim()],
             profile: ContactDraft::default(),
-            kind: MessageKind::Text,
-            body: b.body,
+            kind,
+            body,
             content: None,
-            context: MessageContext {
-                page: b.page.url,
-                language: b.page.language,
-                region: None,
-            },
-            attachments: Vec::new(),
+            context,
+            attachments,
         })
         .await?;
-    // The visitor's other windows waiting before they had a contact.
-    state.engine.visitors.wake(v.wait_key(inbox.id));
+    state.engine.visitors.wake(v.wait_key(inbox));
     let r = VisitorMessageResult {
         message_id: out.message_id.0,
         conversation_id: out.conversation_id.0,
@@ -547,6 +553,27 @@ pub async fn send(
     } else {
         HttpResponse::Created().json(r)
     })
+}
+
+/// The visitor writes.
+#[utoipa::path(params(("inbox_id" = i64, Path)), request_body = VisitorMessage, responses((status = 201, body = VisitorMessageResult), (status = 200, body = VisitorMessageResult, description = "duplicate"), (status = 401, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)), security(("visitor_token" = [])), tag = "widget")]
+#[post("/hooks/web/{inbox_id}/messages")]
+pub async fn send(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Json<VisitorMessage>,
+) -> Result<HttpResponse, ApiError> {
+    let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
+    let b = body.into_inner();
+    let client_id = visitor_writes(&state, inbox.id, &v, &b.client_id)?;
+    let context = MessageContext {
+        page: b.page.url,
+        language: b.page.language,
+        region: None,
+    };
+    let message = (MessageKind::Text, b.body, context, Vec::new());
+    ingest_visitor(&state, inbox.id, &v, client_id, message).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -771,16 +798,7 @@ pub async fn send_file(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
-    let client_id = q.client_id.as_deref().unwrap_or("").trim();
-    if client_id.is_empty() || client_id.len() > 64 {
-        return Err(ApiError::validation("client_id: 1 to 64 characters"));
-    }
-    if !state
-        .widget_visitor_limiter
-        .hit(&v.key(inbox.id), state.clock.now_ms())
-    {
-        return Err(ApiError::new(ErrorCode::RateLimited));
-    }
+    let client_id = visitor_writes(&state, inbox.id, &v, q.client_id.as_deref().unwrap_or(""))?;
     // Stored for this inbox and used by this message at once: no other visitor's message can
     // take it (the visitor API has no way to name an upload).
     let uploaded = super::attachments::store_upload(
@@ -799,31 +817,13 @@ pub async fn send_file(
     } else {
         MessageKind::File
     };
-    let out = state
-        .engine
-        .ingest(InboundMessage {
-            inbox_id: inbox.id,
-            external_id: Some(v.message_id(client_id)),
-            identities: vec![v.claim()],
-            profile: ContactDraft::default(),
-            kind,
-            body: String::new(),
-            content: None,
-            context: MessageContext::default(),
-            attachments: vec![uploaded.id],
-        })
-        .await?;
-    state.engine.visitors.wake(v.wait_key(inbox.id));
-    let r = VisitorMessageResult {
-        message_id: out.message_id.0,
-        conversation_id: out.conversation_id.0,
-        duplicate: out.duplicate,
-    };
-    Ok(if out.duplicate {
-        HttpResponse::Ok().json(r)
-    } else {
-        HttpResponse::Created().json(r)
-    })
+    let message = (
+        kind,
+        String::new(),
+        MessageContext::default(),
+        vec![uploaded.id],
+    );
+    ingest_visitor(&state, inbox.id, &v, client_id, message).await
 }
 
 /// Download a file of the visitor's conversations here (theirs or an agent's reply; never a
@@ -1024,17 +1024,8 @@ pub async fn leave_message(
     body: web::Json<LeftMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let (v, inbox) = visitor_call(&state, &req, path.into_inner()).await?;
-    if !state
-        .widget_visitor_limiter
-        .hit(&v.key(inbox.id), state.clock.now_ms())
-    {
-        return Err(ApiError::new(ErrorCode::RateLimited));
-    }
     let b = body.into_inner();
-    let client_id = b.client_id.trim().to_string();
-    if client_id.is_empty() || client_id.len() > 64 {
-        return Err(ApiError::validation("client_id: 1 to 64 characters"));
-    }
+    let client_id = visitor_writes(&state, inbox.id, &v, &b.client_id)?;
     if b.body.trim().is_empty() {
         return Err(ApiError::validation("body: required"));
     }
@@ -1051,31 +1042,13 @@ pub async fn leave_message(
     }
     check_typed(&draft)?;
     save_profile(&state, inbox.id, &v, None, draft).await?;
-    let out = state
-        .engine
-        .ingest(InboundMessage {
-            inbox_id: inbox.id,
-            external_id: Some(v.message_id(&client_id)),
-            identities: vec![v.claim()],
-            profile: ContactDraft::default(),
-            kind: MessageKind::Text,
-            body: b.body,
-            content: None,
-            context: MessageContext::default(),
-            attachments: Vec::new(),
-        })
-        .await?;
-    state.engine.visitors.wake(v.wait_key(inbox.id));
-    let r = VisitorMessageResult {
-        message_id: out.message_id.0,
-        conversation_id: out.conversation_id.0,
-        duplicate: out.duplicate,
-    };
-    Ok(if out.duplicate {
-        HttpResponse::Ok().json(r)
-    } else {
-        HttpResponse::Created().json(r)
-    })
+    let message = (
+        MessageKind::Text,
+        b.body,
+        MessageContext::default(),
+        Vec::new(),
+    );
+    ingest_visitor(&state, inbox.id, &v, client_id, message).await
 }
 
 #[cfg(test)]
