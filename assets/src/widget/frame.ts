@@ -83,14 +83,16 @@ class HttpError extends Error {
   }
 }
 
+/** A visitor API call: a JSON body, or a form (multipart, its type set by the browser). */
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' }
-  if (body !== undefined) headers['content-type'] = 'application/json'
+  const form = body instanceof FormData
+  if (body !== undefined && !form) headers['content-type'] = 'application/json'
   if (token !== '') headers.authorization = `Bearer ${token}`
   const res = await fetch(`/hooks/web/${inbox}${path}`, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     credentials: 'omit',
   })
   if (!res.ok) {
@@ -104,17 +106,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 async function uploadFile<T>(clientId: string, file: File): Promise<T> {
   const form = new FormData()
   form.append('file', file, file.name)
-  const res = await fetch(`/hooks/web/${inbox}/files?client_id=${encodeURIComponent(clientId)}`, {
-    method: 'POST',
-    headers: { accept: 'application/json', authorization: `Bearer ${token}` },
-    body: form,
-    credentials: 'omit',
-  })
-  if (!res.ok) {
-    const e = (await res.json().catch(() => ({}))) as { code?: string }
-    throw new HttpError(res.status, e.code ?? 'error')
-  }
-  return (await res.json()) as T
+  return call<T>('POST', `/files?client_id=${encodeURIComponent(clientId)}`, form)
 }
 
 /** Files fetched with the visitor's token, as object URLs (kept for the page's life). */
@@ -175,29 +167,19 @@ const formSlot = el('div', 'form-slot')
 panel.append(header, notice, list, rating, formSlot, emojiPanel, composer)
 root.append(invite, launcher, panel)
 
-function launcherIcon(): SVGSVGElement {
+/** A 24 × 24 icon of one path. */
+function icon(d: string): SVGSVGElement {
   const ns = 'http://www.w3.org/2000/svg'
   const svg = document.createElementNS(ns, 'svg')
   svg.setAttribute('viewBox', '0 0 24 24')
   svg.setAttribute('aria-hidden', 'true')
   const path = document.createElementNS(ns, 'path')
-  path.setAttribute('d', 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z')
+  path.setAttribute('d', d)
   svg.append(path)
   return svg
 }
-launcher.append(launcherIcon())
-
-function clipIcon(): SVGSVGElement {
-  const ns = 'http://www.w3.org/2000/svg'
-  const svg = document.createElementNS(ns, 'svg')
-  svg.setAttribute('viewBox', '0 0 24 24')
-  svg.setAttribute('aria-hidden', 'true')
-  const path = document.createElementNS(ns, 'path')
-  path.setAttribute('d', 'M16.5 6.5 8.6 14.4a1.5 1.5 0 0 0 2.1 2.1l7.6-7.6a3 3 0 0 0-4.2-4.2l-7.9 7.9a4.5 4.5 0 0 0 6.4 6.4l6.4-6.4')
-  svg.append(path)
-  return svg
-}
-attachButton.append(clipIcon())
+launcher.append(icon('M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z'))
+attachButton.append(icon('M16.5 6.5 8.6 14.4a1.5 1.5 0 0 0 2.1 2.1l7.6-7.6a3 3 0 0 0-4.2-4.2l-7.9 7.9a4.5 4.5 0 0 0 6.4 6.4l6.4-6.4'))
 
 function setOpen(open: boolean): void {
   opened = open
