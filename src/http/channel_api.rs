@@ -100,7 +100,7 @@ fn claims(
 
 /// A message the customer saw: theirs, or a reply to them. Notes between agents and the
 /// workspace's system lines (assignments, transfers and their notes) stay inside.
-fn customer_side(m: &crate::store::messages::MessageRow) -> bool {
+pub(super) fn customer_side(m: &crate::store::messages::MessageRow) -> bool {
     use crate::domain::Direction;
     matches!(m.direction, Direction::Incoming | Direction::Outgoing)
 }

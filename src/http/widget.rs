@@ -862,13 +862,8 @@ pub async fn file(
             if !convs.iter().any(|(cid, _)| cid.0 == conv) {
                 return Ok(None);
             }
-            let shown = messages::get(c, ring, crate::domain::MessageId(mid))?.is_some_and(|m| {
-                !m.recalled
-                    && matches!(
-                        m.direction,
-                        crate::domain::Direction::Incoming | crate::domain::Direction::Outgoing
-                    )
-            });
+            let shown = messages::get(c, ring, crate::domain::MessageId(mid))?
+                .is_some_and(|m| super::channel_api::customer_side(&m) && !m.recalled);
             Ok(shown.then_some(row))
         })
         .await?
